@@ -1,0 +1,5 @@
+package chatauth
+
+import "testing"
+
+func TestPackageBuilds(t *testing.T) {}

@@ -1,0 +1,3 @@
+module github.com/chatauth/chatauth
+
+go 1.25
