@@ -1,0 +1,403 @@
+package chatauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Auth is one app's authentication: its configuration, its hooks, its
+// routes and its middleware. Make one with New; register hooks before
+// serving. Several Auth values can live in one process.
+//
+// Auth is an http.Handler serving the contract's routes under the root path;
+// Mount registers the same routes on an existing ServeMux instead.
+type Auth struct {
+	cfg      Config
+	proxies  []netip.Prefix
+	parser   *jwt.Parser
+	keys     atomic.Pointer[keyring]
+	origins  *http.CrossOriginProtection
+	mux      *http.ServeMux
+	now      func() time.Time
+	password PasswordFunc
+	header   HeaderFunc
+	logout   LogoutFunc
+	persist  PersistFunc
+}
+
+// PasswordFunc checks a username and password. It returns the user on
+// success, nil and nil to reject (401 credentialssignin), or an error for a
+// failure of its own (500, cause logged).
+type PasswordFunc func(ctx context.Context, username, password string) (*User, error)
+
+// HeaderFunc turns the request's headers (all of them, a copy) into a user:
+// an authenticating proxy's X-Forwarded-User, an API key, a gateway's JWT.
+// nil and nil rejects the request (401 credentialssignin).
+type HeaderFunc func(ctx context.Context, header http.Header) (*User, error)
+
+// LogoutFunc runs at logout, after the session is revoked and its cookies
+// cleared; u is nil when the request had no valid session. What it writes to
+// w (headers, cookies) reaches the client with the cookie deletions.
+type LogoutFunc func(w http.ResponseWriter, r *http.Request, u *User)
+
+// PersistFunc stores a user at each login (an upsert, like Chainlit's data
+// layer) and returns the stored user, typically with ID and CreatedAt set.
+// The returned user is the one the session carries.
+type PersistFunc func(ctx context.Context, u *User) (*User, error)
+
+// New checks cfg and returns an Auth, or an error naming every problem in
+// cfg at once.
+func New(cfg Config) (*Auth, error) {
+	cfg, proxies, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection()}
+	for _, o := range cfg.AllowedOrigins {
+		if err := a.origins.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
+			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
+		}
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(func() time.Time { return a.now() }),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	a.parser = jwt.NewParser(opts...)
+	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, a.parser, cfg.TokenCacheSize))
+	a.mux = http.NewServeMux()
+	a.Mount(a.mux)
+	return a, nil
+}
+
+// NewFromEnv is New(ConfigFromEnv(os.Getenv)): a Chainlit .env works as is.
+func NewFromEnv() (*Auth, error) {
+	cfg, err := ConfigFromEnv(nil)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg)
+}
+
+// OnPassword registers the password hook and turns on POST /login.
+func (a *Auth) OnPassword(f PasswordFunc) { a.password = f }
+
+// OnHeader registers the header hook and turns on POST /auth/header.
+func (a *Auth) OnHeader(f HeaderFunc) { a.header = f }
+
+// OnLogout registers the logout hook.
+func (a *Auth) OnLogout(f LogoutFunc) { a.logout = f }
+
+// OnPersist registers the hook that stores users at login.
+func (a *Auth) OnPersist(f PersistFunc) { a.persist = f }
+
+// RootPath is the cleaned root path every route lives under ("" for none).
+func (a *Auth) RootPath() string { return a.cfg.RootPath }
+
+// Mount registers the contract's routes on mux under the root path, with
+// Go 1.22 method patterns:
+//
+//	GET  R/auth/config    POST R/login     POST R/auth/header
+//	POST R/auth/jwt       GET  R/user      POST R/logout
+func (a *Auth) Mount(mux *http.ServeMux) {
+	r := a.cfg.RootPath
+	mux.Handle("GET "+r+"/auth/config", http.HandlerFunc(a.serveConfig))
+	mux.Handle("POST "+r+"/login", a.guard(a.serveLogin))
+	mux.Handle("POST "+r+"/auth/header", a.guard(a.serveHeaderLogin))
+	mux.Handle("POST "+r+"/auth/jwt", a.guard(a.serveJWTLogin))
+	mux.Handle("GET "+r+"/user", http.HandlerFunc(a.serveUser))
+	mux.Handle("POST "+r+"/logout", a.guard(a.serveLogout))
+}
+
+// ServeHTTP serves the contract's routes, as Mount registers them.
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// maxBodyBytes bounds request bodies of the auth routes.
+const maxBodyBytes = 64 << 10
+
+// guard wraps an unsafe (POST) route: cross-origin requests are refused and
+// the body is bounded.
+func (a *Auth) guard(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.origins.Check(r); err != nil {
+			a.reject(w, r, "request", http.StatusForbidden, reasonCrossOrigin, "cross-origin request rejected", err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		h(w, r)
+	})
+}
+
+func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"requireLogin":   a.loginConfigured(),
+		"passwordAuth":   a.password != nil,
+		"headerAuth":     a.header != nil,
+		"oauthProviders": []string{},
+	})
+}
+
+func (a *Auth) loginConfigured() bool {
+	return a.cfg.RequireLogin || a.password != nil || a.header != nil
+}
+
+// Reason codes: every rejection carries one, in the log line under
+// auth.reason and, where safe, in the response. The list is stable and
+// documented in doc.go.
+const (
+	reasonOK            = "ok"
+	reasonCredentials   = "credentialssignin"
+	reasonMissingField  = "missing_field"
+	reasonNotEnabled    = "not_enabled"
+	reasonThrottled     = "throttled"
+	reasonCrossOrigin   = "cross_origin"
+	reasonNoSession     = "no_session"
+	reasonInvalidToken  = "invalid_token"
+	reasonExpired       = "expired"
+	reasonRevoked       = "revoked"
+	reasonTooLarge      = "too_large"
+	reasonBadScheme     = "bad_scheme"
+	reasonBadFormat     = "bad_header_format"
+	reasonNoHeader      = "header_missing"
+	reasonUntrustedPeer = "untrusted_peer"
+	reasonHookError     = "hook_error"
+	reasonHookPanic     = "hook_panic"
+	reasonStoreDown     = "store_unavailable"
+	reasonBadOrigin     = "bad_origin"
+	reasonBadRequest    = "bad_request"
+)
+
+// sessionReason maps a VerifyToken error to its reason code and status.
+func sessionReason(err error) (reason string, status int) {
+	switch {
+	case errors.Is(err, ErrNoSession):
+		return reasonNoSession, http.StatusUnauthorized
+	case errors.Is(err, ErrExpired):
+		return reasonExpired, http.StatusUnauthorized
+	case errors.Is(err, ErrRevoked):
+		return reasonRevoked, http.StatusUnauthorized
+	case errors.Is(err, ErrTokenTooLarge):
+		return reasonTooLarge, http.StatusRequestHeaderFieldsTooLarge
+	case errors.Is(err, ErrStoreUnavailable):
+		return reasonStoreDown, http.StatusServiceUnavailable
+	default:
+		return reasonInvalidToken, http.StatusUnauthorized
+	}
+}
+
+// sessionDetail is the response detail for a failed session check.
+func sessionDetail(status int) string {
+	switch status {
+	case http.StatusServiceUnavailable:
+		return "session store unavailable"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return "session token too large"
+	}
+	return "Invalid authentication token"
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var successBody = map[string]bool{"success": true}
+
+// reject logs one line for a refused request and answers
+// {"detail": detail} with status.
+func (a *Auth) reject(w http.ResponseWriter, r *http.Request, method string, status int, reason, detail string, cause error, attrs ...slog.Attr) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	if cause != nil {
+		attrs = append(attrs, slog.String("error", cause.Error()))
+	}
+	a.logDecision(r, level, method, "rejected", reason, attrs...)
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	writeJSON(w, status, map[string]string{"detail": detail})
+}
+
+// logDecision writes the one log line of an auth decision.
+func (a *Auth) logDecision(r *http.Request, level slog.Level, method, outcome, reason string, attrs ...slog.Attr) {
+	ctx := r.Context()
+	if !a.cfg.Logger.Enabled(ctx, level) {
+		return
+	}
+	base := []slog.Attr{
+		slog.String("auth.method", method),
+		slog.String("auth.outcome", outcome),
+		slog.String("auth.reason", reason),
+		slog.String("request_id", requestID(r)),
+		slog.String("path", r.URL.Path),
+	}
+	a.cfg.Logger.LogAttrs(ctx, level, "chatauth: "+method+" "+outcome, append(base, attrs...)...)
+}
+
+// requestID is the request's X-Request-Id when it looks like one, else a
+// fresh random id.
+func requestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		return randomID()[:12]
+	}
+	for _, c := range id {
+		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return randomID()[:12]
+		}
+	}
+	return id
+}
+
+// errHookPanic marks a recovered panic of a hook.
+var errHookPanic = errors.New("hook panicked")
+
+// callHook runs a user hook, turning a panic into an error.
+func callHook(f func() (*User, error)) (u *User, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			u, err = nil, fmt.Errorf("%w: %v\n%s", errHookPanic, p, debug.Stack())
+		}
+	}()
+	return f()
+}
+
+// hookFailed answers a hook's error or panic: 500, cause logged, nothing leaked.
+func (a *Auth) hookFailed(w http.ResponseWriter, r *http.Request, method string, err error) {
+	reason := reasonHookError
+	if errors.Is(err, errHookPanic) {
+		reason = reasonHookPanic
+	}
+	a.reject(w, r, method, http.StatusInternalServerError, reason, "internal error", err)
+}
+
+// login finishes a successful login of any method: persist the user,
+// issue the session, log, answer {"success": true}.
+func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *User, exp time.Time) {
+	if a.persist != nil {
+		stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
+		if err != nil {
+			a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
+			return
+		}
+		if stored != nil {
+			u = stored
+		}
+	}
+	s, err := a.startSession(w, r, u, exp)
+	if err != nil {
+		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
+		return
+	}
+	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("user", u.Identifier), slog.String("session", s.ID))
+	writeJSON(w, http.StatusOK, successBody)
+}
+
+// peer is the address of the host that sent the request, unmapped.
+func peer(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		a, _ := netip.ParseAddr(r.RemoteAddr)
+		return a.Unmap()
+	}
+	return ap.Addr().Unmap()
+}
+
+func (a *Auth) trusted(addr netip.Addr) bool {
+	for _, p := range a.proxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// fromTrustedProxy reports whether the request's peer is a trusted proxy.
+func (a *Auth) fromTrustedProxy(r *http.Request) bool { return a.trusted(peer(r)) }
+
+// clientAddr is the address of the client: the peer, or, when the peer is a
+// trusted proxy, the right-most untrusted address of X-Forwarded-For.
+func (a *Auth) clientAddr(r *http.Request) string {
+	addr := peer(r)
+	if !a.trusted(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if h = h.Unmap(); !a.trusted(h) {
+			return h.String()
+		}
+	}
+	return addr.String()
+}
+
+// publicBase is the app's public origin: BaseURL, or what the request says,
+// believing X-Forwarded-Proto/-Host only from trusted proxies.
+func (a *Auth) publicBase(r *http.Request) string {
+	if a.cfg.BaseURL != "" {
+		return a.cfg.BaseURL
+	}
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if a.fromTrustedProxy(r) {
+		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
+			scheme = p
+		}
+		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && validHost(h) {
+			host = h
+		}
+	}
+	return scheme + "://" + host
+}
+
+func firstValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.TrimSpace(v)
+}
+
+func validHost(h string) bool {
+	u, err := url.Parse("http://" + h)
+	return err == nil && u.Host == h && u.User == nil && u.Path == ""
+}
+
+// retryAfterSeconds renders a wait as whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
+}

@@ -1,0 +1,305 @@
+package chatauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// minSecretBytes is the shortest accepted signing secret (RFC 7518 3.2:
+// an HS256 key must be at least as long as the hash output).
+const minSecretBytes = 32
+
+// createSecretHint tells a person how to make a secret.
+const createSecretHint = "make one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret"
+
+// Config is everything New needs. The zero value of each field is a safe
+// default, documented on the field, except Secret, which is required.
+type Config struct {
+	// Secret signs session tokens (HS256) and seals the OAuth state cookie.
+	// At least 32 bytes. CHAINLIT_AUTH_SECRET; the same value as a Chainlit
+	// deployment keeps its users logged in.
+	Secret []byte
+	// PreviousSecrets are still accepted when verifying tokens, so a secret
+	// can be rotated without logging everyone out.
+	PreviousSecrets [][]byte
+
+	// BaseURL is the public origin of the app ("https://chat.example.com"),
+	// used for OAuth redirect URIs and to decide the cookies' Secure flag.
+	// Empty: derived from each request. CHAINLIT_URL.
+	BaseURL string
+	// RootPath is the prefix every route lives under ("/chat"); empty for
+	// none. CHAINLIT_ROOT_PATH.
+	RootPath string
+
+	// CookieName names the session cookie; default "access_token".
+	// CHAINLIT_AUTH_COOKIE_NAME.
+	CookieName string
+	// SameSite is "lax" (default), "strict" or "none" (which forces Secure).
+	// CHAINLIT_COOKIE_SAMESITE.
+	SameSite string
+	// CookieSecure forces the Secure flag even when the app looks like it
+	// is served over plain http.
+	CookieSecure bool
+	// SessionTimeout is how long a session lasts; default 15 days.
+	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
+	SessionTimeout time.Duration
+	// StateCookieLifetime bounds an OAuth login from redirect to callback;
+	// default 180 s. CHAINLIT_STATE_COOKIE_LIFETIME (seconds).
+	StateCookieLifetime time.Duration
+	// Issuer and Audience, when set, are written to every token (iss, aud)
+	// and required on every token read.
+	Issuer, Audience string
+
+	// TrustedProxies are the CIDRs ("10.0.0.0/8", "127.0.0.1/32") whose
+	// X-Forwarded-For/-Proto/-Host headers are believed.
+	// CHATAUTH_TRUSTED_PROXIES.
+	TrustedProxies []string
+	// HeaderAuthTrustedProxiesOnly refuses header login (and never calls the
+	// header hook) unless the request comes from a trusted proxy. Turn it
+	// on whenever the header hook trusts identity headers set by a proxy.
+	HeaderAuthTrustedProxiesOnly bool
+	// AllowedOrigins may send unsafe requests (POST) cross-origin, for
+	// instance a front end on another host ("https://app.example.com").
+	// CHATAUTH_ALLOWED_ORIGINS.
+	AllowedOrigins []string
+
+	// RequireLogin makes /auth/config say a login is required even when no
+	// hook is registered: for apps that start sessions from their own
+	// routes with StartSession. CHAINLIT_CUSTOM_AUTH.
+	RequireLogin bool
+
+	// PasswordLimits bound password attempts; zero fields take defaults.
+	PasswordLimits PasswordLimits
+	// Revocations remembers logged-out sessions; default in memory.
+	Revocations RevocationStore
+	// Throttle counts password attempts; default in memory.
+	Throttle Throttle
+	// Tokens keeps OAuth provider tokens when KeepProviderTokens is set;
+	// default in memory.
+	Tokens TokenStore
+	// TokenCacheSize bounds the cache of verified tokens; 0 means 10000,
+	// a negative value turns the cache off.
+	TokenCacheSize int
+	// Logger receives one line per auth decision; default slog.Default().
+	Logger *slog.Logger
+}
+
+// PasswordLimits bound password login attempts, per username and per client
+// address, in a fixed window. Attempts past the limit are answered 429 with
+// Retry-After before the password hook runs; a successful login clears the
+// username's count.
+type PasswordLimits struct {
+	// PerUsername is the attempts allowed per username and window; default 10.
+	PerUsername int
+	// PerAddress is the attempts allowed per client address and window;
+	// default 100.
+	PerAddress int
+	// Window is the length of the window; default 15 minutes.
+	Window time.Duration
+}
+
+// withDefaults fills the zero fields and checks the rest, naming every
+// problem at once.
+func (c Config) withDefaults() (Config, []netip.Prefix, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	switch {
+	case len(c.Secret) == 0:
+		bad("Secret is missing: set CHAINLIT_AUTH_SECRET (%s)", createSecretHint)
+	case len(c.Secret) < minSecretBytes:
+		bad("Secret is %d bytes, needs at least %d (%s)", len(c.Secret), minSecretBytes, createSecretHint)
+	}
+	for i, s := range c.PreviousSecrets {
+		if len(s) < minSecretBytes {
+			bad("PreviousSecrets[%d] is %d bytes, needs at least %d", i, len(s), minSecretBytes)
+		}
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("BaseURL %q is not an http(s) origin such as https://chat.example.com", c.BaseURL)
+		} else {
+			c.BaseURL = u.Scheme + "://" + u.Host // origin only
+		}
+	}
+	root, err := cleanRootPath(c.RootPath)
+	if err != nil {
+		bad("%v", err)
+	}
+	c.RootPath = root
+	if c.CookieName == "" {
+		c.CookieName = "access_token"
+	} else if !validCookieName(c.CookieName) {
+		bad("CookieName %q is not a valid cookie name", c.CookieName)
+	}
+	c.SameSite = strings.ToLower(c.SameSite)
+	switch c.SameSite {
+	case "":
+		c.SameSite = "lax"
+	case "lax", "strict", "none":
+	default:
+		bad("SameSite %q must be lax, strict or none", c.SameSite)
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 15 * 24 * time.Hour
+	} else if c.SessionTimeout < time.Second {
+		bad("SessionTimeout %v is shorter than a second", c.SessionTimeout)
+	}
+	if c.StateCookieLifetime == 0 {
+		c.StateCookieLifetime = 180 * time.Second
+	} else if c.StateCookieLifetime < time.Second {
+		bad("StateCookieLifetime %v is shorter than a second", c.StateCookieLifetime)
+	}
+	proxies := make([]netip.Prefix, 0, len(c.TrustedProxies))
+	for _, p := range c.TrustedProxies {
+		pr, err := parsePrefix(p)
+		if err != nil {
+			bad("TrustedProxies: %q is not a CIDR or address", p)
+			continue
+		}
+		proxies = append(proxies, pr)
+	}
+	for _, o := range c.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("AllowedOrigins: %q is not an origin such as https://app.example.com", o)
+		}
+	}
+	l := &c.PasswordLimits
+	if l.PerUsername == 0 {
+		l.PerUsername = 10
+	}
+	if l.PerAddress == 0 {
+		l.PerAddress = 100
+	}
+	if l.Window == 0 {
+		l.Window = 15 * time.Minute
+	}
+	if l.PerUsername < 0 || l.PerAddress < 0 || l.Window < 0 {
+		bad("PasswordLimits must not be negative")
+	}
+	if c.Revocations == nil {
+		c.Revocations = NewMemoryRevocationStore(0)
+	}
+	if c.Throttle == nil {
+		c.Throttle = NewMemoryThrottle(0)
+	}
+	if c.Tokens == nil {
+		c.Tokens = NewMemoryTokenStore()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if len(errs) > 0 {
+		return c, nil, fmt.Errorf("chatauth: bad configuration: %w", errors.Join(errs...))
+	}
+	return c, proxies, nil
+}
+
+// cleanRootPath turns "", "/" into "" and "chat/" into "/chat", and refuses
+// paths that could not be mounted as a ServeMux prefix.
+func cleanRootPath(p string) (string, error) {
+	p = strings.TrimRight(p, "/")
+	if p == "" {
+		return "", nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", fmt.Errorf("RootPath %q has an empty, . or .. segment", p)
+		}
+	}
+	if strings.ContainsAny(p, "{}?#% \t\r\n\\") {
+		return "", fmt.Errorf("RootPath %q may not contain braces, ?, #, %%, spaces or backslashes", p)
+	}
+	return p, nil
+}
+
+func validCookieName(n string) bool {
+	for _, r := range n {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
+			return false
+		}
+	}
+	return n != ""
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ConfigFromEnv reads the Chainlit variables (and chatauth's own) through
+// getenv, os.Getenv when nil, so that a Chainlit .env works unchanged:
+// CHAINLIT_AUTH_SECRET, CHAINLIT_URL, CHAINLIT_ROOT_PATH,
+// CHAINLIT_AUTH_COOKIE_NAME, CHAINLIT_COOKIE_SAMESITE,
+// CHAINLIT_STATE_COOKIE_LIFETIME, CHAINLIT_USER_SESSION_TIMEOUT,
+// CHAINLIT_CUSTOM_AUTH, CHATAUTH_PREVIOUS_SECRETS (comma-separated),
+// CHATAUTH_TRUSTED_PROXIES and CHATAUTH_ALLOWED_ORIGINS (comma-separated).
+// OAuth providers are read by ProvidersFromEnv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var errs []error
+	seconds := func(name string) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a positive number of seconds", name, v))
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	c := Config{
+		BaseURL:             getenv("CHAINLIT_URL"),
+		RootPath:            getenv("CHAINLIT_ROOT_PATH"),
+		CookieName:          getenv("CHAINLIT_AUTH_COOKIE_NAME"),
+		SameSite:            getenv("CHAINLIT_COOKIE_SAMESITE"),
+		SessionTimeout:      seconds("CHAINLIT_USER_SESSION_TIMEOUT"),
+		StateCookieLifetime: seconds("CHAINLIT_STATE_COOKIE_LIFETIME"),
+		TrustedProxies:      splitList(getenv("CHATAUTH_TRUSTED_PROXIES")),
+		AllowedOrigins:      splitList(getenv("CHATAUTH_ALLOWED_ORIGINS")),
+		RequireLogin:        getenv("CHAINLIT_CUSTOM_AUTH") != "" && getenv("CHAINLIT_CUSTOM_AUTH") != "false",
+	}
+	if s := getenv("CHAINLIT_AUTH_SECRET"); s != "" {
+		c.Secret = []byte(s)
+	}
+	for _, s := range splitList(getenv("CHATAUTH_PREVIOUS_SECRETS")) {
+		c.PreviousSecrets = append(c.PreviousSecrets, []byte(s))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("chatauth: bad environment: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package chatauth
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// HashPassword returns the bcrypt hash of password, for storing in the
+// app's user table (or CHATAUTH_DEMO_USERS). Passwords longer than 72 bytes
+// are refused, as bcrypt would silently ignore the rest.
+func HashPassword(password string) (string, error) {
+	if len(password) > 72 {
+		return "", errors.New("chatauth: password longer than 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when the user does not exist, so that
+// unknown and known usernames take the same time. It is made on first use,
+// at the default cost, so importing the package costs nothing.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("chatauth-dummy-password"), bcrypt.DefaultCost)
+	return h
+})
+
+// CheckPassword reports whether password matches the bcrypt hash. Pass an
+// empty hash for an unknown user: it still spends the time of one bcrypt
+// comparison, so response times do not reveal which usernames exist.
+func CheckPassword(hash, password string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// equalStrings compares in constant time (for the length of the shorter).
+func equalStrings(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// serveLogin answers POST /login: form fields username and password,
+// throttled per username and per client address before the hook runs.
+func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
+	const method = "password"
+	if a.password == nil {
+		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil)
+		return
+	}
+	username, password, err := loginForm(r)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.As(err, new(*http.MaxBytesError)) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		a.reject(w, r, method, status, reasonMissingField, err.Error(), nil)
+		return
+	}
+	if wait, err := a.throttle(r, username); err != nil {
+		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
+		return
+	} else if wait > 0 {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		a.reject(w, r, method, http.StatusTooManyRequests, reasonThrottled, "too many login attempts, try again later", nil,
+			slog.String("client", a.clientAddr(r)))
+		return
+	}
+	u, err := callHook(func() (*User, error) { return a.password(r.Context(), username, password) })
+	if err != nil {
+		a.hookFailed(w, r, method, fmt.Errorf("password hook: %w", err))
+		return
+	}
+	if u == nil {
+		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
+		return
+	}
+	_ = a.cfg.Throttle.Reset(r.Context(), "user:"+username)
+	a.login(w, r, method, u, time.Time{})
+}
+
+// loginForm reads username and password from an urlencoded or multipart body.
+func loginForm(r *http.Request) (username, password string, err error) {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		err = r.ParseMultipartForm(maxBodyBytes)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return "", "", err
+		}
+		return "", "", fmt.Errorf("malformed form: %s", formError(err))
+	}
+	username, password = r.PostFormValue("username"), r.PostFormValue("password")
+	switch {
+	case username == "" && password == "":
+		return "", "", errors.New("missing field: username and password")
+	case username == "":
+		return "", "", errors.New("missing field: username")
+	case password == "":
+		return "", "", errors.New("missing field: password")
+	}
+	return username, password, nil
+}
+
+// formError names a form parsing failure without echoing the input.
+func formError(err error) string {
+	if errors.Is(err, http.ErrNotMultipart) || errors.Is(err, http.ErrMissingBoundary) {
+		return "bad multipart body"
+	}
+	return "cannot parse body"
+}
+
+// throttle counts a password attempt for the username and the client
+// address and returns how long the client must wait, if at all.
+func (a *Auth) throttle(r *http.Request, username string) (time.Duration, error) {
+	l := a.cfg.PasswordLimits
+	ctx := r.Context()
+	waitUser, err := a.cfg.Throttle.Hit(ctx, "user:"+username, l.PerUsername, l.Window)
+	if err != nil {
+		return 0, err
+	}
+	waitAddr, err := a.cfg.Throttle.Hit(ctx, "addr:"+a.clientAddr(r), l.PerAddress, l.Window)
+	if err != nil {
+		return 0, err
+	}
+	return max(waitUser, waitAddr), nil
+}

@@ -1,0 +1,110 @@
+package chatauth
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// User is who a request belongs to. Hooks return one; the session token
+// carries it; UserFrom reads it back in the app's handlers.
+//
+// Its JSON is Chainlit's user JSON:
+// {"identifier": "...", "display_name": "..." or null, "metadata": {...}},
+// plus "id" and "createdAt" when the app persisted the user.
+type User struct {
+	// ID is the app's own id for a persisted user; empty otherwise.
+	ID string
+	// Identifier names the user uniquely within the app (an e-mail, a login).
+	Identifier string
+	// DisplayName is shown in the UI; empty is encoded as null.
+	DisplayName string
+	// Metadata holds whatever the app wants to carry in the session
+	// (an avatar URL, a role, the OAuth provider). Keep it small: it travels
+	// in a cookie on every request.
+	Metadata map[string]any
+	// CreatedAt is when a persisted user was first stored; zero otherwise.
+	CreatedAt time.Time
+}
+
+type userJSON struct {
+	ID          string         `json:"id,omitempty"`
+	Identifier  string         `json:"identifier"`
+	DisplayName *string        `json:"display_name"`
+	Metadata    map[string]any `json:"metadata"`
+	CreatedAt   string         `json:"createdAt,omitempty"`
+}
+
+func (u User) toJSON() userJSON {
+	j := userJSON{ID: u.ID, Identifier: u.Identifier, Metadata: u.Metadata}
+	if u.DisplayName != "" {
+		name := u.DisplayName
+		j.DisplayName = &name
+	}
+	if j.Metadata == nil {
+		j.Metadata = map[string]any{}
+	}
+	if !u.CreatedAt.IsZero() {
+		j.CreatedAt = u.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	return j
+}
+
+func (j userJSON) user() User {
+	u := User{ID: j.ID, Identifier: j.Identifier, Metadata: j.Metadata}
+	if j.DisplayName != nil {
+		u.DisplayName = *j.DisplayName
+	}
+	if j.CreatedAt != "" {
+		// Chainlit writes ISO 8601, with or without a zone.
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999"} {
+			if t, err := time.Parse(layout, j.CreatedAt); err == nil {
+				u.CreatedAt = t
+				break
+			}
+		}
+	}
+	return u
+}
+
+// MarshalJSON encodes u as Chainlit's user JSON.
+func (u User) MarshalJSON() ([]byte, error) { return json.Marshal(u.toJSON()) }
+
+// UnmarshalJSON decodes Chainlit's user JSON.
+func (u *User) UnmarshalJSON(b []byte) error {
+	var j userJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*u = j.user()
+	return nil
+}
+
+// UserFrom returns the user that RequireUser or WithUser put into ctx, or nil
+// when the request has no valid session. Treat it as read-only: it may be
+// shared with other requests of the same session.
+func UserFrom(ctx context.Context) *User {
+	if s, _ := ctx.Value(sessionKey{}).(*Session); s != nil {
+		return s.User
+	}
+	return nil
+}
+
+// SessionFrom returns the session that RequireUser or WithUser found for the
+// request, or nil.
+func SessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
+}
+
+type sessionKey struct{}
+
+// Session is a verified session token: who it is for and when it ends.
+type Session struct {
+	// User is the user the token was issued to.
+	User *User
+	// ID is the token's jti, the handle used to revoke it.
+	ID string
+	// IssuedAt and ExpiresAt are the token's iat and exp.
+	IssuedAt, ExpiresAt time.Time
+}
