@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,11 @@ type Auth struct {
 	header   HeaderFunc
 	logout   LogoutFunc
 	persist  PersistFunc
+	oauth    OAuthFunc
+
+	providersMu sync.RWMutex
+	providers   map[string]*Provider
+	stateKeys   atomic.Pointer[[][]byte]
 }
 
 // PasswordFunc checks a username and password. It returns the user on
@@ -65,7 +71,8 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection()}
+	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection(),
+		providers: make(map[string]*Provider)}
 	for _, o := range cfg.AllowedOrigins {
 		if err := a.origins.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
 			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
@@ -85,6 +92,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.parser = jwt.NewParser(opts...)
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, a.parser, cfg.TokenCacheSize))
+	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)
 	return a, nil
@@ -114,11 +122,15 @@ func (a *Auth) OnPersist(f PersistFunc) { a.persist = f }
 // RootPath is the cleaned root path every route lives under ("" for none).
 func (a *Auth) RootPath() string { return a.cfg.RootPath }
 
+// CookieName is the name of the session cookie (chunks add _0, _1, ...).
+func (a *Auth) CookieName() string { return a.cfg.CookieName }
+
 // Mount registers the contract's routes on mux under the root path, with
 // Go 1.22 method patterns:
 //
 //	GET  R/auth/config    POST R/login     POST R/auth/header
 //	POST R/auth/jwt       GET  R/user      POST R/logout
+//	GET  R/auth/oauth/{provider}    GET, POST R/auth/oauth/{provider}/callback
 func (a *Auth) Mount(mux *http.ServeMux) {
 	r := a.cfg.RootPath
 	mux.Handle("GET "+r+"/auth/config", http.HandlerFunc(a.serveConfig))
@@ -127,6 +139,11 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 	mux.Handle("POST "+r+"/auth/jwt", a.guard(a.serveJWTLogin))
 	mux.Handle("GET "+r+"/user", http.HandlerFunc(a.serveUser))
 	mux.Handle("POST "+r+"/logout", a.guard(a.serveLogout))
+	mux.Handle("GET "+r+"/auth/oauth/{provider}", http.HandlerFunc(a.serveOAuthStart))
+	// The callback is a cross-site POST with response_mode=form_post: it is
+	// protected by the sealed, single-use state, not by Origin checks.
+	mux.Handle("GET "+r+"/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback))
+	mux.Handle("POST "+r+"/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback))
 }
 
 // ServeHTTP serves the contract's routes, as Mount registers them.
@@ -153,12 +170,12 @@ func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
 		"requireLogin":   a.loginConfigured(),
 		"passwordAuth":   a.password != nil,
 		"headerAuth":     a.header != nil,
-		"oauthProviders": []string{},
+		"oauthProviders": a.Providers(),
 	})
 }
 
 func (a *Auth) loginConfigured() bool {
-	return a.cfg.RequireLogin || a.password != nil || a.header != nil
+	return a.cfg.RequireLogin || a.password != nil || a.header != nil || len(a.Providers()) > 0
 }
 
 // Reason codes: every rejection carries one, in the log line under
@@ -185,6 +202,7 @@ const (
 	reasonStoreDown     = "store_unavailable"
 	reasonBadOrigin     = "bad_origin"
 	reasonBadRequest    = "bad_request"
+	reasonBadRedirect   = "bad_redirect"
 )
 
 // sessionReason maps a VerifyToken error to its reason code and status.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -84,6 +85,16 @@ type Config struct {
 	// Tokens keeps OAuth provider tokens when KeepProviderTokens is set;
 	// default in memory.
 	Tokens TokenStore
+	// KeepProviderTokens stores each OAuth login's provider token in Tokens,
+	// for Auth.TokenSource. Off by default: the tokens are never put in the
+	// session either way.
+	KeepProviderTokens bool
+	// HTTPClient makes every call to OAuth providers; default a client
+	// with a 10 s time-out.
+	HTTPClient *http.Client
+	// OAuthTimeout bounds each call to a provider (discovery, token
+	// exchange, user info, keys); default 10 s.
+	OAuthTimeout time.Duration
 	// TokenCacheSize bounds the cache of verified tokens; 0 means 10000,
 	// a negative value turns the cache off.
 	TokenCacheSize int
@@ -193,6 +204,12 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	if c.Tokens == nil {
 		c.Tokens = NewMemoryTokenStore()
+	}
+	if c.OAuthTimeout == 0 {
+		c.OAuthTimeout = 10 * time.Second
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.OAuthTimeout}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

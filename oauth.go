@@ -1,0 +1,626 @@
+package chatauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/chatauth/chatauth/internal/jwks"
+)
+
+// Provider is an OAuth 2.0 or OpenID Connect provider users can log in
+// with. The presets (GitHub, Google, AzureAD, Okta, Auth0, Descope, Cognito,
+// GitLab, Keycloak, Generic, OIDC) fill it in; any field can be overridden
+// before AddProvider.
+type Provider struct {
+	// ID names the provider in routes (R/auth/oauth/{ID}) and in
+	// /auth/config: "github", "google", "oidc"...
+	ID string
+	// ClientID and ClientSecret are the app's credentials at the provider.
+	ClientID, ClientSecret string
+	// AuthURL, TokenURL and UserInfoURL are the provider's endpoints.
+	// With Issuer set, empty ones are read from OpenID discovery.
+	AuthURL, TokenURL, UserInfoURL string
+	// Issuer makes the provider an OpenID provider: a nonce is sent, and
+	// the id_token is verified (signature against JWKSURL, iss, aud, exp,
+	// iat, nonce, azp). "{tenantid}" in it stands for the token's tid
+	// claim (Microsoft's multi-tenant endpoints).
+	Issuer string
+	// JWKSURL is where the issuer publishes its signing keys.
+	JWKSURL string
+	// EndSessionURL is the OpenID end_session_endpoint, for logout at the
+	// provider.
+	EndSessionURL string
+	// Scopes are requested at authorization.
+	Scopes []string
+	// Prompt is sent as the prompt parameter when set ("login",
+	// "select_account", "consent"): OAUTH_PROMPT or OAUTH_<ID>_PROMPT.
+	Prompt string
+	// AuthParams are the provider's own authorization parameters
+	// (Google's access_type, Auth0's audience...).
+	AuthParams map[string]string
+	// ResponseMode "form_post" makes the provider POST the callback.
+	ResponseMode string
+	// IdentifierClaim names the user-data field used as the default
+	// identifier when it is verified: "email" by default.
+	IdentifierClaim string
+	// FetchUser replaces the plain GET of UserInfoURL, for providers that
+	// need more than one call (GitHub's verified e-mail). client carries
+	// the access token.
+	FetchUser func(ctx context.Context, client *http.Client, p *Provider) (map[string]any, error)
+	// MapUser replaces the default mapping from user data to the default
+	// User given to the OAuth hook.
+	MapUser func(p *Provider, raw map[string]any) (*User, error)
+
+	keys *jwks.Set
+}
+
+// OpenID reports whether p is an OpenID provider (it has an Issuer).
+func (p *Provider) OpenID() bool { return p.Issuer != "" }
+
+// OAuthLogin is what the OAuth hook receives after a successful
+// authorization-code flow.
+type OAuthLogin struct {
+	// Provider is the provider's ID.
+	Provider string
+	// Token is the provider's token response (access, refresh).
+	Token *oauth2.Token
+	// RawUser is the provider's user data (user-info response, or the
+	// id_token's claims).
+	RawUser map[string]any
+	// DefaultUser is chatauth's mapping of RawUser; return it, change it,
+	// or look the user up by it.
+	DefaultUser *User
+	// IDToken is the raw id_token, verified when IDTokenVerified is true.
+	IDToken string
+	// IDTokenVerified reports that IDToken passed every OpenID check.
+	IDTokenVerified bool
+}
+
+// OAuthFunc decides who an OAuth login is. nil and nil rejects the login
+// (R/login?error=credentialssignin).
+type OAuthFunc func(ctx context.Context, login OAuthLogin) (*User, error)
+
+// OnOAuth registers the OAuth hook. Providers are routable and listed in
+// /auth/config only once it is registered.
+func (a *Auth) OnOAuth(f OAuthFunc) { a.oauth = f }
+
+// ErrProviderConfig is wrapped by AddProvider's errors.
+var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
+
+// AddProvider makes a provider available. It checks p, reads OpenID
+// discovery when p has an Issuer and lacks endpoints (nothing is read at
+// request time), and logs the redirect URI to register at the provider.
+func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
+	if err := a.checkProvider(p); err != nil {
+		return err
+	}
+	if p.Issuer != "" && (p.AuthURL == "" || p.TokenURL == "" || p.JWKSURL == "") {
+		if err := a.discover(ctx, p); err != nil {
+			return err
+		}
+	}
+	if p.AuthURL == "" || p.TokenURL == "" {
+		return fmt.Errorf("%w: provider %q: AuthURL and TokenURL are required", ErrProviderConfig, p.ID)
+	}
+	if p.IdentifierClaim == "" {
+		p.IdentifierClaim = "email"
+	}
+	if p.JWKSURL != "" {
+		p.keys = jwks.New(p.JWKSURL, a.cfg.HTTPClient)
+	}
+	a.providersMu.Lock()
+	a.providers[p.ID] = p
+	a.providersMu.Unlock()
+	callback := a.cfg.RootPath + "/auth/oauth/" + p.ID + "/callback"
+	if a.cfg.BaseURL != "" {
+		callback = a.cfg.BaseURL + callback
+	} else {
+		callback = "<public origin of each request>" + callback + " (set CHAINLIT_URL to fix it)"
+	}
+	a.cfg.Logger.Info("chatauth: OAuth provider ready", slog.String("provider", p.ID),
+		slog.String("redirect_uri", callback), slog.Bool("openid", p.OpenID()))
+	return nil
+}
+
+func (a *Auth) checkProvider(p *Provider) error {
+	var missing []string
+	if p.ID == "" {
+		missing = append(missing, "ID")
+	}
+	if p.ClientID == "" {
+		missing = append(missing, "ClientID")
+	}
+	if p.ClientSecret == "" {
+		missing = append(missing, "ClientSecret")
+	}
+	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
+		missing = append(missing, "AuthURL and TokenURL (or Issuer)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: provider %q: missing %s", ErrProviderConfig, p.ID, strings.Join(missing, ", "))
+	}
+	if strings.ContainsAny(p.ID, "/{}?#% ") {
+		return fmt.Errorf("%w: provider id %q may not contain / { } ? # %% or spaces", ErrProviderConfig, p.ID)
+	}
+	return nil
+}
+
+// discover reads the issuer's OpenID configuration into p's empty fields.
+func (a *Auth) discover(ctx context.Context, p *Provider) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.OAuthTimeout)
+	defer cancel()
+	where := strings.TrimRight(p.Issuer, "/") + "/.well-known/openid-configuration"
+	var doc struct {
+		Issuer        string `json:"issuer"`
+		Authorization string `json:"authorization_endpoint"`
+		Token         string `json:"token_endpoint"`
+		UserInfo      string `json:"userinfo_endpoint"`
+		JWKS          string `json:"jwks_uri"`
+		EndSession    string `json:"end_session_endpoint"`
+	}
+	if err := a.getJSON(ctx, http.DefaultClient, where, &doc); err != nil {
+		return fmt.Errorf("%w: provider %q: OpenID discovery: %w", ErrProviderConfig, p.ID, err)
+	}
+	if doc.Issuer != p.Issuer {
+		return fmt.Errorf("%w: provider %q: discovery names issuer %q, expected %q", ErrProviderConfig, p.ID, doc.Issuer, p.Issuer)
+	}
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&p.AuthURL, doc.Authorization)
+	fill(&p.TokenURL, doc.Token)
+	fill(&p.UserInfoURL, doc.UserInfo)
+	fill(&p.JWKSURL, doc.JWKS)
+	fill(&p.EndSessionURL, doc.EndSession)
+	if p.JWKSURL == "" {
+		return fmt.Errorf("%w: provider %q: discovery has no jwks_uri", ErrProviderConfig, p.ID)
+	}
+	return nil
+}
+
+// maxProviderBody bounds what is read from a provider.
+const maxProviderBody = 1 << 20
+
+// getJSON GETs where with client (which may add a token) and decodes the
+// JSON answer into v.
+func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if client == http.DefaultClient {
+		client = a.cfg.HTTPClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", where, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderBody))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", where, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: not JSON: %w", where, err)
+	}
+	return nil
+}
+
+// Providers lists the ids of the routable providers, sorted.
+func (a *Auth) Providers() []string {
+	if a.oauth == nil {
+		return []string{}
+	}
+	a.providersMu.RLock()
+	defer a.providersMu.RUnlock()
+	ids := make([]string, 0, len(a.providers))
+	for id := range a.providers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (a *Auth) provider(id string) *Provider {
+	if a.oauth == nil {
+		return nil
+	}
+	a.providersMu.RLock()
+	defer a.providersMu.RUnlock()
+	return a.providers[id]
+}
+
+// oauth2Config is p as golang.org/x/oauth2 wants it, for this request's
+// redirect URI.
+func (a *Auth) oauth2Config(r *http.Request, p *Provider) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     p.ClientID,
+		ClientSecret: p.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL},
+		RedirectURL:  a.RedirectURI(r, p.ID),
+		Scopes:       p.Scopes,
+	}
+}
+
+// RedirectURI is the callback URL of provider id, computed one way
+// everywhere: BaseURL (CHAINLIT_URL) or the request's public origin, then
+// the root path, then /auth/oauth/{id}/callback.
+func (a *Auth) RedirectURI(r *http.Request, id string) string {
+	return a.publicBase(r) + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
+}
+
+// AuthCodeURL is the provider's authorization URL for a login with the
+// given state, PKCE verifier and nonce (empty for plain OAuth2).
+func (a *Auth) authCodeURL(r *http.Request, p *Provider, st pendingLogin) string {
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(st.Verifier)}
+	if st.Nonce != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", st.Nonce))
+	}
+	if p.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", p.Prompt))
+	}
+	if p.ResponseMode != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", p.ResponseMode))
+	}
+	for _, k := range sortedKeys(p.AuthParams) {
+		opts = append(opts, oauth2.SetAuthURLParam(k, p.AuthParams[k]))
+	}
+	return a.oauth2Config(r, p).AuthCodeURL(st.State, opts...)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// serveOAuthStart answers GET R/auth/oauth/{provider}: a fresh state, PKCE
+// verifier and nonce go into the sealed state cookie, and the browser to
+// the provider.
+func (a *Auth) serveOAuthStart(w http.ResponseWriter, r *http.Request) {
+	const method = "oauth"
+	id := r.PathValue("provider")
+	p := a.provider(id)
+	if p == nil {
+		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil,
+			slog.String("provider", id))
+		return
+	}
+	redirect := r.URL.Query().Get("redirect")
+	if redirect != "" && !a.safeRedirect(redirect) {
+		a.reject(w, r, method, http.StatusBadRequest, reasonBadRedirect, "redirect must be a relative path under the root path", nil,
+			slog.String("provider", id))
+		return
+	}
+	st := pendingLogin{
+		State:    randomToken(32),
+		Verifier: oauth2.GenerateVerifier(),
+		Provider: p.ID,
+		Redirect: redirect,
+		Expires:  a.now().Add(a.cfg.StateCookieLifetime).Unix(),
+	}
+	if p.OpenID() {
+		st.Nonce = randomToken(24)
+	}
+	a.savePending(w, r, p, st)
+	a.logDecision(r, slog.LevelInfo, method, "redirect", reasonOK, slog.String("provider", p.ID))
+	http.Redirect(w, r, a.authCodeURL(r, p, st), http.StatusFound)
+}
+
+// maxRedirectBytes bounds a remembered redirect: it travels in the state cookie.
+const maxRedirectBytes = 512
+
+// safeRedirect accepts only relative paths under the root path: no
+// scheme, no host, no //, /\ or encoded tricks, no control characters.
+func (a *Auth) safeRedirect(target string) bool {
+	if len(target) > maxRedirectBytes || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") ||
+		strings.HasPrefix(target, "/\\") || strings.ContainsAny(target, "\\\r\n\t") {
+		return false
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// Decode once more: %2F%2F and %5C must not become // or \ downstream.
+	unescaped, err := url.PathUnescape(u.EscapedPath())
+	if err != nil || strings.HasPrefix(unescaped, "//") || strings.ContainsAny(unescaped, "\\") || strings.Contains(unescaped, "/../") || strings.HasSuffix(unescaped, "/..") {
+		return false
+	}
+	for _, c := range target {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	root := a.cfg.RootPath
+	return root == "" || u.Path == root || strings.HasPrefix(u.Path, root+"/")
+}
+
+// OAuth failure codes, sent to R/login?error=<code>.
+const (
+	codeAccessDenied   = "access_denied"
+	codeMissingCode    = "missing_code"
+	codeMissingState   = "missing_state"
+	codeInvalidState   = "invalid_state"
+	codeExchangeFailed = "exchange_failed"
+	codeUserinfoFailed = "userinfo_failed"
+	codeInvalidIDToken = "invalid_id_token"
+)
+
+// oauthFailure is a failed callback: the code for the browser, the real
+// cause for the log.
+type oauthFailure struct {
+	code  string
+	cause error
+}
+
+func (f *oauthFailure) Error() string { return f.code + ": " + f.cause.Error() }
+
+func fail(code string, format string, args ...any) *oauthFailure {
+	return &oauthFailure{code: code, cause: fmt.Errorf(format, args...)}
+}
+
+// serveOAuthCallback answers GET and POST R/auth/oauth/{provider}/callback.
+func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
+	const method = "oauth"
+	id := r.PathValue("provider")
+	p := a.provider(id)
+	if p == nil {
+		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil)
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	}
+	if err := r.ParseForm(); err != nil {
+		a.oauthFailed(w, r, p, fail(codeMissingCode, "unreadable callback parameters: %v", err))
+		return
+	}
+	login, redirect, f := a.completeOAuth(w, r, p)
+	if f != nil {
+		a.oauthFailed(w, r, p, f)
+		return
+	}
+	u, err := callHook(func() (*User, error) { return a.oauth(r.Context(), *login) })
+	if err != nil {
+		a.hookFailed(w, r, method, fmt.Errorf("oauth hook: %w", err))
+		return
+	}
+	if u == nil {
+		a.oauthFailed(w, r, p, fail(reasonCredentials, "oauth hook rejected the login"))
+		return
+	}
+	if a.persist != nil {
+		stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
+		if err != nil {
+			a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
+			return
+		}
+		if stored != nil {
+			u = stored
+		}
+	}
+	if a.cfg.KeepProviderTokens {
+		if err := a.cfg.Tokens.SaveToken(r.Context(), u.Identifier, p.ID, login.Token); err != nil {
+			a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
+			return
+		}
+	}
+	s, err := a.startSession(w, r, u, time.Time{})
+	if err != nil {
+		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
+		return
+	}
+	target := a.cfg.RootPath + "/login/callback?success=True"
+	if redirect != "" {
+		target = redirect
+	}
+	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("provider", p.ID),
+		slog.String("user", u.Identifier), slog.String("session", s.ID))
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// completeOAuth runs every check of the callback and the exchange, and
+// returns what the hook is given and the remembered redirect.
+func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider) (*OAuthLogin, string, *oauthFailure) {
+	q := r.Form
+	state := q.Get("state")
+	// The pending login is consumed whatever happens next: single use.
+	st, stErr := a.takePending(w, r, p, state)
+	if e := q.Get("error"); e != "" {
+		return nil, "", fail(codeAccessDenied, "provider answered error=%q error_description=%q", truncate(e, 100), truncate(q.Get("error_description"), 300))
+	}
+	code := q.Get("code")
+	switch {
+	case code == "":
+		return nil, "", fail(codeMissingCode, "callback without code")
+	case state == "":
+		return nil, "", fail(codeMissingState, "callback without state")
+	case stErr != nil:
+		return nil, "", &oauthFailure{code: codeInvalidState, cause: stErr}
+	}
+	if iss := q.Get("iss"); iss != "" && p.Issuer != "" && !issuerMatches(p.Issuer, iss, nil) {
+		// RFC 9207: the response came from another issuer (mix-up attack).
+		return nil, "", fail(codeInvalidState, "iss parameter %q is not the provider's issuer %q", truncate(iss, 200), p.Issuer)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.OAuthTimeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
+	tok, err := a.oauth2Config(r, p).Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		return nil, "", fail(codeExchangeFailed, "%s", describeExchangeError(err))
+	}
+	login := &OAuthLogin{Provider: p.ID, Token: tok}
+	var claims map[string]any
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		login.IDToken = raw
+		if p.keys != nil {
+			if claims, err = a.verifyIDToken(ctx, p, raw, st.Nonce); err != nil {
+				return nil, "", fail(codeInvalidIDToken, "%v", err)
+			}
+			login.IDTokenVerified = true
+		}
+	} else if p.OpenID() && slices.Contains(p.Scopes, "openid") {
+		return nil, "", fail(codeInvalidIDToken, "token response has no id_token")
+	}
+	raw, f := a.fetchUser(ctx, p, tok, claims)
+	if f != nil {
+		return nil, "", f
+	}
+	login.RawUser = raw
+	u, err := a.mapUser(p, raw)
+	if err != nil {
+		return nil, "", fail(codeUserinfoFailed, "mapping user data: %v", err)
+	}
+	login.DefaultUser = u
+	return login, st.Redirect, nil
+}
+
+// fetchUser reads the user data: the provider's own fetch, the user-info
+// endpoint, or the verified id_token's claims.
+func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, claims map[string]any) (map[string]any, *oauthFailure) {
+	client := oauth2.NewClient(ctx, oauth2.StaticTokenSource(tok))
+	var raw map[string]any
+	var err error
+	switch {
+	case p.FetchUser != nil:
+		raw, err = p.FetchUser(ctx, client, p)
+	case p.UserInfoURL != "":
+		err = a.getJSON(ctx, client, p.UserInfoURL, &raw)
+	case claims != nil:
+		return claims, nil
+	default:
+		return nil, fail(codeUserinfoFailed, "provider %q has no user-info endpoint and no id_token", p.ID)
+	}
+	if err != nil {
+		return nil, fail(codeUserinfoFailed, "%v", err)
+	}
+	if claims != nil {
+		// OpenID Core 5.3.2: the user-info sub must be the id_token's.
+		if sub, _ := raw["sub"].(string); sub != "" && sub != claims["sub"] {
+			return nil, fail(codeUserinfoFailed, "user-info sub %q is not the id_token's", sub)
+		}
+		for k, v := range claims {
+			if _, ok := raw[k]; !ok && !registeredClaim(k) {
+				raw[k] = v
+			}
+		}
+	}
+	return raw, nil
+}
+
+func registeredClaim(k string) bool {
+	switch k {
+	case "iss", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash", "auth_time", "jti", "sid":
+		return true
+	}
+	return false
+}
+
+// describeExchangeError says why the token exchange failed: the provider's
+// HTTP status and error code, never the response body's tokens.
+func describeExchangeError(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		if re.ErrorCode != "" {
+			return fmt.Sprintf("token endpoint answered HTTP %d error=%q error_description=%q", status, re.ErrorCode, truncate(re.ErrorDescription, 300))
+		}
+		return fmt.Sprintf("token endpoint answered HTTP %d", status)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "token endpoint timed out: " + err.Error()
+	}
+	return "token exchange: " + err.Error()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// oauthFailed ends a failed callback: one log line with the real cause, and
+// the browser to R/login?error=<code>.
+func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, f *oauthFailure) {
+	a.logDecision(r, slog.LevelWarn, "oauth", "rejected", f.code, slog.String("provider", p.ID), slog.String("error", f.cause.Error()))
+	http.Redirect(w, r, a.cfg.RootPath+"/login?error="+url.QueryEscape(f.code), http.StatusFound)
+}
+
+// TokenSource returns a source of the provider's access token for a user
+// who logged in with it, when KeepProviderTokens is on. It refreshes the
+// token with the refresh token when expired and stores the new one. ctx
+// carries the HTTP client and lives as long as the source is used.
+func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
+	p := a.provider(providerID)
+	if p == nil {
+		return nil, fmt.Errorf("chatauth: provider %q not found", providerID)
+	}
+	tok, err := a.cfg.Tokens.Token(ctx, identifier, providerID)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
+	conf := &oauth2.Config{
+		ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL},
+		Scopes:   p.Scopes,
+	}
+	return &storingTokenSource{
+		ctx: ctx, store: a.cfg.Tokens, identifier: identifier, provider: providerID,
+		last: tok, src: oauth2.ReuseTokenSource(tok, conf.TokenSource(ctx, tok)),
+	}, nil
+}
+
+// storingTokenSource saves every new token its source hands out, so that a
+// refreshed token (and a rotated refresh token) survives the process.
+type storingTokenSource struct {
+	ctx                  context.Context
+	store                TokenStore
+	identifier, provider string
+	src                  oauth2.TokenSource
+
+	mu   sync.Mutex
+	last *oauth2.Token
+}
+
+// Token implements oauth2.TokenSource.
+func (s *storingTokenSource) Token() (*oauth2.Token, error) {
+	tok, err := s.src.Token()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil || tok.AccessToken != s.last.AccessToken {
+		if err := s.store.SaveToken(s.ctx, s.identifier, s.provider, tok); err != nil {
+			return nil, fmt.Errorf("chatauth: storing refreshed token: %w", err)
+		}
+		s.last = tok
+	}
+	return tok, nil
+}
