@@ -87,4 +87,3 @@ func issuerMatches(want, got string, claims map[string]any) bool {
 	}
 	return got == want
 }
-
