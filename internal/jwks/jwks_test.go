@@ -1,0 +1,98 @@
+package jwks
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func rsaJWK(t *testing.T, kid string) (map[string]any, *rsa.PublicKey) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"kty": "RSA", "kid": kid, "use": "sig", "n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes())}, &k.PublicKey
+}
+
+func TestFetchRotateAndLimit(t *testing.T) {
+	k1, pub1 := rsaJWK(t, "k1")
+	k2, pub2 := rsaJWK(t, "k2")
+	var keys atomic.Value
+	keys.Store([]any{k1})
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"keys": keys.Load()})
+	}))
+	defer srv.Close()
+	s := New(srv.URL, srv.Client())
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	ctx := context.Background()
+	got, err := s.Keys(ctx, "k1")
+	if err != nil || !got[0].(*rsa.PublicKey).Equal(pub1) {
+		t.Fatalf("k1: %v %v", got, err)
+	}
+	if _, err := s.Keys(ctx, "k1"); err != nil || fetches.Load() != 1 {
+		t.Fatalf("cached lookup fetched again: %d", fetches.Load())
+	}
+	// The issuer rotates: an unknown kid refetches, but not more often than MinRefresh.
+	keys.Store([]any{k1, k2})
+	if _, err := s.Keys(ctx, "k2"); err == nil {
+		t.Fatal("refetched within MinRefresh")
+	}
+	now = now.Add(MinRefresh)
+	got, err = s.Keys(ctx, "k2")
+	if err != nil || !got[0].(*rsa.PublicKey).Equal(pub2) {
+		t.Fatalf("k2 after rotation: %v %v", got, err)
+	}
+	if _, err := s.Keys(ctx, "made-up"); err == nil || fetches.Load() != 2 {
+		t.Fatalf("made-up kid: err %v, fetches %d", err, fetches.Load())
+	}
+}
+
+func TestParseKeyTypes(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ed, _, _ := ed25519.GenerateKey(rand.Reader)
+	r, _ := rsaJWK(t, "r")
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	doc, _ := json.Marshal(map[string]any{"keys": []any{
+		r,
+		map[string]any{"kty": "EC", "kid": "e", "crv": "P-256", "x": b64(ec.X.Bytes()), "y": b64(ec.Y.Bytes())},
+		map[string]any{"kty": "OKP", "kid": "o", "crv": "Ed25519", "x": b64(ed)},
+		map[string]any{"kty": "RSA", "kid": "small", "n": b64(small.N.Bytes()), "e": "AQAB"},
+		map[string]any{"kty": "RSA", "kid": "enc", "use": "enc", "n": r["n"], "e": r["e"]},
+		map[string]any{"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
+		map[string]any{"kty": "EC", "kid": "bad", "crv": "P-256", "x": b64([]byte{1}), "y": b64([]byte{2})},
+	}})
+	byID, _, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kid := range []string{"r", "e", "o"} {
+		if byID[kid] == nil {
+			t.Errorf("key %s not parsed", kid)
+		}
+	}
+	for _, kid := range []string{"small", "enc", "hmac", "bad"} {
+		if byID[kid] != nil {
+			t.Errorf("key %s should be refused", kid)
+		}
+	}
+	if _, _, err := Parse([]byte(`{"keys":[]}`)); err == nil {
+		t.Error("empty set accepted")
+	}
+}
