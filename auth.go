@@ -73,7 +73,12 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection(),
 		providers: make(map[string]*Provider)}
-	for _, o := range cfg.AllowedOrigins {
+	// The app's own public origin is never cross-origin, even when a proxy
+	// rewrites the Host header that the Origin is otherwise compared with.
+	for _, o := range append([]string{cfg.BaseURL}, cfg.AllowedOrigins...) {
+		if o == "" {
+			continue
+		}
 		if err := a.origins.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
 			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
 		}
@@ -161,6 +166,8 @@ func (a *Auth) guard(h http.HandlerFunc) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		// One id for every log line of the request.
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, requestID(r)))
 		h(w, r)
 	})
 }
@@ -279,9 +286,14 @@ func (a *Auth) logDecision(r *http.Request, level slog.Level, method, outcome, r
 	a.cfg.Logger.LogAttrs(ctx, level, "chatauth: "+method+" "+outcome, append(base, attrs...)...)
 }
 
-// requestID is the request's X-Request-Id when it looks like one, else a
-// fresh random id.
+type requestIDKey struct{}
+
+// requestID is the id guard gave the request, else its X-Request-Id when
+// it looks like one, else a fresh random id.
 func requestID(r *http.Request) string {
+	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
+		return id
+	}
 	id := r.Header.Get("X-Request-Id")
 	if id == "" || len(id) > 64 {
 		return randomID()[:12]

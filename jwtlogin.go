@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -14,24 +15,24 @@ var (
 )
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>"
-// header; the scheme is case-insensitive.
+// header; the scheme is case-insensitive. As in Chainlit
+// (scheme, token = authorization.split()), a value that is not exactly two
+// words is a format error, whatever its scheme.
 func bearerToken(h string) (string, error) {
 	if h == "" {
 		return "", errNoAuthorization
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok {
-		if strings.EqualFold(h, "bearer") {
-			return "", errBadAuthFormat
-		}
-		return "", errNotBearer
+	h = strings.TrimSpace(h)
+	i := strings.IndexAny(h, " \t")
+	if i < 0 {
+		return "", errBadAuthFormat
+	}
+	scheme, token := h[:i], strings.TrimSpace(h[i+1:])
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", errBadAuthFormat
 	}
 	if !strings.EqualFold(scheme, "bearer") {
 		return "", errNotBearer
-	}
-	token = strings.TrimSpace(token)
-	if token == "" || strings.ContainsAny(token, " \t") {
-		return "", errBadAuthFormat
 	}
 	return token, nil
 }
@@ -63,5 +64,9 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, status, reason, detail, err)
 		return
 	}
-	a.login(w, r, method, s.User, s.ExpiresAt)
+	// s may be shared through the token cache: the persist hook gets a copy
+	// it may change without touching other requests of the same token.
+	u := *s.User
+	u.Metadata = maps.Clone(u.Metadata)
+	a.login(w, r, method, &u, s.ExpiresAt)
 }

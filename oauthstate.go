@@ -85,12 +85,14 @@ func (a *Auth) writePending(w http.ResponseWriter, r *http.Request, p *Provider,
 
 // stateCookie is the template of the state cookie: HttpOnly, with the
 // session cookie's SameSite and Secure. A provider that POSTs its callback
-// (form_post) needs SameSite=None, which browsers only keep with Secure.
+// (form_post) is a cross-site POST, which carries only SameSite=None
+// cookies, which browsers keep only with Secure (localhost counts as
+// secure, so this works in development too).
 func (a *Auth) stateCookie(r *http.Request, p *Provider) http.Cookie {
 	c := a.sessionCookie(r)
 	c.Name = stateCookieName
-	if p != nil && p.ResponseMode == "form_post" && c.Secure {
-		c.SameSite = http.SameSiteNoneMode
+	if p != nil && p.ResponseMode == "form_post" {
+		c.SameSite, c.Secure = http.SameSiteNoneMode, true
 	}
 	return c
 }

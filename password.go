@@ -1,11 +1,14 @@
 package chatauth
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -58,11 +61,11 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username, password, err := loginForm(r)
 	if err != nil {
-		status := http.StatusBadRequest
+		status, reason := http.StatusBadRequest, reasonMissingField
 		if errors.As(err, new(*http.MaxBytesError)) {
-			status = http.StatusRequestEntityTooLarge
+			status, reason = http.StatusRequestEntityTooLarge, reasonTooLarge
 		}
-		a.reject(w, r, method, status, reasonMissingField, err.Error(), nil)
+		a.reject(w, r, method, status, reason, err.Error(), nil)
 		return
 	}
 	if wait, err := a.throttle(r, username); err != nil {
@@ -83,7 +86,7 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
 		return
 	}
-	_ = a.cfg.Throttle.Reset(r.Context(), "user:"+username)
+	_ = a.cfg.Throttle.Reset(r.Context(), usernameKey(username))
 	a.login(w, r, method, u, time.Time{})
 }
 
@@ -126,13 +129,36 @@ func formError(err error) string {
 func (a *Auth) throttle(r *http.Request, username string) (time.Duration, error) {
 	l := a.cfg.PasswordLimits
 	ctx := r.Context()
-	waitUser, err := a.cfg.Throttle.Hit(ctx, "user:"+username, l.PerUsername, l.Window)
+	waitUser, err := a.cfg.Throttle.Hit(ctx, usernameKey(username), l.PerUsername, l.Window)
 	if err != nil {
 		return 0, err
 	}
-	waitAddr, err := a.cfg.Throttle.Hit(ctx, "addr:"+a.clientAddr(r), l.PerAddress, l.Window)
+	waitAddr, err := a.cfg.Throttle.Hit(ctx, addressKey(a.clientAddr(r)), l.PerAddress, l.Window)
 	if err != nil {
 		return 0, err
 	}
 	return max(waitUser, waitAddr), nil
+}
+
+// usernameKey is the throttle key of a username: case-folded, so that
+// "Ada" and "ada" share one budget, and hashed when long, so that a flood of
+// 64 KiB usernames cannot fill the throttle's memory.
+func usernameKey(username string) string {
+	username = strings.ToLower(username)
+	if len(username) > 128 {
+		sum := sha256.Sum256([]byte(username))
+		username = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return "user:" + username
+}
+
+// addressKey is the throttle key of a client address. An IPv6 client
+// counts as its /64, the block one host or one site usually gets: otherwise
+// it could use a fresh address for every attempt.
+func addressKey(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return "addr:" + p.String()
+	}
+	return "addr:" + addr
 }

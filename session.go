@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -37,10 +38,16 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, exp
 }
 
 // EndSession revokes the request's session, when it has a valid one, and
-// clears every session cookie. It returns the session that was ended, or nil.
+// clears every session cookie. It returns the session that was ended, or nil
+// when the request had no valid session; the error is the RevocationStore's.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, err := a.sessionFromRequest(r, false)
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
+	if errors.Is(err, ErrStoreUnavailable) {
+		// The token may be valid: reporting it ended would leave it
+		// usable once the store is back.
+		return nil, err
+	}
 	if err != nil {
 		return nil, nil
 	}
@@ -136,7 +143,9 @@ func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
 func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 	s, err := a.sessionFromRequest(r, false)
 	if err != nil {
-		if !a.loginConfigured() && errorIsNoSession(err) {
+		// Without a login method there is no user to speak of: a stale or
+		// foreign cookie must not turn the page into a login prompt.
+		if !a.loginConfigured() && !errors.Is(err, ErrStoreUnavailable) {
 			writeJSON(w, http.StatusOK, nil)
 			return
 		}
@@ -147,5 +156,3 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 	a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
 	writeJSON(w, http.StatusOK, s.User)
 }
-
-func errorIsNoSession(err error) bool { return err == ErrNoSession }

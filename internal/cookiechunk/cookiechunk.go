@@ -37,11 +37,12 @@ func Lookup(h http.Header, name string) (string, bool) {
 }
 
 // Read returns the value stored under name: the unchunked cookie when
-// present, else the chunks NAME_0, NAME_1, ... joined in order up to the first
-// missing one. It reports false when there is neither. Joining stops at
-// MaxChunks chunks or maxLen bytes; tooLarge is then true.
+// present and not empty (as in Chainlit), else the chunks NAME_0, NAME_1, ...
+// joined in order up to the first missing one. It reports false when there
+// is neither. Joining stops at MaxChunks chunks or maxLen bytes; tooLarge is
+// then true.
 func Read(h http.Header, name string, maxLen int) (value string, found, tooLarge bool) {
-	if v, ok := Lookup(h, name); ok {
+	if v, ok := Lookup(h, name); ok && v != "" {
 		return v, true, len(v) > maxLen
 	}
 	var b strings.Builder

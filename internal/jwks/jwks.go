@@ -24,6 +24,10 @@ import (
 // key ids, so that tokens with made-up kids cannot make us hammer the issuer.
 const MinRefresh = 10 * time.Second
 
+// MaxAge is how long a fetched set is used before it is fetched again, so
+// that keys the issuer withdrew stop being accepted.
+const MaxAge = time.Hour
+
 // maxBody bounds a JWKS response.
 const maxBody = 1 << 20
 
@@ -35,10 +39,12 @@ type Set struct {
 	client *http.Client
 	now    func() time.Time
 
-	mu      sync.Mutex
-	keys    map[string]any
-	anon    []any // keys without kid
-	fetched time.Time
+	mu        sync.Mutex
+	keys      map[string]any
+	anon      []any     // keys without kid
+	fetched   time.Time // last fetch
+	refreshed time.Time // last fetch caused by an unknown kid
+	static    bool
 }
 
 // New returns a Set reading url with client.
@@ -48,7 +54,7 @@ func New(url string, client *http.Client) *Set {
 
 // Static returns a Set holding fixed keys (from PEM, say), never fetched.
 func Static(keys ...any) *Set {
-	return &Set{keys: map[string]any{}, anon: keys, fetched: time.Now(), now: time.Now}
+	return &Set{keys: map[string]any{}, anon: keys, static: true, now: time.Now}
 }
 
 // Keys returns the candidate keys for kid: the key with that id, or, when
@@ -56,11 +62,16 @@ func Static(keys ...any) *Set {
 func (s *Set) Keys(ctx context.Context, kid string) ([]any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := s.lookup(kid); len(k) > 0 {
+	now := s.now()
+	stale := !s.static && (s.fetched.IsZero() || now.Sub(s.fetched) >= MaxAge)
+	if k := s.lookup(kid); len(k) > 0 && !stale {
 		return k, nil
 	}
-	if s.url == "" || (!s.fetched.IsZero() && s.now().Sub(s.fetched) < MinRefresh) {
+	if s.static || (!stale && !s.refreshed.IsZero() && now.Sub(s.refreshed) < MinRefresh) {
 		return nil, fmt.Errorf("jwks: no key with kid %q", kid)
+	}
+	if !stale {
+		s.refreshed = now
 	}
 	if err := s.fetch(ctx); err != nil {
 		return nil, err

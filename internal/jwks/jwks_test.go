@@ -49,18 +49,31 @@ func TestFetchRotateAndLimit(t *testing.T) {
 	if _, err := s.Keys(ctx, "k1"); err != nil || fetches.Load() != 1 {
 		t.Fatalf("cached lookup fetched again: %d", fetches.Load())
 	}
-	// The issuer rotates: an unknown kid refetches, but not more often than MinRefresh.
+	// The issuer rotates: an unknown kid refetches at once...
 	keys.Store([]any{k1, k2})
-	if _, err := s.Keys(ctx, "k2"); err == nil {
-		t.Fatal("refetched within MinRefresh")
-	}
-	now = now.Add(MinRefresh)
 	got, err = s.Keys(ctx, "k2")
 	if err != nil || !got[0].(*rsa.PublicKey).Equal(pub2) {
 		t.Fatalf("k2 after rotation: %v %v", got, err)
 	}
-	if _, err := s.Keys(ctx, "made-up"); err == nil || fetches.Load() != 2 {
-		t.Fatalf("made-up kid: err %v, fetches %d", err, fetches.Load())
+	// ...but made-up kids cannot make it fetch more than once per MinRefresh.
+	for range 5 {
+		if _, err := s.Keys(ctx, "made-up"); err == nil {
+			t.Fatal("made-up kid accepted")
+		}
+	}
+	if fetches.Load() != 2 {
+		t.Fatalf("fetches %d, want 2", fetches.Load())
+	}
+	now = now.Add(MinRefresh)
+	s.Keys(ctx, "made-up")
+	if fetches.Load() != 3 {
+		t.Fatalf("fetches %d after MinRefresh, want 3", fetches.Load())
+	}
+	// A withdrawn key stops being accepted once the set is older than MaxAge.
+	keys.Store([]any{k2})
+	now = now.Add(MaxAge)
+	if _, err := s.Keys(ctx, "k1"); err == nil {
+		t.Fatal("withdrawn key still accepted after MaxAge")
 	}
 }
 

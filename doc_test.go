@@ -1,5 +1,0 @@
-package chatauth
-
-import "testing"
-
-func TestPackageBuilds(t *testing.T) {}

@@ -1,0 +1,111 @@
+// Command chat is chatauth's demo: a small chat web app with a login page
+// (password, OAuth buttons, header login behind a proxy), a chat page whose
+// bot streams its replies over Server-Sent Events, and a logout button.
+//
+//	go run ./examples/chat                      # from the repository root
+//	go run ./examples/chat -addr :9000 -root /chat
+//
+// With nothing set it generates a secret and a demo user and prints how to
+// log in. Environment: the Chainlit variables of chatauth.ConfigFromEnv, plus
+// CHATAUTH_DEMO_USERS ("alice:pw1,bob:pw2"), CHATAUTH_HEADER_USER (a header
+// naming the user, e.g. X-Forwarded-User), CHATAUTH_TRUSTED_PROXIES
+// (default loopback when header login is on) and CHATAUTH_LOG_LEVEL
+// (debug, info, warn, error).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the demo and serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	d, err := start(args, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return d.Shutdown(shutdownCtx)
+}
+
+// demo is the running demo server.
+type demo struct {
+	// URL is the base URL it listens on, root path included
+	// ("http://127.0.0.1:8000", "http://127.0.0.1:8000/chat").
+	URL  string
+	srv  *http.Server
+	done chan error
+}
+
+// start parses flags and environment, listens, prints how to log in on
+// stdout and serves in the background: everything main does, except
+// waiting, so that a test can start the demo exactly as `go run` does.
+func start(args []string, getenv func(string) string, stdout, stderr io.Writer) (*demo, error) {
+	opts, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	d := &demo{
+		URL: "http://" + browsableAddr(ln.Addr()) + s.root,
+		srv: &http.Server{
+			Handler:           s,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		},
+		done: make(chan error, 1),
+	}
+	s.printWelcome(stdout, d.URL)
+	s.log.Info("chat: listening", "addr", ln.Addr().String(), "url", d.URL+"/")
+	go func() { d.done <- d.srv.Serve(ln) }()
+	return d, nil
+}
+
+// Shutdown stops the server, waiting for open streams up to ctx.
+func (d *demo) Shutdown(ctx context.Context) error {
+	err := d.srv.Shutdown(ctx)
+	if serveErr := <-d.done; !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
+
+// browsableAddr is addr as a person can type it in a browser: an
+// unspecified host (":8000", "0.0.0.0:8000") becomes localhost.
+func browsableAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

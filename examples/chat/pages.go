@@ -1,0 +1,224 @@
+package main
+
+import (
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/chatauth/chatauth"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// pages holds the parsed templates and the static file server.
+type pages struct {
+	login, chat, callback *template.Template
+	static                http.Handler
+}
+
+func loadPages() (*pages, error) {
+	parse := func(name string) (*template.Template, error) {
+		return template.ParseFS(webFS, "web/layout.html", "web/"+name)
+	}
+	p := &pages{}
+	var err error
+	if p.login, err = parse("login.html"); err != nil {
+		return nil, err
+	}
+	if p.chat, err = parse("chat.html"); err != nil {
+		return nil, err
+	}
+	if p.callback, err = parse("callback.html"); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(webFS, "web/static")
+	if err != nil {
+		return nil, err
+	}
+	p.static = noCache(http.FileServerFS(static))
+	return p, nil
+}
+
+// noCache makes browsers revalidate the (unversioned) static files, so a
+// rebuilt demo is picked up on reload.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// contentSecurityPolicy allows the page's own scripts and styles only, and
+// avatars from anywhere over https.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' https: data:; " +
+	"script-src 'self'; style-src 'self'; connect-src 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// render writes a page.
+func (s *server) render(w http.ResponseWriter, t *template.Template, data any) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	if err := t.ExecuteTemplate(w, "page", data); err != nil {
+		s.log.Error("chat: rendering page", "error", err)
+	}
+}
+
+// pageData is what every page needs.
+type pageData struct {
+	Root  string
+	Title string
+}
+
+// loginData fills login.html.
+type loginData struct {
+	pageData
+	Error        string
+	PasswordAuth bool
+	HeaderAuth   bool
+}
+
+// serveLoginPage shows the login page, or sends a user who already has a
+// session on to the chat.
+func (s *server) serveLoginPage(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.auth.SessionFromRequest(r); err == nil && r.URL.Query().Get("error") == "" {
+		http.Redirect(w, r, s.root+"/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, s.pages.login, loginData{
+		pageData:     pageData{Root: s.root, Title: "Sign in"},
+		Error:        loginErrorText(r.URL.Query().Get("error")),
+		PasswordAuth: true,
+		HeaderAuth:   s.headerUser != "",
+	})
+}
+
+// loginErrors puts the codes of R/login?error= (chatauth's OAuth callback
+// failures) into words.
+var loginErrors = map[string]string{
+	"access_denied":     "The sign-in was cancelled, or the provider refused it.",
+	"missing_code":      "The provider did not send an authorization code back. Please try again.",
+	"missing_state":     "The sign-in could not be matched to this browser (it may have taken too long, or cookies are blocked). Please try again.",
+	"invalid_state":     "The sign-in expired or was started in another tab. Please try again.",
+	"exchange_failed":   "The provider did not accept the sign-in (the code exchange failed). Please try again.",
+	"userinfo_failed":   "You signed in at the provider, but your profile could not be read. Please try again.",
+	"invalid_id_token":  "The provider's identity token could not be verified, so the sign-in was refused.",
+	"credentialssignin": "This account is not allowed to sign in here.",
+}
+
+// loginErrorText is the sentence for an error code; "" for none.
+func loginErrorText(code string) string {
+	if code == "" {
+		return ""
+	}
+	if text, ok := loginErrors[code]; ok {
+		return text
+	}
+	return "Sign-in failed. Please try again."
+}
+
+// serveCallbackPage is the landing page after an OAuth login
+// (R/login/callback?success=True): it sends the browser on to the chat.
+func (s *server) serveCallbackPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, s.pages.callback, pageData{Root: s.root, Title: "Signed in"})
+}
+
+// chatData fills chat.html.
+type chatData struct {
+	pageData
+	Name        string
+	Identifier  string
+	Initials    string
+	AvatarURL   string
+	AvatarColor int
+}
+
+// serveChatPage shows the chat; RequireUser has checked the session.
+func (s *server) serveChatPage(w http.ResponseWriter, r *http.Request) {
+	u := chatauth.UserFrom(r.Context())
+	name := displayName(u)
+	s.render(w, s.pages.chat, chatData{
+		pageData:    pageData{Root: s.root, Title: "Chat"},
+		Name:        name,
+		Identifier:  u.Identifier,
+		Initials:    initials(name),
+		AvatarURL:   avatarURL(u),
+		AvatarColor: avatarColor(u.Identifier),
+	})
+}
+
+// displayName is what the UI calls the user.
+func displayName(u *chatauth.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Identifier
+}
+
+// initials are up to two letters for the avatar: "Ada Lovelace" → "AL",
+// "alice@example.com" → "A".
+func initials(name string) string {
+	name, _, _ = strings.Cut(name, "@")
+	var out []rune
+	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		out = append(out, unicode.ToUpper([]rune(word)[0]))
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// avatarURL is metadata["image"] (what chatauth's OAuth providers fill)
+// when it is an http(s) URL.
+func avatarURL(u *chatauth.User) string {
+	img, _ := u.Metadata["image"].(string)
+	p, err := url.Parse(img)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return img
+}
+
+// avatarColors is the number of avatar background classes in style.css.
+const avatarColors = 8
+
+// avatarColor picks a stable background for a user's initials.
+func avatarColor(identifier string) int {
+	h := fnv.New32a()
+	_, _ = io.WriteString(h, identifier)
+	return int(h.Sum32() % avatarColors)
+}
+
+// printWelcome tells the person who started the demo how to log in.
+func (s *server) printWelcome(w io.Writer, baseURL string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nchatauth demo chat is running.\n\n  Open      %s/login\n", baseURL)
+	if p := s.users.generatedPassword; p != "" {
+		fmt.Fprintf(&b, "  Username  %s\n  Password  %s\n\n", demoUsername, p)
+		b.WriteString("  (set CHATAUTH_DEMO_USERS=\"alice:pw1,bob:pw2\" to choose your own users)\n")
+	} else {
+		fmt.Fprintf(&b, "  Users     %s (passwords from CHATAUTH_DEMO_USERS)\n", strings.Join(s.users.names, ", "))
+	}
+	if s.headerUser != "" {
+		fmt.Fprintf(&b, "  Header login: %s from trusted proxies %s (see examples/proxy)\n",
+			s.headerUser, strings.Join(s.trustedProxies, ", "))
+	}
+	if s.secretGenerated {
+		b.WriteString("  No CHAINLIT_AUTH_SECRET set: sessions end when this process exits.\n")
+	}
+	b.WriteString("\n  Stop with Ctrl-C.\n\n")
+	_, _ = io.WriteString(w, b.String())
+}

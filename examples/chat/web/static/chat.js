@@ -1,0 +1,136 @@
+// Chat page: sends a message with POST R/chat/stream and shows the bot's
+// reply as it streams in (Server-Sent Events read from the fetch body).
+"use strict";
+(() => {
+  const root = document.body.dataset.root || "";
+  const messages = document.getElementById("messages");
+  const emptyState = document.getElementById("empty-state");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message-input");
+  const send = document.getElementById("send-button");
+  const logout = document.getElementById("logout-button");
+  const errorBox = document.getElementById("chat-error");
+
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+  }
+
+  function addMessage(role, text) {
+    const li = document.createElement("li");
+    li.className = "message " + role;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = text;
+    li.append(bubble);
+    messages.append(li);
+    emptyState.hidden = true;
+    li.scrollIntoView({ block: "end" });
+    return li;
+  }
+
+  // parseEvent reads one Server-Sent Event block ("event: x\ndata: {...}").
+  function parseEvent(block) {
+    let event = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    try {
+      return { event, data: JSON.parse(data.join("\n") || "null") };
+    } catch {
+      return { event, data: null };
+    }
+  }
+
+  async function streamReply(text, bot) {
+    const bubble = bot.querySelector(".bubble");
+    const res = await fetch(root + "/chat/stream", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "text/event-stream" },
+      body: new URLSearchParams({ message: text }),
+    });
+    if (res.status === 401) {
+      window.location.replace(root + "/login"); // the session ended elsewhere
+      return;
+    }
+    if (!res.ok || !res.body) {
+      throw new Error(`HTTP ${res.status}`);
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const { event, data } = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event === "token" && data) {
+          bubble.textContent += data.text;
+          bot.scrollIntoView({ block: "end" });
+        }
+      }
+    }
+  }
+
+  async function sendMessage(event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || send.disabled) return;
+    input.value = "";
+    autosize();
+    showError("");
+    send.disabled = true;
+    addMessage("user", text);
+    const bot = addMessage("bot", "");
+    bot.classList.add("streaming");
+    bot.dataset.state = "streaming";
+    try {
+      await streamReply(text, bot);
+    } catch {
+      bot.classList.add("failed");
+      bot.querySelector(".bubble").textContent = "The reply could not be delivered. Please try again.";
+    } finally {
+      bot.classList.remove("streaming");
+      bot.dataset.state = "done";
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  // autosize grows the message box with its text, up to the CSS max-height.
+  function autosize() {
+    input.style.height = "auto";
+    const borders = input.offsetHeight - input.clientHeight;
+    input.style.height = input.scrollHeight + borders + "px";
+  }
+
+  async function logOut() {
+    logout.disabled = true;
+    try {
+      const res = await fetch(root + "/logout", { method: "POST", credentials: "same-origin" });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      sessionStorage.setItem("chatauth.signedOut", "1");
+      window.location.replace(root + "/login");
+    } catch {
+      showError("Logging out failed. Please try again.");
+      logout.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", sendMessage);
+  input.addEventListener("input", autosize);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      form.requestSubmit();
+      e.preventDefault();
+    }
+  });
+  logout.addEventListener("click", logOut);
+  document.body.dataset.ready = "true";
+  input.focus();
+})();

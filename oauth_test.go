@@ -1,0 +1,433 @@
+package chatauth_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/chatauthtest"
+)
+
+// oauthApp is an app under test: an Auth with one provider backed by a
+// real in-process OpenID provider, served on loopback.
+type oauthApp struct {
+	idp  *chatauthtest.Provider
+	auth *chatauth.Auth
+	srv  *httptest.Server
+	base string // srv.URL + root path
+	logs *syncBuffer
+	rec  *chatauthtest.Recorder
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newOAuthApp(t *testing.T, cfg chatauth.Config, hook chatauth.OAuthFunc, tweak ...func(*chatauth.Provider)) *oauthApp {
+	t.Helper()
+	app := &oauthApp{idp: chatauthtest.NewProvider(t), logs: &syncBuffer{}, rec: &chatauthtest.Recorder{}}
+	cfg.Secret = []byte(strings.Repeat("x", 32))
+	cfg.Logger = slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := chatauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.OnOAuth(app.rec.OAuth(hook))
+	p := app.idp.Config("corp")
+	for _, f := range tweak {
+		f(p)
+	}
+	if err := a.AddProvider(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	app.auth, app.srv = a, httptest.NewServer(mux)
+	t.Cleanup(app.srv.Close)
+	app.base = app.srv.URL + a.RootPath()
+	return app
+}
+
+func (app *oauthApp) get(t *testing.T, c *http.Client, path string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(app.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func newJarClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+func TestOAuthLoginEndToEnd(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	app.idp.SetUser(chatauthtest.User{Subject: "u-42", Email: "grace@example.com", EmailVerified: true, Name: "Grace Hopper"})
+	c := app.idp.LoginClient(t, app.base, "corp")
+	status, body := app.get(t, c, "/user")
+	if status != 200 || !strings.Contains(body, `"identifier":"grace@example.com"`) || !strings.Contains(body, `"display_name":"Grace Hopper"`) {
+		t.Fatalf("/user after login: %d %s", status, body)
+	}
+	for _, want := range []string{`"provider":"corp"`, `"subject":"u-42"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/user lacks %s: %s", want, body)
+		}
+	}
+	// PKCE and nonce were on the wire.
+	q := app.idp.LastAuthorize()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" {
+		t.Errorf("authorize request %v lacks PKCE or nonce", q)
+	}
+	if app.idp.LastToken().Get("code_verifier") == "" {
+		t.Error("token request without code_verifier")
+	}
+	calls := app.rec.Calls()
+	if len(calls) != 1 || calls[0].Provider != "corp" || calls[0].User.Identifier != "grace@example.com" {
+		t.Errorf("hook calls %+v", calls)
+	}
+	// The config lists the provider.
+	if _, body := app.get(t, c, "/auth/config"); !strings.Contains(body, `"oauthProviders":["corp"]`) {
+		t.Errorf("config %s", body)
+	}
+}
+
+// loginExpectingError runs a login that must fail and returns the error code
+// it ended on; it checks the state cookie was cleared.
+func loginExpectingError(t *testing.T, app *oauthApp, c *http.Client, start string) string {
+	t.Helper()
+	resp, chain := app.idp.Login(t, c, start)
+	resp.Body.Close()
+	last, _ := url.Parse(chain[len(chain)-1])
+	if last.Path != app.auth.RootPath()+"/login" {
+		t.Fatalf("login ended on %s, want R/login?error=...; chain %v", last, chain)
+	}
+	u, _ := url.Parse(app.base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "oauth_state" {
+			t.Errorf("state cookie not cleared after failure")
+		}
+	}
+	return last.Query().Get("error")
+}
+
+func TestOAuthFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault chatauthtest.Misbehavior
+		hook  chatauth.OAuthFunc
+		code  string
+		log   string
+	}{
+		{"provider error", chatauthtest.ErrorRedirect, nil, "access_denied", "error_description"},
+		{"wrong state", chatauthtest.WrongState, nil, "invalid_state", "state"},
+		{"no state", chatauthtest.NoState, nil, "missing_state", "without state"},
+		{"failed exchange", chatauthtest.TokenServerError, nil, "exchange_failed", "HTTP 500"},
+		{"garbage token response", chatauthtest.GarbageToken, nil, "exchange_failed", "token"},
+		{"bad signature", chatauthtest.BadSignature, nil, "invalid_id_token", "signature"},
+		{"unknown key", chatauthtest.UnknownKeyID, nil, "invalid_id_token", "kid"},
+		{"alg none", chatauthtest.NoneAlgorithm, nil, "invalid_id_token", "id_token"},
+		{"wrong nonce", chatauthtest.WrongNonce, nil, "invalid_id_token", "nonce"},
+		{"wrong aud", chatauthtest.WrongAudience, nil, "invalid_id_token", "audience"},
+		{"wrong iss", chatauthtest.WrongIssuer, nil, "invalid_id_token", "different provider"},
+		{"expired id_token", chatauthtest.ExpiredIDToken, nil, "invalid_id_token", "expired"},
+		{"several aud without azp", chatauthtest.MultipleAudiencesWithoutAzp, nil, "invalid_id_token", "azp"},
+		{"wrong azp", chatauthtest.WrongAzp, nil, "invalid_id_token", "azp"},
+		{"no id_token", chatauthtest.NoIDToken, nil, "invalid_id_token", "no id_token"},
+		{"mix-up iss parameter", chatauthtest.WrongIssParam, nil, "invalid_state", "iss parameter"},
+		{"userinfo error", chatauthtest.UserinfoError, nil, "userinfo_failed", "HTTP 500"},
+		{"userinfo other subject", chatauthtest.WrongUserinfoSubject, nil, "userinfo_failed", "sub"},
+		{"connection reset", chatauthtest.ResetConnection, nil, "exchange_failed", "token"},
+		{"hook rejects", 0, func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) { return nil, nil }, "credentialssignin", "rejected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newOAuthApp(t, chatauth.Config{}, tt.hook)
+			if tt.fault != 0 {
+				app.idp.Misbehave(tt.fault)
+			}
+			code := loginExpectingError(t, app, newJarClient(), app.base+"/auth/oauth/corp")
+			if code != tt.code {
+				t.Errorf("error=%q, want %q; log:\n%s", code, tt.code, app.logs)
+			}
+			if !strings.Contains(app.logs.String(), tt.log) {
+				t.Errorf("log does not explain the cause (%q):\n%s", tt.log, app.logs)
+			}
+		})
+	}
+}
+
+func TestOAuthSlowProviderTimesOut(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{OAuthTimeout: 200 * 1e6}, nil)
+	app.idp.Misbehave(chatauthtest.SlowToken)
+	if code := loginExpectingError(t, app, newJarClient(), app.base+"/auth/oauth/corp"); code != "exchange_failed" {
+		t.Fatalf("error=%q", code)
+	}
+	if !strings.Contains(app.logs.String(), "timed out") && !strings.Contains(app.logs.String(), "deadline") {
+		t.Errorf("log does not say it timed out:\n%s", app.logs)
+	}
+}
+
+// callbackParams starts a login with c and returns the provider's answer
+// (code, state) without following it to the app.
+func callbackParams(t *testing.T, app *oauthApp, c *http.Client, provider string) url.Values {
+	t.Helper()
+	noFollow := *c
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(app.base + "/auth/oauth/" + provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = noFollow.Get(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("provider answered %s %q", resp.Status, resp.Header.Get("Location"))
+	}
+	return loc.Query()
+}
+
+func TestOAuthStateReplayAndMissingCode(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	c := newJarClient()
+	q := callbackParams(t, app, c, "corp")
+	u, _ := url.Parse(app.base)
+	stolen := c.Jar.Cookies(u) // the state cookie as it was before the callback
+
+	code := loginExpectingError(t, app, c, app.base+"/auth/oauth/corp/callback?state="+url.QueryEscape(q.Get("state")))
+	if code != "missing_code" {
+		t.Errorf("no code: error=%q", code)
+	}
+	// Replaying the same state with the old cookie is refused even though
+	// the cookie still holds it.
+	c2 := newJarClient()
+	c2.Jar.SetCookies(u, stolen)
+	if code := loginExpectingError(t, app, c2, app.base+"/auth/oauth/corp/callback?"+q.Encode()); code != "invalid_state" {
+		t.Errorf("replay: error=%q", code)
+	}
+	if !strings.Contains(app.logs.String(), "already used") {
+		t.Errorf("replay not explained:\n%s", app.logs)
+	}
+}
+
+func TestOAuthStateFromAnotherProvider(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	other := chatauthtest.NewProvider(t)
+	if err := app.auth.AddProvider(context.Background(), other.Config("other")); err != nil {
+		t.Fatal(err)
+	}
+	c := newJarClient()
+	q := callbackParams(t, app, c, "corp")
+	code := loginExpectingError(t, app, c, app.base+"/auth/oauth/other/callback?"+q.Encode())
+	if code != "invalid_state" || !strings.Contains(app.logs.String(), `issued for provider \"corp\"`) {
+		t.Errorf("error=%q, log:\n%s", code, app.logs)
+	}
+}
+
+func TestOAuthForgedStateCookie(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	c := newJarClient()
+	q := callbackParams(t, app, c, "corp")
+	u, _ := url.Parse(app.base)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "oauth_state", Value: "forged" + strings.Repeat("A", 80), Path: "/"}})
+	if code := loginExpectingError(t, app, c, app.base+"/auth/oauth/corp/callback?"+q.Encode()); code != "invalid_state" {
+		t.Errorf("error=%q", code)
+	}
+}
+
+func TestOAuthParallelLogins(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	// Two tabs of one browser: both start before either returns.
+	c := newJarClient()
+	q1 := callbackParams(t, app, c, "corp")
+	app.idp.SetUser(chatauthtest.User{Subject: "u-2", Email: "second@example.com", EmailVerified: true})
+	q2 := callbackParams(t, app, c, "corp")
+	for _, q := range []url.Values{q2, q1} {
+		resp, chain := app.idp.Login(t, c, app.base+"/auth/oauth/corp/callback?"+q.Encode())
+		resp.Body.Close()
+		if last := chain[len(chain)-1]; !strings.Contains(last, "/login/callback?success=True") {
+			t.Fatalf("tab login ended on %s", last)
+		}
+	}
+	// Two browsers at once, each ending with its own user and tokens.
+	var wg sync.WaitGroup
+	for i, email := range []string{"a@example.com", "b@example.com"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newJarClient()
+			q := callbackParams(t, app, c, "corp")
+			_ = i
+			_ = email
+			resp, err := c.Get(app.base + "/auth/oauth/corp/callback?" + q.Encode())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if _, body := app.get(t, c, "/user"); !strings.Contains(body, "identifier") {
+				t.Errorf("browser %d: %s", i, body)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestOAuthRootPathAndBaseURL(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", BaseURL: "https://chat.example.com"}, nil)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(app.base + "/auth/oauth/corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if got := loc.Query().Get("redirect_uri"); got != "https://chat.example.com/chat/auth/oauth/corp/callback" {
+		t.Errorf("redirect_uri %q", got)
+	}
+	if !strings.Contains(app.logs.String(), "https://chat.example.com/chat/auth/oauth/corp/callback") {
+		t.Errorf("start-up log does not print the redirect URI:\n%s", app.logs)
+	}
+}
+
+func TestOAuthRedirectURIBehindProxy(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"trusted proxy", []string{"127.0.0.1/32"}, "https://public.example.com/chat/auth/oauth/corp/callback"},
+		{"untrusted peer", nil, "http://HOST/chat/auth/oauth/corp/callback"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", TrustedProxies: tt.proxies}, nil)
+			req, _ := http.NewRequest("GET", app.base+"/auth/oauth/corp", nil)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			req.Header.Set("X-Forwarded-Host", "public.example.com")
+			resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			want := strings.Replace(tt.want, "HOST", strings.TrimPrefix(app.srv.URL, "http://"), 1)
+			if got := loc.Query().Get("redirect_uri"); got != want {
+				t.Errorf("redirect_uri %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestOAuthRememberedRedirect(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{RootPath: "/chat"}, nil)
+	c := newJarClient()
+	resp, chain := app.idp.Login(t, c, app.base+"/auth/oauth/corp?redirect="+url.QueryEscape("/chat/room/7?x=1"))
+	resp.Body.Close()
+	if last := chain[len(chain)-1]; !strings.HasSuffix(last, "/chat/room/7?x=1") {
+		t.Errorf("ended on %s", last)
+	}
+	for _, bad := range []string{"//evil.example", "https://evil.example/", "/\\evil.example", "/other"} {
+		resp, err := c.Get(app.base + "/auth/oauth/corp?redirect=" + url.QueryEscape(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("redirect %q: status %d", bad, resp.StatusCode)
+		}
+	}
+}
+
+func TestOAuthFormPost(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil, func(p *chatauth.Provider) { p.ResponseMode = "form_post" })
+	c := app.idp.LoginClient(t, app.base, "corp")
+	if status, _ := app.get(t, c, "/user"); status != 200 {
+		t.Fatalf("/user after form_post login: %d", status)
+	}
+}
+
+func TestOAuthTokenSourceRefreshes(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{KeepProviderTokens: true}, nil)
+	app.idp.SetTokenLifetime(1e9) // one second: x/oauth2 treats it as expired at once
+	c := app.idp.LoginClient(t, app.base, "corp")
+	if status, _ := app.get(t, c, "/user"); status != 200 {
+		t.Fatal("no session")
+	}
+	src, err := app.auth.TokenSource(context.Background(), chatauthtest.DefaultUser.Email, "corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := app.idp.Refreshes()
+	tok, err := src.Token()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token %v %v", tok, err)
+	}
+	if app.idp.Refreshes() != before+1 {
+		t.Errorf("refreshes %d -> %d", before, app.idp.Refreshes())
+	}
+	// The session cookie does not carry the provider's tokens.
+	u, _ := url.Parse(app.base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if strings.Contains(ck.Value, tok.AccessToken) {
+			t.Error("access token in a cookie")
+		}
+	}
+	if _, err := app.auth.TokenSource(context.Background(), "nobody@example.com", "corp"); err == nil {
+		t.Error("token source for a user who never logged in")
+	}
+}
+
+func TestOAuthKeyRotation(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	app.idp.LoginClient(t, app.base, "corp")
+	app.idp.RotateKey()
+	app.idp.DropPreviousKeys()
+	// A new kid: the JWKS is fetched again and the login works.
+	app.idp.LoginClient(t, app.base, "corp")
+}
+
+func TestOAuthHookErrorAndPanic(t *testing.T) {
+	for name, hook := range map[string]chatauth.OAuthFunc{
+		"error": func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) { return nil, io.ErrUnexpectedEOF },
+		"panic": func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) { panic("boom") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := newOAuthApp(t, chatauth.Config{}, hook)
+			resp, _ := app.idp.Login(t, newJarClient(), app.base+"/auth/oauth/corp")
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 500 || strings.Contains(string(body), "boom") || strings.Contains(string(body), "EOF") {
+				t.Errorf("%d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
