@@ -25,9 +25,11 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		hw := &hookWriter{ResponseWriter: w}
 		_, err := callHook(func() (*User, error) { a.logout(hw, r, u); return nil, nil })
 		if err != nil {
-			if !hw.wrote {
-				a.hookFailed(w, r, method, err)
+			if hw.wrote { // too late for a 500, but not too late to say why
+				a.logDecision(r, slog.LevelError, method, "rejected", reasonHookPanic, slog.String("error", err.Error()))
+				return
 			}
+			a.hookFailed(w, r, method, err)
 			return
 		}
 		if hw.wrote { // the hook answered itself

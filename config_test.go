@@ -1,0 +1,209 @@
+package chatauth
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewNamesEveryProblemAtOnce(t *testing.T) {
+	_, err := New(Config{
+		SameSite:        "sideways",
+		RootPath:        "/chat/../admin",
+		TrustedProxies:  []string{"10.0.0.0/33", "127.0.0.1"},
+		BaseURL:         "ftp://files.example.com",
+		CookieName:      "bad name",
+		AllowedOrigins:  []string{"not an origin"},
+		PreviousSecrets: [][]byte{[]byte("short")},
+	})
+	if err == nil {
+		t.Fatal("New accepted a bad configuration")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"Secret is missing", "CHAINLIT_AUTH_SECRET", "create-secret",
+		`SameSite "sideways"`, `RootPath "/chat/../admin"`, `"10.0.0.0/33"`,
+		`BaseURL "ftp://files.example.com"`, `CookieName "bad name"`,
+		`AllowedOrigins: "not an origin"`, "PreviousSecrets[0]",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, `"127.0.0.1"`) {
+		t.Errorf("error names a good proxy:\n%s", msg)
+	}
+}
+
+func TestNewRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"short secret", Config{Secret: []byte("0123456789")}, "Secret is 10 bytes, needs at least 32 (make one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret)"},
+		{"SameSite", Config{Secret: testSecret, SameSite: "always"}, "SameSite"},
+		{"root path with ..", Config{Secret: testSecret, RootPath: "/a/.."}, "RootPath"},
+		{"root path with space", Config{Secret: testSecret, RootPath: "/my chat"}, "RootPath"},
+		{"root path with braces", Config{Secret: testSecret, RootPath: "/{x}"}, "RootPath"},
+		{"root path with double slash", Config{Secret: testSecret, RootPath: "/a//b"}, "RootPath"},
+		{"CIDR", Config{Secret: testSecret, TrustedProxies: []string{"10.0.0/8"}}, "TrustedProxies"},
+		{"BaseURL without host", Config{Secret: testSecret, BaseURL: "https://"}, "BaseURL"},
+		{"session timeout", Config{Secret: testSecret, SessionTimeout: time.Millisecond}, "SessionTimeout"},
+		{"state cookie lifetime", Config{Secret: testSecret, StateCookieLifetime: -time.Second}, "StateCookieLifetime"},
+		{"negative limits", Config{Secret: testSecret, PasswordLimits: PasswordLimits{PerUsername: -1}}, "PasswordLimits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	a, err := New(Config{Secret: testSecret, SameSite: "STRICT", RootPath: "chat/", BaseURL: "https://chat.example.com/some/path"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.cfg
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"CookieName", c.CookieName, "access_token"},
+		{"SameSite", c.SameSite, "strict"},
+		{"RootPath", c.RootPath, "/chat"},
+		{"BaseURL", c.BaseURL, "https://chat.example.com"},
+		{"SessionTimeout", c.SessionTimeout, 15 * 24 * time.Hour},
+		{"StateCookieLifetime", c.StateCookieLifetime, 180 * time.Second},
+		{"PerUsername", c.PasswordLimits.PerUsername, 10},
+		{"PerAddress", c.PasswordLimits.PerAddress, 100},
+		{"Window", c.PasswordLimits.Window, 15 * time.Minute},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if c.Revocations == nil || c.Throttle == nil || c.Tokens == nil || c.Logger == nil {
+		t.Error("stores or logger not defaulted")
+	}
+	if a.RootPath() != "/chat" || a.CookieName() != "access_token" {
+		t.Errorf("RootPath %q, CookieName %q", a.RootPath(), a.CookieName())
+	}
+}
+
+func TestCleanRootPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "/": "", "//": "", "chat": "/chat", "/chat/": "/chat", "/a/b": "/a/b", "/a-b_c.d~e": "/a-b_c.d~e",
+	} {
+		got, err := cleanRootPath(in)
+		if err != nil || got != want {
+			t.Errorf("cleanRootPath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"/a/./b", "/..", "/a?b", "/a#b", "/a%2fb", `/a\b`, "/a\tb"} {
+		if got, err := cleanRootPath(in); err == nil {
+			t.Errorf("cleanRootPath(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"CHAINLIT_AUTH_SECRET":           string(testSecret),
+		"CHATAUTH_PREVIOUS_SECRETS":      "old-secret-0123456789abcdef0123456789, older-secret-0123456789abcdef01234567",
+		"CHAINLIT_URL":                   "https://chat.example.com",
+		"CHAINLIT_ROOT_PATH":             "/chat",
+		"CHAINLIT_AUTH_COOKIE_NAME":      "my_token",
+		"CHAINLIT_COOKIE_SAMESITE":       "strict",
+		"CHAINLIT_STATE_COOKIE_LIFETIME": "300",
+		"CHAINLIT_USER_SESSION_TIMEOUT":  "3600",
+		"CHAINLIT_CUSTOM_AUTH":           "true",
+		"CHATAUTH_TRUSTED_PROXIES":       "10.0.0.0/8, 127.0.0.1",
+		"CHATAUTH_ALLOWED_ORIGINS":       "https://app.example.com,https://admin.example.com",
+	}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Secret", string(cfg.Secret), string(testSecret)},
+		{"PreviousSecrets", len(cfg.PreviousSecrets), 2},
+		{"PreviousSecrets[1]", string(cfg.PreviousSecrets[1]), "older-secret-0123456789abcdef01234567"},
+		{"BaseURL", cfg.BaseURL, "https://chat.example.com"},
+		{"RootPath", cfg.RootPath, "/chat"},
+		{"CookieName", cfg.CookieName, "my_token"},
+		{"SameSite", cfg.SameSite, "strict"},
+		{"StateCookieLifetime", cfg.StateCookieLifetime, 300 * time.Second},
+		{"SessionTimeout", cfg.SessionTimeout, time.Hour},
+		{"RequireLogin", cfg.RequireLogin, true},
+		{"TrustedProxies", strings.Join(cfg.TrustedProxies, "|"), "10.0.0.0/8|127.0.0.1"},
+		{"AllowedOrigins", strings.Join(cfg.AllowedOrigins, "|"), "https://app.example.com|https://admin.example.com"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if _, err := New(cfg); err != nil {
+		t.Errorf("New(ConfigFromEnv) = %v", err)
+	}
+}
+
+func TestConfigFromEnvEmpty(t *testing.T) {
+	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secret != nil || cfg.RequireLogin || cfg.TrustedProxies != nil {
+		t.Errorf("empty environment gave %+v", cfg)
+	}
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "create-secret") {
+		t.Errorf("New without secret = %v, want the create-secret hint", err)
+	}
+}
+
+func TestConfigFromEnvBadNumbers(t *testing.T) {
+	env := map[string]string{
+		"CHAINLIT_USER_SESSION_TIMEOUT":  "15d",
+		"CHAINLIT_STATE_COOKIE_LIFETIME": "-1",
+	}
+	_, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("bad numbers accepted")
+	}
+	for _, want := range []string{"CHAINLIT_USER_SESSION_TIMEOUT", "CHAINLIT_STATE_COOKIE_LIFETIME"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %s: %v", want, err)
+		}
+	}
+}
+
+func TestConfigFromEnvCustomAuthFalse(t *testing.T) {
+	cfg, _ := ConfigFromEnv(func(k string) string {
+		if k == "CHAINLIT_CUSTOM_AUTH" {
+			return "false"
+		}
+		return ""
+	})
+	if cfg.RequireLogin {
+		t.Error("CHAINLIT_CUSTOM_AUTH=false turned RequireLogin on")
+	}
+}
+
+func TestNewFromEnv(t *testing.T) {
+	t.Setenv("CHAINLIT_AUTH_SECRET", string(testSecret))
+	t.Setenv("CHAINLIT_ROOT_PATH", "/env")
+	a, err := NewFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.RootPath() != "/env" {
+		t.Errorf("RootPath = %q", a.RootPath())
+	}
+}

@@ -1,0 +1,335 @@
+package chatauth
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// countingPassword accepts "ada"/"pw" and counts its calls.
+func countingPassword(calls *atomic.Int32) PasswordFunc {
+	return func(_ context.Context, username, password string) (*User, error) {
+		calls.Add(1)
+		if username == "ada" && password == "pw" {
+			return &User{Identifier: "ada"}, nil
+		}
+		return nil, nil
+	}
+}
+
+func TestPasswordLogin(t *testing.T) {
+	a, _, logs := newTestAuth(t, Config{})
+	var got struct{ user, pw string }
+	a.OnPassword(func(ctx context.Context, username, password string) (*User, error) {
+		got.user, got.pw = username, password
+		if ctx == nil {
+			t.Error("nil context")
+		}
+		return &User{Identifier: username}, nil
+	})
+	resp := serve(t, a, loginRequest("", "ada@example.com", "p&ss=w ord"))
+	wantSuccess(t, resp)
+	if got.user != "ada@example.com" || got.pw != "p&ss=w ord" {
+		t.Errorf("hook got %+v", got)
+	}
+	if c := cookieNamed(resp, "access_token"); c == nil || c.Value == "" {
+		t.Fatal("no session cookie")
+	}
+	if id := userOf(t, a, addCookies(httptest.NewRequest(http.MethodGet, "/user", nil), resp)); id != "ada@example.com" {
+		t.Errorf("user %q", id)
+	}
+	if !strings.Contains(logs.String(), "auth.outcome=success") || !strings.Contains(logs.String(), "user=ada@example.com") {
+		t.Errorf("success not logged:\n%s", logs)
+	}
+}
+
+func TestPasswordLoginMultipart(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("username", "ada")
+	mw.WriteField("password", "pw")
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/login", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	wantSuccess(t, serve(t, a, req))
+}
+
+func TestPasswordLoginFailures(t *testing.T) {
+	tests := []struct {
+		name        string
+		noHook      bool
+		req         func() *http.Request
+		status      int
+		detail      string
+		hookCalled  bool
+		contentType string
+	}{
+		{name: "wrong password", req: func() *http.Request { return loginRequest("", "ada", "nope") }, status: 401, detail: "credentialssignin", hookCalled: true},
+		{name: "not enabled", noHook: true, req: func() *http.Request { return loginRequest("", "ada", "pw") }, status: 404, detail: "password login not enabled"},
+		{name: "missing username", req: func() *http.Request { return loginRequest("", "", "pw") }, status: 400, detail: "missing field: username"},
+		{name: "missing password", req: func() *http.Request { return loginRequest("", "ada", "") }, status: 400, detail: "missing field: password"},
+		{name: "empty form", req: func() *http.Request { return loginRequest("", "", "") }, status: 400, detail: "missing field: username and password"},
+		{name: "JSON body", req: func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"ada","password":"pw"}`))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		}, status: 400, detail: "missing field: username and password"},
+		{name: "fields in the query only", req: func() *http.Request {
+			return httptest.NewRequest(http.MethodPost, "/login?username=ada&password=pw", nil)
+		}, status: 400, detail: "missing field: username and password"},
+		{name: "multipart without boundary", req: func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("x"))
+			req.Header.Set("Content-Type", "multipart/form-data")
+			return req
+		}, status: 400, detail: "malformed form: bad multipart body"},
+		{name: "bad urlencoding", req: func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("username=%zz&password=pw"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return req
+		}, status: 400, detail: "malformed form: cannot parse body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, _ := newTestAuth(t, Config{})
+			var calls atomic.Int32
+			if !tt.noHook {
+				a.OnPassword(countingPassword(&calls))
+			}
+			resp := serve(t, a, tt.req())
+			wantError(t, resp, tt.status, tt.detail)
+			if (calls.Load() > 0) != tt.hookCalled {
+				t.Errorf("hook called %d times", calls.Load())
+			}
+		})
+	}
+}
+
+func TestPasswordLoginOversizedBody(t *testing.T) {
+	for _, tt := range []struct {
+		name, contentType string
+		body              func() *bytes.Buffer
+	}{
+		{"urlencoded", "application/x-www-form-urlencoded", func() *bytes.Buffer {
+			return bytes.NewBufferString("username=ada&password=" + strings.Repeat("a", 70<<10))
+		}},
+		{"multipart", "", func() *bytes.Buffer { return nil }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, logs := newTestAuth(t, Config{})
+			var calls atomic.Int32
+			a.OnPassword(countingPassword(&calls))
+			body, ct := tt.body(), tt.contentType
+			if body == nil {
+				body = &bytes.Buffer{}
+				mw := multipart.NewWriter(body)
+				mw.WriteField("username", "ada")
+				mw.WriteField("password", strings.Repeat("a", 70<<10))
+				mw.Close()
+				ct = mw.FormDataContentType()
+			}
+			req := httptest.NewRequest(http.MethodPost, "/login", body)
+			req.Header.Set("Content-Type", ct)
+			resp := serve(t, a, req)
+			readBody(t, resp)
+			if resp.StatusCode < 400 || resp.StatusCode > 499 || resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("status %d, Content-Type %q; want a 4xx JSON error", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if calls.Load() != 0 {
+				t.Error("hook called")
+			}
+			if !strings.Contains(logs.String(), "auth.reason=too_large") {
+				t.Errorf("reason too_large not logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestPasswordThrottlePerUsername(t *testing.T) {
+	a, clk, logs := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 3, PerAddress: 100, Window: time.Minute}})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	for range 3 {
+		wantError(t, serve(t, a, loginRequest("", "ada", "wrong")), 401, "credentialssignin")
+	}
+	for _, pw := range []string{"wrong", "pw"} {
+		resp := serve(t, a, loginRequest("", "ada", pw))
+		wantError(t, resp, http.StatusTooManyRequests, "too many login attempts, try again later")
+		if ra := resp.Header.Get("Retry-After"); ra != "60" {
+			t.Errorf("Retry-After = %q, want 60", ra)
+		}
+	}
+	if calls.Load() != 3 {
+		t.Errorf("hook called %d times, want 3 (never once throttled)", calls.Load())
+	}
+	if !strings.Contains(logs.String(), "auth.reason=throttled") {
+		t.Errorf("reason not logged:\n%s", logs)
+	}
+	// Another username from the same address is not throttled.
+	wantError(t, serve(t, a, loginRequest("", "bob", "wrong")), 401, "credentialssignin")
+
+	clk.Advance(45 * time.Second)
+	if ra := serve(t, a, loginRequest("", "ada", "pw")).Header.Get("Retry-After"); ra != "15" {
+		t.Errorf("Retry-After later in the window = %q, want 15", ra)
+	}
+	clk.Advance(15 * time.Second)
+	wantSuccess(t, serve(t, a, loginRequest("", "ada", "pw")))
+}
+
+func TestPasswordThrottlePerAddress(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{
+		PasswordLimits: PasswordLimits{PerUsername: 100, PerAddress: 3, Window: time.Minute},
+		TrustedProxies: []string{"10.0.0.0/8"},
+	})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	from := func(remote, xff, user string) *http.Request {
+		req := loginRequest("", user, "wrong")
+		req.RemoteAddr = remote
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		return req
+	}
+	for _, user := range []string{"u1", "u2", "u3"} {
+		wantError(t, serve(t, a, from("203.0.113.5:1000", "", user)), 401, "credentialssignin")
+	}
+	resp := serve(t, a, from("203.0.113.5:2000", "", "u4"))
+	wantError(t, resp, http.StatusTooManyRequests, "too many login attempts, try again later")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// X-Forwarded-For from an untrusted peer does not change its address.
+	wantError(t, serve(t, a, from("203.0.113.5:2000", "198.51.100.1", "u5")), http.StatusTooManyRequests, "too many login attempts, try again later")
+	// Another address is not throttled, nor a client behind a trusted proxy.
+	wantError(t, serve(t, a, from("203.0.113.6:1000", "", "u6")), 401, "credentialssignin")
+	for _, user := range []string{"u7", "u8", "u9"} {
+		wantError(t, serve(t, a, from("10.0.0.1:1000", "198.51.100.1", user)), 401, "credentialssignin")
+	}
+	wantError(t, serve(t, a, from("10.0.0.2:1000", "198.51.100.1", "u10")), http.StatusTooManyRequests, "too many login attempts, try again later")
+	wantError(t, serve(t, a, from("10.0.0.2:1000", "198.51.100.2", "u11")), 401, "credentialssignin")
+	if calls.Load() != 8 {
+		t.Errorf("hook called %d times, want 8", calls.Load())
+	}
+}
+
+func TestPasswordSuccessResetsUsernameCount(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 3, Window: time.Hour}})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	for range 2 {
+		wantError(t, serve(t, a, loginRequest("", "ada", "wrong")), 401, "credentialssignin")
+	}
+	wantSuccess(t, serve(t, a, loginRequest("", "ada", "pw")))
+	for range 3 {
+		wantError(t, serve(t, a, loginRequest("", "ada", "wrong")), 401, "credentialssignin")
+	}
+	wantError(t, serve(t, a, loginRequest("", "ada", "pw")), http.StatusTooManyRequests, "too many login attempts, try again later")
+	if calls.Load() != 6 {
+		t.Errorf("hook called %d times, want 6", calls.Load())
+	}
+}
+
+func TestHashAndCheckPassword(t *testing.T) {
+	hash, err := HashPassword("pw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$2a$") || strings.Contains(hash, "pw1") {
+		t.Errorf("hash %q", hash)
+	}
+	for _, tt := range []struct {
+		hash, password string
+		want           bool
+	}{
+		{hash, "pw1", true},
+		{hash, "PW1", false},
+		{"", "pw1", false},
+		{"not a bcrypt hash", "pw1", false},
+	} {
+		if got := CheckPassword(tt.hash, tt.password); got != tt.want {
+			t.Errorf("CheckPassword(%.8q, %q) = %v, want %v", tt.hash, tt.password, got, tt.want)
+		}
+	}
+	if _, err := HashPassword(strings.Repeat("a", 73)); err == nil {
+		t.Error("HashPassword accepted 73 bytes")
+	}
+}
+
+func TestCheckPasswordUnknownUserSpendsTheSameWork(t *testing.T) {
+	// The dummy hash is at HashPassword's cost, so an unknown user costs one
+	// full bcrypt comparison, like a known one.
+	if cost := bcryptCost(t, string(dummyHash())); cost != bcrypt.DefaultCost {
+		t.Errorf("dummy hash cost %d, want %d", cost, bcrypt.DefaultCost)
+	}
+}
+
+func bcryptCost(t *testing.T, hash string) int {
+	t.Helper()
+	parts := strings.Split(hash, "$")
+	if len(parts) < 4 {
+		t.Fatalf("not a bcrypt hash: %q", hash)
+	}
+	var cost int
+	for _, c := range parts[2] {
+		cost = cost*10 + int(c-'0')
+	}
+	return cost
+}
+
+func TestEqualStrings(t *testing.T) {
+	if !equalStrings("abc", "abc") || equalStrings("abc", "abd") || equalStrings("abc", "ab") {
+		t.Error("equalStrings")
+	}
+}
+
+func TestPasswordThrottleKeys(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 2, PerAddress: 2}})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	t.Run("username case", func(t *testing.T) {
+		for _, u := range []string{"Ada", "ADA"} {
+			wantError(t, serve(t, a, from("192.0.2.1:1", u)), 401, "credentialssignin")
+		}
+		wantError(t, serve(t, a, from("192.0.2.2:1", "aDa")), 429, "too many login attempts, try again later")
+	})
+	t.Run("IPv6 /64", func(t *testing.T) {
+		for _, remote := range []string{"[2001:db8:1:2::1]:1", "[2001:db8:1:2::2]:1"} {
+			wantError(t, serve(t, a, from(remote, "u-"+remote)), 401, "credentialssignin")
+		}
+		wantError(t, serve(t, a, from("[2001:db8:1:2:ffff::9]:1", "someone")), 429, "too many login attempts, try again later")
+		wantError(t, serve(t, a, from("[2001:db8:1:3::1]:1", "someone-else")), 401, "credentialssignin")
+	})
+	for in, want := range map[string]string{
+		"Ada":                    "user:ada",
+		strings.Repeat("A", 200): "user:sha256:",
+	} {
+		if got := usernameKey(in); !strings.HasPrefix(got, want) || len(got) > 200 {
+			t.Errorf("usernameKey(%.10q) = %q", in, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"192.0.2.1": "addr:192.0.2.1", "2001:db8::1": "addr:2001:db8::/64", "::ffff:192.0.2.1": "addr:::ffff:192.0.2.1",
+	} {
+		if got := addressKey(in); got != want {
+			t.Errorf("addressKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// from is a failing login for user from the peer remote.
+func from(remote, user string) *http.Request {
+	req := loginRequest("", user, "wrong")
+	req.RemoteAddr = remote
+	return req
+}

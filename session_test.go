@@ -1,0 +1,559 @@
+package chatauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSessionCookieAttributes(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      Config
+		remote   string
+		headers  map[string]string
+		cookie   string
+		path     string
+		sameSite http.SameSite
+		secure   bool
+		maxAge   int
+	}{
+		{name: "defaults", path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
+		{name: "root path", cfg: Config{RootPath: "/chat"}, path: "/chat", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
+		{name: "strict", cfg: Config{SameSite: "strict"}, path: "/", sameSite: http.SameSiteStrictMode, maxAge: 1296000},
+		{name: "none forces Secure", cfg: Config{SameSite: "none"}, path: "/", sameSite: http.SameSiteNoneMode, secure: true, maxAge: 1296000},
+		{name: "https BaseURL", cfg: Config{BaseURL: "https://chat.example.com"}, path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000},
+		{name: "http BaseURL", cfg: Config{BaseURL: "http://chat.example.com"}, path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
+		{name: "forced Secure", cfg: Config{CookieSecure: true}, path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000},
+		{name: "session timeout", cfg: Config{SessionTimeout: time.Hour}, path: "/", sameSite: http.SameSiteLaxMode, maxAge: 3600},
+		{name: "cookie name", cfg: Config{CookieName: "sid"}, cookie: "sid", path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
+		{
+			name: "https behind trusted proxy", cfg: Config{TrustedProxies: []string{"10.0.0.0/8"}},
+			remote: "10.1.1.1:4000", headers: map[string]string{"X-Forwarded-Proto": "https"},
+			path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000,
+		},
+		{
+			name: "X-Forwarded-Proto from untrusted peer", cfg: Config{TrustedProxies: []string{"10.0.0.0/8"}},
+			remote: "203.0.113.1:4000", headers: map[string]string{"X-Forwarded-Proto": "https"},
+			path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, _ := newTestAuth(t, tt.cfg)
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			name := tt.cookie
+			if name == "" {
+				name = "access_token"
+			}
+			prepare := func(req *http.Request) *http.Request {
+				if tt.remote != "" {
+					req.RemoteAddr = tt.remote
+				}
+				for k, v := range tt.headers {
+					req.Header.Set(k, v)
+				}
+				return req
+			}
+			check := func(what string, c *http.Cookie, maxAge int) {
+				t.Helper()
+				if c == nil {
+					t.Fatalf("%s: no %s cookie", what, name)
+				}
+				if c.Path != tt.path || c.SameSite != tt.sameSite || c.Secure != tt.secure || !c.HttpOnly || c.MaxAge != maxAge || c.Domain != "" {
+					t.Errorf("%s: cookie %s, want Path=%s SameSite=%v Secure=%v HttpOnly Max-Age=%d",
+						what, c.String(), tt.path, tt.sameSite, tt.secure, maxAge)
+				}
+			}
+
+			resp := serve(t, a, prepare(loginRequest(a.RootPath(), "ada", "pw")))
+			wantSuccess(t, resp)
+			set := cookieNamed(resp, name)
+			check("set", set, tt.maxAge)
+			if set.Value == "" || len(resp.Cookies()) != 1 {
+				t.Errorf("set cookies %v", resp.Cookies())
+			}
+
+			logout := prepare(httptest.NewRequest(http.MethodPost, a.RootPath()+"/logout", nil))
+			logout.AddCookie(&http.Cookie{Name: name, Value: set.Value})
+			resp = serve(t, a, logout)
+			wantSuccess(t, resp)
+			cleared := cookieNamed(resp, name)
+			check("clear", cleared, -1)
+			if cleared.Value != "" {
+				t.Errorf("cleared cookie keeps a value")
+			}
+		})
+	}
+}
+
+// userWithTokenLength returns a user whose session token is about n
+// characters, or as short as it gets when n is smaller.
+func userWithTokenLength(t *testing.T, a *Auth, id string, n int) *User {
+	t.Helper()
+	u := &User{Identifier: id}
+	base := len(issue(t, a, u))
+	if n > base {
+		u.Metadata = map[string]any{"pad": strings.Repeat("x", (n-base)*3/4)}
+	}
+	got := len(issue(t, a, u))
+	if n > base && (got < n-20 || got > n+20) {
+		t.Fatalf("token of %d characters, want about %d", got, n)
+	}
+	return u
+}
+
+// startSessionServer serves the Auth's routes and GET /start?id=...&len=...,
+// which starts a session for a user with a token of about len characters.
+func startSessionServer(t *testing.T, a *Auth) *httptest.Server {
+	t.Helper()
+	users := map[string]*User{}
+	for _, n := range []int{0, 1000, 4000, 8000} {
+		id := fmt.Sprintf("user%d", n)
+		users[id] = userWithTokenLength(t, a, id, n)
+	}
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	mux.HandleFunc("GET /start", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := a.StartSession(w, r, users[r.URL.Query().Get("id")]); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestChunkedSessionRoundTrip(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	srv := startSessionServer(t, a)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	srvURL, _ := url.Parse(srv.URL)
+
+	steps := []struct {
+		id      string
+		cookies []string
+	}{
+		{"user1000", []string{"access_token"}},
+		{"user4000", []string{"access_token_0", "access_token_1"}},
+		{"user8000", []string{"access_token_0", "access_token_1", "access_token_2"}},
+		{"user4000", []string{"access_token_0", "access_token_1"}},
+		{"user0", []string{"access_token"}},
+		{"user8000", []string{"access_token_0", "access_token_1", "access_token_2"}},
+		{"user1000", []string{"access_token"}},
+	}
+	for i, step := range steps {
+		resp, err := client.Get(srv.URL + "/start?id=" + step.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var names []string
+		for _, c := range jar.Cookies(srvURL) {
+			names = append(names, c.Name)
+			if len(c.Value) > 3000 {
+				t.Errorf("step %d: cookie %s has %d characters", i, c.Name, len(c.Value))
+			}
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, step.cookies) {
+			t.Errorf("step %d (%s): browser holds %v, want %v", i, step.id, names, step.cookies)
+		}
+		resp, err = client.Get(srv.URL + "/user")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u User
+		err = json.NewDecoder(resp.Body).Decode(&u)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || u.Identifier != step.id {
+			t.Errorf("step %d: GET /user = %d %+v %v, want %s", i, resp.StatusCode, u.Identifier, err, step.id)
+		}
+	}
+}
+
+func TestStaleChunksClearedWithSameAttributes(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{RootPath: "/chat", SameSite: "strict", BaseURL: "https://chat.example.com"})
+	short := &User{Identifier: "ada"}
+	long := userWithTokenLength(t, a, "ada", 4000)
+
+	t.Run("short token clears every chunk", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/chat/app", nil)
+		for i := range 3 {
+			req.AddCookie(&http.Cookie{Name: fmt.Sprintf("access_token_%d", i), Value: "stale"})
+		}
+		req.AddCookie(&http.Cookie{Name: "other_cookie", Value: "keep"})
+		req.AddCookie(&http.Cookie{Name: "access_token_x", Value: "not a chunk"})
+		rec := httptest.NewRecorder()
+		if _, err := a.StartSession(rec, req, short); err != nil {
+			t.Fatal(err)
+		}
+		got := setCookieSummary(rec.Result())
+		want := []string{"access_token set", "access_token_0 deleted", "access_token_1 deleted", "access_token_2 deleted"}
+		if !slices.Equal(got, want) {
+			t.Errorf("Set-Cookie %v, want %v", got, want)
+		}
+		wantAttributes(t, rec.Result(), "/chat", http.SameSiteStrictMode, true)
+	})
+	t.Run("long token clears unchunked and extra chunks", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/chat/app", nil)
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: "stale"})
+		for i := range 4 {
+			req.AddCookie(&http.Cookie{Name: fmt.Sprintf("access_token_%d", i), Value: "stale"})
+		}
+		rec := httptest.NewRecorder()
+		if _, err := a.StartSession(rec, req, long); err != nil {
+			t.Fatal(err)
+		}
+		got := setCookieSummary(rec.Result())
+		want := []string{"access_token deleted", "access_token_0 set", "access_token_1 set", "access_token_2 deleted", "access_token_3 deleted"}
+		if !slices.Equal(got, want) {
+			t.Errorf("Set-Cookie %v, want %v", got, want)
+		}
+		wantAttributes(t, rec.Result(), "/chat", http.SameSiteStrictMode, true)
+	})
+	t.Run("logout clears unchunked and every chunk", func(t *testing.T) {
+		token := issue(t, a, long)
+		req := httptest.NewRequest(http.MethodPost, "/chat/logout", nil)
+		req.AddCookie(&http.Cookie{Name: "access_token_0", Value: token[:3000]})
+		req.AddCookie(&http.Cookie{Name: "access_token_1", Value: token[3000:]})
+		resp := serve(t, a, req)
+		wantSuccess(t, resp)
+		got := setCookieSummary(resp)
+		want := []string{"access_token deleted", "access_token_0 deleted", "access_token_1 deleted"}
+		if !slices.Equal(got, want) {
+			t.Errorf("Set-Cookie %v, want %v", got, want)
+		}
+		wantAttributes(t, resp, "/chat", http.SameSiteStrictMode, true)
+		if _, err := a.VerifyToken(context.Background(), token); !errors.Is(err, ErrRevoked) {
+			t.Errorf("chunked token after logout: %v, want ErrRevoked", err)
+		}
+	})
+}
+
+// setCookieSummary lists "name set" or "name deleted" per Set-Cookie, sorted.
+func setCookieSummary(resp *http.Response) []string {
+	var out []string
+	for _, c := range resp.Cookies() {
+		state := "set"
+		if c.MaxAge < 0 {
+			state = "deleted"
+		}
+		out = append(out, c.Name+" "+state)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantAttributes(t *testing.T, resp *http.Response, path string, sameSite http.SameSite, secure bool) {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Path != path || c.SameSite != sameSite || c.Secure != secure || !c.HttpOnly {
+			t.Errorf("cookie %s, want Path=%s SameSite=%v Secure=%v HttpOnly", c.String(), path, sameSite, secure)
+		}
+	}
+}
+
+func TestTokenReadingOrder(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	cookieUser := issue(t, a, &User{Identifier: "cookie"})
+	chunked := issue(t, a, userWithTokenLength(t, a, "chunks", 4000))
+	bearer := issue(t, a, &User{Identifier: "bearer"})
+
+	tests := []struct {
+		name          string
+		unchunked     string
+		chunks        []string
+		authorization string
+		want          string
+	}{
+		{name: "unchunked cookie", unchunked: cookieUser, want: "cookie"},
+		{name: "chunks", chunks: []string{chunked[:3000], chunked[3000:]}, want: "chunks"},
+		{name: "unchunked wins over chunks", unchunked: cookieUser, chunks: []string{chunked[:3000], chunked[3000:]}, want: "cookie"},
+		{name: "cookie wins over bearer", unchunked: cookieUser, authorization: "Bearer " + bearer, want: "cookie"},
+		{name: "chunks win over bearer", chunks: []string{chunked[:3000], chunked[3000:]}, authorization: "Bearer " + bearer, want: "chunks"},
+		{name: "bearer fallback", authorization: "Bearer " + bearer, want: "bearer"},
+		{name: "bearer lower case", authorization: "bearer " + bearer, want: "bearer"},
+		{name: "bearer upper case", authorization: "BEARER " + bearer, want: "bearer"},
+		{name: "bearer mixed case", authorization: "BeArEr " + bearer, want: "bearer"},
+		{name: "empty cookie falls back to bearer", unchunked: "", chunks: nil, authorization: "Bearer " + bearer, want: "bearer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/user", nil)
+			if tt.unchunked != "" {
+				req.AddCookie(&http.Cookie{Name: "access_token", Value: tt.unchunked})
+			}
+			for i, c := range tt.chunks {
+				req.AddCookie(&http.Cookie{Name: fmt.Sprintf("access_token_%d", i), Value: c})
+			}
+			if tt.authorization != "" {
+				req.Header.Set("Authorization", tt.authorization)
+			}
+			if got := userOf(t, a, req); got != tt.want {
+				t.Errorf("user = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUserRouteRejections(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	valid := issue(t, a, &User{Identifier: "ada"})
+	revoked := issue(t, a, &User{Identifier: "bob"})
+	s, _ := a.VerifyToken(context.Background(), revoked)
+	if err := a.cfg.Revocations.Revoke(context.Background(), s.ID, s.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	expiring, _, _ := a.issueToken(&User{Identifier: "eve"}, clk.Now().Add(-2*time.Hour), clk.Now().Add(-time.Hour))
+
+	tests := []struct {
+		name   string
+		req    func() *http.Request
+		status int
+		detail string
+	}{
+		{"no token", func() *http.Request { return userRequest(a, "") }, 401, "Invalid authentication token"},
+		{"garbage cookie", func() *http.Request { return userRequest(a, "garbage") }, 401, "Invalid authentication token"},
+		{"tampered cookie", func() *http.Request { return userRequest(a, valid[:len(valid)-2]+"xx") }, 401, "Invalid authentication token"},
+		{"expired cookie", func() *http.Request { return userRequest(a, expiring) }, 401, "Invalid authentication token"},
+		{"revoked cookie", func() *http.Request { return userRequest(a, revoked) }, 401, "Invalid authentication token"},
+		{"garbage bearer", func() *http.Request {
+			req := userRequest(a, "")
+			req.Header.Set("Authorization", "Bearer garbage")
+			return req
+		}, 401, "Invalid authentication token"},
+		{"basic auth", func() *http.Request {
+			req := userRequest(a, "")
+			req.Header.Set("Authorization", "Basic "+valid)
+			return req
+		}, 401, "Invalid authentication token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, serve(t, a, tt.req()), tt.status, tt.detail)
+		})
+	}
+	if got := userOf(t, a, userRequest(a, valid)); got != "ada" {
+		t.Errorf("valid cookie: user %q", got)
+	}
+}
+
+func TestUserRouteWithoutLoginMethod(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	for _, token := range []string{"", "garbage"} {
+		resp := serve(t, a, userRequest(a, token))
+		body := readBody(t, resp)
+		if resp.StatusCode != 200 || strings.TrimSpace(body) != "null" || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("GET /user with token %q and no login method = %d %q", token, resp.StatusCode, body)
+		}
+	}
+	// A session an app started itself still answers its user.
+	if got := userOf(t, a, userRequest(a, issue(t, a, &User{Identifier: "ada"}))); got != "ada" {
+		t.Errorf("user = %q", got)
+	}
+}
+
+func TestUserRouteJSON(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "ada@example.com", DisplayName: "Ada", Metadata: map[string]any{"role": "admin"}}))
+	resp := serve(t, a, loginRequest("", "ada", "pw"))
+	resp = serve(t, a, addCookies(httptest.NewRequest(http.MethodGet, "/user", nil), resp))
+	body := strings.TrimSpace(readBody(t, resp))
+	want := `{"identifier":"ada@example.com","display_name":"Ada","metadata":{"role":"admin"}}`
+	if resp.StatusCode != 200 || body != want {
+		t.Errorf("GET /user = %d %s, want %s", resp.StatusCode, body, want)
+	}
+}
+
+func TestStartAndEndSession(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	rec := httptest.NewRecorder()
+	s, err := a.StartSession(rec, httptest.NewRequest(http.MethodPost, "/sso", nil), &User{Identifier: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID == "" || s.User.Identifier != "ada" || !s.ExpiresAt.Equal(s.IssuedAt.Add(15*24*time.Hour)) {
+		t.Errorf("session %+v", s)
+	}
+	req := addCookies(httptest.NewRequest(http.MethodGet, "/", nil), rec.Result())
+	got, err := a.SessionFromRequest(req)
+	if err != nil || got.ID != s.ID {
+		t.Fatalf("SessionFromRequest = %+v, %v", got, err)
+	}
+
+	rec = httptest.NewRecorder()
+	ended, err := a.EndSession(rec, req)
+	if err != nil || ended == nil || ended.ID != s.ID {
+		t.Fatalf("EndSession = %+v, %v", ended, err)
+	}
+	if c := cookieNamed(rec.Result(), "access_token"); c == nil || c.MaxAge != -1 {
+		t.Errorf("EndSession did not clear the cookie: %v", c)
+	}
+	if _, err := a.SessionFromRequest(req); !errors.Is(err, ErrRevoked) {
+		t.Errorf("after EndSession: %v, want ErrRevoked", err)
+	}
+	ended, err = a.EndSession(httptest.NewRecorder(), req)
+	if ended != nil || err != nil {
+		t.Errorf("second EndSession = %+v, %v; want nil, nil", ended, err)
+	}
+	if _, err := a.StartSession(httptest.NewRecorder(), req, &User{}); err == nil {
+		t.Error("StartSession accepted a user without identifier")
+	}
+	if _, err := a.SessionFromRequest(httptest.NewRequest(http.MethodGet, "/", nil)); !errors.Is(err, ErrNoSession) {
+		t.Errorf("no token: %v, want ErrNoSession", err)
+	}
+}
+
+func TestRevokeUserLogsOutEverywhere(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	ctx := context.Background()
+	ada1 := issue(t, a, &User{Identifier: "ada"})
+	clk.Advance(time.Minute)
+	ada2 := issue(t, a, &User{Identifier: "ada"})
+	bob := issue(t, a, &User{Identifier: "bob"})
+
+	if err := a.RevokeUser(ctx, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{ada1, ada2} {
+		if _, err := a.VerifyToken(ctx, tok); !errors.Is(err, ErrRevoked) {
+			t.Errorf("ada's session after RevokeUser: %v, want ErrRevoked", err)
+		}
+	}
+	if _, err := a.VerifyToken(ctx, bob); err != nil {
+		t.Errorf("bob's session after RevokeUser(ada): %v", err)
+	}
+	clk.Advance(time.Second)
+	if _, err := a.VerifyToken(ctx, issue(t, a, &User{Identifier: "ada"})); err != nil {
+		t.Errorf("ada's new session: %v", err)
+	}
+}
+
+// failingStore is a RevocationStore and Throttle that cannot be reached.
+type failingStore struct{}
+
+var errStoreDown = errors.New("connection refused")
+
+func (failingStore) Revoke(context.Context, string, time.Time) error     { return errStoreDown }
+func (failingStore) RevokeUser(context.Context, string, time.Time) error { return errStoreDown }
+func (failingStore) Revoked(context.Context, string, string, time.Time) (bool, error) {
+	return false, errStoreDown
+}
+func (failingStore) Hit(context.Context, string, int, time.Duration) (time.Duration, error) {
+	return 0, errStoreDown
+}
+func (failingStore) Reset(context.Context, string) error { return errStoreDown }
+
+func TestStoreUnavailableIs503(t *testing.T) {
+	a, _, logs := newTestAuth(t, Config{Revocations: failingStore{}, Throttle: failingStore{}})
+	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+	token := issue(t, a, &User{Identifier: "ada"})
+
+	resp := serve(t, a, userRequest(a, token))
+	wantError(t, resp, http.StatusServiceUnavailable, "session store unavailable")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	wantError(t, serve(t, a, loginRequest("", "ada", "pw")), http.StatusServiceUnavailable, "session store unavailable")
+
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.AddCookie(&http.Cookie{Name: "access_token", Value: token})
+	wantError(t, serve(t, a, logout), http.StatusServiceUnavailable, "session store unavailable")
+	if !strings.Contains(logs.String(), "auth.reason=store_unavailable") {
+		t.Errorf("reason not logged:\n%s", logs)
+	}
+}
+
+func TestOversizedInputsAre4xx(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+	valid := issue(t, a, &User{Identifier: "ada"})
+	hugeCookie := func(req *http.Request) {
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: strings.Repeat("a", 17<<10)})
+	}
+	hugeChunks := func(req *http.Request) {
+		req.AddCookie(&http.Cookie{Name: "access_token_0", Value: strings.Repeat("a", 3000)})
+		for i := 1; i < 8; i++ {
+			req.AddCookie(&http.Cookie{Name: fmt.Sprintf("access_token_%d", i), Value: strings.Repeat("a", 3000)})
+		}
+	}
+	tenThousandChunks := func(req *http.Request) {
+		var b strings.Builder
+		for i := range 10000 {
+			fmt.Fprintf(&b, "access_token_%d=v; ", i)
+		}
+		req.Header.Set("Cookie", b.String())
+	}
+	hugeBearer := func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+strings.Repeat("a", 1<<20)) }
+	hugeBearerWords := func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+valid+strings.Repeat(" x", 1<<18)) }
+
+	inputs := map[string]func(*http.Request){
+		"cookie over 16 KiB": hugeCookie, "8 chunks of 3000": hugeChunks, "10000 chunk cookies": tenThousandChunks,
+		"huge Authorization": hugeBearer, "Authorization of many words": hugeBearerWords,
+	}
+	routes := map[string]func() (*http.Request, http.Handler){
+		"GET /user":    func() (*http.Request, http.Handler) { return httptest.NewRequest("GET", "/user", nil), a },
+		"POST /logout": func() (*http.Request, http.Handler) { return httptest.NewRequest("POST", "/logout", nil), a },
+		"POST /auth/jwt": func() (*http.Request, http.Handler) {
+			return httptest.NewRequest("POST", "/auth/jwt", nil), a
+		},
+		"POST /login": func() (*http.Request, http.Handler) { return loginRequest("", "ada", "pw"), a },
+		"RequireUser": func() (*http.Request, http.Handler) {
+			return httptest.NewRequest("GET", "/chat", nil), a.RequireUser(whoAmI)
+		},
+		"WithUser": func() (*http.Request, http.Handler) {
+			return httptest.NewRequest("GET", "/chat", nil), a.WithUser(whoAmI)
+		},
+	}
+	for in, apply := range inputs {
+		for route, newReq := range routes {
+			t.Run(in+" "+route, func(t *testing.T) {
+				req, h := newReq()
+				apply(req)
+				resp := serve(t, h, req)
+				body := readBody(t, resp)
+				if resp.StatusCode >= 500 {
+					t.Fatalf("status %d: %s", resp.StatusCode, body)
+				}
+				if route == "GET /user" || route == "RequireUser" {
+					if resp.StatusCode < 400 || resp.Header.Get("Content-Type") != "application/json" {
+						t.Errorf("status %d, Content-Type %q; want a 4xx JSON error", resp.StatusCode, resp.Header.Get("Content-Type"))
+					}
+				}
+				if n := len(resp.Header["Set-Cookie"]); n > 70 {
+					t.Errorf("%d Set-Cookie lines", n)
+				}
+			})
+		}
+	}
+}
+
+func TestOversizedHeadersOverHTTP(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/user", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("a", 2<<20))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode > 499 {
+		t.Errorf("2 MiB header: %d, want 4xx", resp.StatusCode)
+	}
+}

@@ -1,0 +1,459 @@
+package chatauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"hash"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
+// crypto/hmac: base64url(header) "." base64url(payload) "." signature.
+// alg "none" leaves the signature empty; "RS256" signs with HMAC-SHA256,
+// as an algorithm-confusion attack would.
+func signHMAC(t *testing.T, secret []byte, header, payload map[string]any) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	signingInput := enc(header) + "." + enc(payload)
+	var h func() hash.Hash
+	switch header["alg"] {
+	case "none":
+		return signingInput + "."
+	case "HS384":
+		h = sha512.New384
+	case "HS512":
+		h = sha512.New
+	default:
+		h = sha256.New
+	}
+	mac := hmac.New(h, secret)
+	mac.Write([]byte(signingInput))
+	return signingInput + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// chainlitPayload is what Chainlit's create_jwt puts in a token: the user's
+// to_dict() plus exp and iat; no jti, no kid.
+func chainlitPayload(now time.Time, exp time.Duration) map[string]any {
+	return map[string]any{
+		"identifier":   "ada@example.com",
+		"display_name": "Ada Lovelace",
+		"metadata":     map[string]any{"provider": "credentials", "image": "https://example.com/ada.png"},
+		"exp":          now.Add(exp).Unix(),
+		"iat":          now.Unix(),
+	}
+}
+
+func chainlitToken(t *testing.T, secret []byte, now time.Time, exp time.Duration) string {
+	t.Helper()
+	return signHMAC(t, secret, map[string]any{"alg": "HS256", "typ": "JWT"}, chainlitPayload(now, exp))
+}
+
+func TestChainlitTokenAccepted(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	token := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+
+	s, err := a.VerifyToken(context.Background(), token)
+	if err != nil {
+		t.Fatalf("VerifyToken: %v", err)
+	}
+	u := s.User
+	if u.Identifier != "ada@example.com" || u.DisplayName != "Ada Lovelace" || u.Metadata["provider"] != "credentials" {
+		t.Errorf("user %+v", u)
+	}
+	if !s.ExpiresAt.Equal(clk.Now().Add(time.Hour)) || !s.IssuedAt.Equal(clk.Now()) || s.ID == "" {
+		t.Errorf("session %+v", s)
+	}
+
+	resp := serve(t, a, userRequest(a, token))
+	body := strings.TrimSpace(readBody(t, resp))
+	want := `{"identifier":"ada@example.com","display_name":"Ada Lovelace","metadata":{"image":"https://example.com/ada.png","provider":"credentials"}}`
+	if resp.StatusCode != 200 || body != want {
+		t.Errorf("GET /user = %d %s", resp.StatusCode, body)
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "/user", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if got := userOf(t, a, req); got != "ada@example.com" {
+		t.Errorf("Bearer: user %q", got)
+	}
+}
+
+func TestChainlitTokenRevocableAtLogout(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	token := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.Header.Set("Authorization", "Bearer "+token)
+	wantSuccess(t, serve(t, a, logout))
+	wantError(t, serve(t, a, userRequest(a, token)), http.StatusUnauthorized, "Invalid authentication token")
+}
+
+func TestOurTokensReadableByChainlit(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	token := issue(t, a, &User{Identifier: "ada", DisplayName: "Ada", Metadata: map[string]any{"k": "v"}})
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	mac := hmac.New(sha256.New, testSecret)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	if base64.RawURLEncoding.EncodeToString(mac.Sum(nil)) != parts[2] {
+		t.Fatal("token is not HS256 over the secret")
+	}
+	var header, claims map[string]any
+	decode := func(s string, v any) {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decode(parts[0], &header)
+	decode(parts[1], &claims)
+	if header["alg"] != "HS256" || header["kid"] != keyID(testSecret) {
+		t.Errorf("header %v", header)
+	}
+	for _, k := range []string{"identifier", "display_name", "metadata", "exp", "iat", "jti"} {
+		if _, ok := claims[k]; !ok {
+			t.Errorf("claim %s missing in %v", k, claims)
+		}
+	}
+	if claims["identifier"] != "ada" || claims["display_name"] != "Ada" {
+		t.Errorf("claims %v", claims)
+	}
+	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 15*24*3600 {
+		t.Errorf("exp - iat = %v", exp-iat)
+	}
+	for _, k := range []string{"iss", "aud", "id", "createdAt"} {
+		if _, ok := claims[k]; ok {
+			t.Errorf("unexpected claim %s", k)
+		}
+	}
+}
+
+func TestForeignAlgorithmsRejected(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "x"}))
+	payload := chainlitPayload(clk.Now(), time.Hour)
+	for _, alg := range []string{"none", "None", "HS384", "HS512", "RS256", "ES256", "PS256", "EdDSA", ""} {
+		t.Run(alg, func(t *testing.T) {
+			token := signHMAC(t, testSecret, map[string]any{"alg": alg, "typ": "JWT"}, payload)
+			if _, err := a.VerifyToken(context.Background(), token); !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("VerifyToken = %v, want ErrInvalidToken", err)
+			}
+			wantError(t, serve(t, a, userRequest(a, token)), http.StatusUnauthorized, "Invalid authentication token")
+			req := httptest.NewRequest(http.MethodPost, "/auth/jwt", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			wantError(t, serve(t, a, req), http.StatusUnauthorized, "Invalid token")
+		})
+	}
+}
+
+func TestBadTokensRejected(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	now := clk.Now()
+	valid := issue(t, a, &User{Identifier: "ada"})
+	parts := strings.Split(valid, ".")
+	otherPayload := base64.RawURLEncoding.EncodeToString([]byte(`{"identifier":"admin","exp":9999999999,"iat":1}`))
+	hs := map[string]any{"alg": "HS256", "typ": "JWT"}
+	without := func(key string) map[string]any {
+		p := chainlitPayload(now, time.Hour)
+		delete(p, key)
+		return p
+	}
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"garbage", "garbage", ErrInvalidToken},
+		{"two parts", parts[0] + "." + parts[1], ErrInvalidToken},
+		{"payload swapped", parts[0] + "." + otherPayload + "." + parts[2], ErrInvalidToken},
+		{"signature altered", parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])), ErrInvalidToken},
+		{"signature dropped", parts[0] + "." + parts[1] + ".", ErrInvalidToken},
+		{"other secret", chainlitToken(t, []byte("some-other-secret-0123456789abcdef0123"), now, time.Hour), ErrInvalidToken},
+		{"expired", chainlitToken(t, testSecret, now.Add(-2*time.Hour), time.Hour), ErrExpired},
+		{"expired by a second", chainlitToken(t, testSecret, now.Add(-time.Hour), time.Hour-time.Second), ErrExpired},
+		{"no exp", signHMAC(t, testSecret, hs, without("exp")), ErrInvalidToken},
+		{"no identifier", signHMAC(t, testSecret, hs, without("identifier")), ErrInvalidToken},
+		{"issued in the future", signHMAC(t, testSecret, hs, map[string]any{"identifier": "ada", "exp": now.Add(2 * time.Hour).Unix(), "iat": now.Add(time.Hour).Unix()}), ErrInvalidToken},
+		{"not valid yet", signHMAC(t, testSecret, hs, map[string]any{"identifier": "ada", "exp": now.Add(2 * time.Hour).Unix(), "nbf": now.Add(time.Hour).Unix()}), ErrInvalidToken},
+		{"unknown kid", signHMAC(t, testSecret, map[string]any{"alg": "HS256", "kid": "nope"}, chainlitPayload(now, time.Hour)), ErrInvalidToken},
+		{"too large", strings.Repeat("a", MaxTokenBytes+1), ErrTokenTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := a.VerifyToken(context.Background(), tt.token); !errors.Is(err, tt.want) {
+				t.Errorf("VerifyToken = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTwoAuthsDoNotAcceptEachOthersTokens(t *testing.T) {
+	a1, clk, _ := newTestAuth(t, Config{})
+	other := []byte("another-secret-0123456789abcdef0123456")
+	a2, _, _ := newTestAuth(t, Config{Secret: other})
+	a2.now = clk.Now
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		token  string
+		signer *Auth
+	}{
+		{"a1 token", issue(t, a1, &User{Identifier: "ada"}), a1},
+		{"a2 token", issue(t, a2, &User{Identifier: "ada"}), a2},
+		{"a1 Chainlit token", chainlitToken(t, testSecret, clk.Now(), time.Hour), a1},
+		{"a2 Chainlit token", chainlitToken(t, other, clk.Now(), time.Hour), a2},
+	} {
+		for _, verifier := range []*Auth{a1, a2} {
+			_, err := verifier.VerifyToken(ctx, tt.token)
+			if verifier == tt.signer && err != nil {
+				t.Errorf("%s refused by its own Auth: %v", tt.name, err)
+			}
+			if verifier != tt.signer && !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("%s accepted by the other Auth: %v", tt.name, err)
+			}
+		}
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	oldKey := testSecret
+	newKey := []byte("rotated-secret-0123456789abcdef0123456")
+	a, clk, _ := newTestAuth(t, Config{Secret: oldKey})
+	ctx := context.Background()
+	oldToken := issue(t, a, &User{Identifier: "ada"})
+	oldChainlit := chainlitToken(t, oldKey, clk.Now(), time.Hour)
+
+	if err := a.SetKeys(newKey, oldKey); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"old token": oldToken, "old Chainlit token": oldChainlit} {
+		if _, err := a.VerifyToken(ctx, tok); err != nil {
+			t.Errorf("%s refused after rotation: %v", name, err)
+		}
+	}
+	newToken := issue(t, a, &User{Identifier: "ada"})
+	if kid := tokenHeader(t, newToken)["kid"]; kid != keyID(newKey) {
+		t.Errorf("new token kid %v, want %s", kid, keyID(newKey))
+	}
+	onlyNew, _, _ := newTestAuth(t, Config{Secret: newKey})
+	onlyNew.now = clk.Now
+	if _, err := onlyNew.VerifyToken(ctx, newToken); err != nil {
+		t.Errorf("new token not signed with the new key: %v", err)
+	}
+
+	if err := a.SetKeys(newKey); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"old token": oldToken, "old Chainlit token": oldChainlit} {
+		if _, err := a.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s after its key was removed: %v, want ErrInvalidToken", name, err)
+		}
+	}
+	if _, err := a.VerifyToken(ctx, newToken); err != nil {
+		t.Errorf("new token refused: %v", err)
+	}
+	if err := a.SetKeys([]byte("short")); err == nil {
+		t.Error("SetKeys accepted a short secret")
+	}
+}
+
+func TestPreviousSecretsInConfig(t *testing.T) {
+	oldKey := []byte("old-secret-0123456789abcdef0123456789")
+	old, clk, _ := newTestAuth(t, Config{Secret: oldKey})
+	a, _, _ := newTestAuth(t, Config{PreviousSecrets: [][]byte{oldKey}})
+	a.now = clk.Now
+	if _, err := a.VerifyToken(context.Background(), issue(t, old, &User{Identifier: "ada"})); err != nil {
+		t.Errorf("token of a previous secret refused: %v", err)
+	}
+}
+
+func tokenHeader(t *testing.T, token string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]any
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestVerifiedTokenCache(t *testing.T) {
+	ctx := context.Background()
+	cached := func(a *Auth, token string) bool {
+		_, ok := a.keys.Load().cache.get(token)
+		return ok
+	}
+
+	t.Run("revoked while cached", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{})
+		token := issue(t, a, &User{Identifier: "ada"})
+		for range 2 {
+			if _, err := a.VerifyToken(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !cached(a, token) {
+			t.Fatal("token not cached")
+		}
+		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: token})
+		wantSuccess(t, serve(t, a, req))
+		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrRevoked) {
+			t.Errorf("cached token after logout: %v, want ErrRevoked", err)
+		}
+	})
+	t.Run("expired while cached", func(t *testing.T) {
+		a, clk, _ := newTestAuth(t, Config{SessionTimeout: time.Hour})
+		token := issue(t, a, &User{Identifier: "ada"})
+		if _, err := a.VerifyToken(ctx, token); err != nil || !cached(a, token) {
+			t.Fatalf("first verify: %v", err)
+		}
+		clk.Advance(time.Hour - time.Second)
+		if _, err := a.VerifyToken(ctx, token); err != nil {
+			t.Errorf("a second before exp: %v", err)
+		}
+		clk.Advance(time.Second)
+		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrExpired) {
+			t.Errorf("cached token at exp: %v, want ErrExpired", err)
+		}
+		wantError(t, serve(t, a.RequireUser(whoAmI), userRequest(a, token)), http.StatusUnauthorized, "Invalid authentication token")
+	})
+	t.Run("key removed while cached", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{})
+		token := issue(t, a, &User{Identifier: "ada"})
+		if _, err := a.VerifyToken(ctx, token); err != nil || !cached(a, token) {
+			t.Fatalf("first verify: %v", err)
+		}
+		if err := a.SetKeys([]byte("brand-new-secret-0123456789abcdef0123")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("cached token after its key was removed: %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("user revoked while cached", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{})
+		token := issue(t, a, &User{Identifier: "ada"})
+		if _, err := a.VerifyToken(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RevokeUser(ctx, "ada"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrRevoked) {
+			t.Errorf("cached token after RevokeUser: %v", err)
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{TokenCacheSize: 8})
+		for range 50 {
+			if _, err := a.VerifyToken(ctx, issue(t, a, &User{Identifier: "ada"})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(a.keys.Load().cache.entries); n > 8 {
+			t.Errorf("cache holds %d tokens, limit 8", n)
+		}
+	})
+	t.Run("invalid tokens are not cached", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{})
+		a.VerifyToken(ctx, "garbage")
+		if n := len(a.keys.Load().cache.entries); n != 0 {
+			t.Errorf("cache holds %d entries", n)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		a, _, _ := newTestAuth(t, Config{TokenCacheSize: -1})
+		token := issue(t, a, &User{Identifier: "ada"})
+		for range 2 {
+			if _, err := a.VerifyToken(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cached(a, token) {
+			t.Error("disabled cache holds a token")
+		}
+	})
+}
+
+func TestIssuerAndAudience(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{Issuer: "https://chat.example.com", Audience: "chat"})
+	ctx := context.Background()
+	token := issue(t, a, &User{Identifier: "ada"})
+	if _, err := a.VerifyToken(ctx, token); err != nil {
+		t.Fatalf("own token: %v", err)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"iss":"https://chat.example.com"`) || !strings.Contains(string(b), `"aud":["chat"]`) {
+		t.Errorf("claims %s", b)
+	}
+	hs := map[string]any{"alg": "HS256"}
+	p := chainlitPayload(clk.Now(), time.Hour)
+	for name, tok := range map[string]string{
+		"no iss or aud": signHMAC(t, testSecret, hs, p),
+		"other iss":     signHMAC(t, testSecret, hs, merge(p, map[string]any{"iss": "https://evil.example", "aud": "chat"})),
+		"other aud":     signHMAC(t, testSecret, hs, merge(p, map[string]any{"iss": "https://chat.example.com", "aud": "other"})),
+	} {
+		if _, err := a.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: %v, want ErrInvalidToken", name, err)
+		}
+	}
+	good := signHMAC(t, testSecret, hs, merge(p, map[string]any{"iss": "https://chat.example.com", "aud": "chat"}))
+	if _, err := a.VerifyToken(ctx, good); err != nil {
+		t.Errorf("matching iss and aud: %v", err)
+	}
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func TestIssueTokenNeedsIdentifier(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	for _, u := range []*User{nil, {}, {DisplayName: "nobody"}} {
+		if _, _, err := a.IssueToken(u); err == nil {
+			t.Errorf("IssueToken(%+v) succeeded", u)
+		}
+	}
+}
+
+func TestKeyIDRevealsNothing(t *testing.T) {
+	id := keyID(testSecret)
+	if strings.Contains(string(testSecret), id) || len(id) != 8 || id == keyID([]byte("other-secret-0123456789abcdef0123456789")) {
+		t.Errorf("keyID = %q", id)
+	}
+}
