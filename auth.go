@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,14 @@ type Auth struct {
 	providersMu sync.RWMutex
 	providers   map[string]*Provider
 	stateKeys   atomic.Pointer[[][]byte]
+	hostKeys    *hostVerifier
+	renewed     renewals
+	revokedMu   sync.Mutex
+	revokedCh   chan struct{}
 }
+
+// zeroTime reads better than time.Time{} in grants: "no fixed end".
+var zeroTime time.Time
 
 // PasswordFunc checks a username and password. It returns the user on
 // success, nil and nil to reject (401 credentialssignin), or an error for a
@@ -72,10 +80,15 @@ func New(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection(),
-		providers: make(map[string]*Provider)}
+		providers: make(map[string]*Provider), revokedCh: make(chan struct{})}
 	// The app's own public origin is never cross-origin, even when a proxy
 	// rewrites the Host header that the Origin is otherwise compared with.
-	for _, o := range append([]string{cfg.BaseURL}, cfg.AllowedOrigins...) {
+	if cfg.HostTokens != nil {
+		if a.hostKeys, err = newHostVerifier(cfg.HostTokens, cfg.HTTPClient, func() time.Time { return a.now() }); err != nil {
+			return nil, fmt.Errorf("chatauth: bad configuration: %w", err)
+		}
+	}
+	for _, o := range slices.Concat([]string{cfg.BaseURL}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
 		if o == "" {
 			continue
 		}
@@ -87,6 +100,10 @@ func New(cfg Config) (*Auth, error) {
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		// Instances' clocks differ a little: a token issued on one must not
+		// be "issued in the future" on another. exp is checked strictly
+		// after parsing, without leeway.
+		jwt.WithLeeway(5 * time.Second),
 		jwt.WithTimeFunc(func() time.Time { return a.now() }),
 	}
 	if cfg.Issuer != "" {
@@ -138,17 +155,30 @@ func (a *Auth) CookieName() string { return a.cfg.CookieName }
 //	GET  R/auth/oauth/{provider}    GET, POST R/auth/oauth/{provider}/callback
 func (a *Auth) Mount(mux *http.ServeMux) {
 	r := a.cfg.RootPath
-	mux.Handle("GET "+r+"/auth/config", http.HandlerFunc(a.serveConfig))
-	mux.Handle("POST "+r+"/login", a.guard(a.serveLogin))
-	mux.Handle("POST "+r+"/auth/header", a.guard(a.serveHeaderLogin))
-	mux.Handle("POST "+r+"/auth/jwt", a.guard(a.serveJWTLogin))
-	mux.Handle("GET "+r+"/user", http.HandlerFunc(a.serveUser))
-	mux.Handle("POST "+r+"/logout", a.guard(a.serveLogout))
-	mux.Handle("GET "+r+"/auth/oauth/{provider}", http.HandlerFunc(a.serveOAuthStart))
-	// The callback is a cross-site POST with response_mode=form_post: it is
-	// protected by the sealed, single-use state, not by Origin checks.
-	mux.Handle("GET "+r+"/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback))
-	mux.Handle("POST "+r+"/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback))
+	routes := []struct {
+		pattern string
+		handler http.Handler
+	}{
+		{"GET " + r + "/auth/config", http.HandlerFunc(a.serveConfig)},
+		{"POST " + r + "/login", a.guard(a.serveLogin)},
+		{"POST " + r + "/auth/header", a.guard(a.serveHeaderLogin)},
+		{"POST " + r + "/auth/jwt", a.guard(a.serveJWTLogin)},
+		{"GET " + r + "/user", http.HandlerFunc(a.serveUser)},
+		{"POST " + r + "/logout", a.guard(a.serveLogout)},
+		{"GET " + r + "/auth/oauth/{provider}", http.HandlerFunc(a.serveOAuthStart)},
+		// The callback is a cross-site POST with response_mode=form_post: it
+		// is protected by the sealed, single-use state, not by Origin checks.
+		{"GET " + r + "/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback)},
+		{"POST " + r + "/auth/oauth/{provider}/callback", http.HandlerFunc(a.serveOAuthCallback)},
+	}
+	preflights := map[string]bool{}
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, a.cors(rt.handler))
+		if _, path, _ := strings.Cut(rt.pattern, " "); len(a.cfg.EmbedOrigins) > 0 && !preflights[path] {
+			preflights[path] = true
+			mux.Handle("OPTIONS "+path, a.cors(http.HandlerFunc(a.servePreflight)))
+		}
+	}
 }
 
 // ServeHTTP serves the contract's routes, as Mount registers them.
@@ -215,6 +245,8 @@ const (
 // sessionReason maps a VerifyToken error to its reason code and status.
 func sessionReason(err error) (reason string, status int) {
 	switch {
+	case errors.Is(err, errHeaderRejected):
+		return reasonCredentials, http.StatusUnauthorized
 	case errors.Is(err, ErrNoSession):
 		return reasonNoSession, http.StatusUnauthorized
 	case errors.Is(err, ErrExpired):
@@ -231,7 +263,10 @@ func sessionReason(err error) (reason string, status int) {
 }
 
 // sessionDetail is the response detail for a failed session check.
-func sessionDetail(status int) string {
+func sessionDetail(reason string, status int) string {
+	if reason == reasonCredentials {
+		return reasonCredentials
+	}
 	switch status {
 	case http.StatusServiceUnavailable:
 		return "session store unavailable"
@@ -330,7 +365,7 @@ func (a *Auth) hookFailed(w http.ResponseWriter, r *http.Request, method string,
 
 // login finishes a successful login of any method: persist the user,
 // issue the session, log, answer {"success": true}.
-func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *User, exp time.Time) {
+func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *User, g grant) {
 	if a.persist != nil {
 		stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
 		if err != nil {
@@ -341,13 +376,21 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *U
 			u = stored
 		}
 	}
-	s, err := a.startSession(w, r, u, exp)
+	s, err := a.startSession(w, r, u, g)
 	if err != nil {
-		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
+		a.reject(w, r, method, http.StatusInternalServerError, sessionErrorReason(err), "internal error", err)
 		return
 	}
 	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("user", u.Identifier), slog.String("session", s.ID))
 	writeJSON(w, http.StatusOK, successBody)
+}
+
+// sessionErrorReason is the reason code of a failure to start a session.
+func sessionErrorReason(err error) string {
+	if errors.Is(err, ErrSessionTooLarge) {
+		return reasonTooLarge
+	}
+	return reasonHookError
 }
 
 // peer is the address of the host that sent the request, unmapped.

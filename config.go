@@ -51,6 +51,22 @@ type Config struct {
 	// SessionTimeout is how long a session lasts; default 15 days.
 	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
 	SessionTimeout time.Duration
+	// IdleTimeout, when set, ends a session unused for that long: tokens
+	// then expire after IdleTimeout, and the middleware re-issues the cookie
+	// (same session, new exp) once past half of it, never past the absolute
+	// SessionTimeout. Off by default.
+	IdleTimeout time.Duration
+	// SessionCheckInterval is how often WatchSession asks the
+	// RevocationStore whether an open connection's session was revoked on
+	// another instance; default 30 s.
+	SessionCheckInterval time.Duration
+	// MaxCookieChunks bounds the cookies one session may take; a user whose
+	// token needs more is refused when the session starts, with an error
+	// naming the metadata that made it large. Default 4.
+	MaxCookieChunks int
+	// Partitioned makes the session cookie SameSite=None; Secure;
+	// Partitioned (CHIPS), for an app embedded in another site's page.
+	Partitioned bool
 	// StateCookieLifetime bounds an OAuth login from redirect to callback;
 	// default 180 s. CHAINLIT_STATE_COOKIE_LIFETIME (seconds).
 	StateCookieLifetime time.Duration
@@ -62,6 +78,12 @@ type Config struct {
 	// X-Forwarded-For/-Proto/-Host headers are believed.
 	// CHATAUTH_TRUSTED_PROXIES.
 	TrustedProxies []string
+	// HeaderAuthOnEveryRequest makes RequireUser and WithUser give a
+	// request without a valid session to the header hook, when it comes
+	// from a trusted proxy, and start the session on the way: for apps
+	// behind an authenticating proxy, whose browsers never call
+	// /auth/header. Requires TrustedProxies.
+	HeaderAuthOnEveryRequest bool
 	// HeaderAuthTrustedProxiesOnly refuses header login (and never calls the
 	// header hook) unless the request comes from a trusted proxy. Turn it
 	// on whenever the header hook trusts identity headers set by a proxy.
@@ -70,6 +92,15 @@ type Config struct {
 	// instance a front end on another host ("https://app.example.com").
 	// CHATAUTH_ALLOWED_ORIGINS.
 	AllowedOrigins []string
+
+	// EmbedOrigins are the sites allowed to embed the app (an iframe or a
+	// widget): the auth routes answer them CORS with credentials (their
+	// exact origin, never "*"), they may POST cross-origin, and
+	// Auth.AllowFraming lets them frame the app's pages.
+	EmbedOrigins []string
+	// HostTokens, when set, makes /auth/jwt accept tokens of a host
+	// application signed with its own public keys instead of the secret.
+	HostTokens *HostTokens
 
 	// RequireLogin makes /auth/config say a login is required even when no
 	// hook is registered: for apps that start sessions from their own
@@ -89,6 +120,17 @@ type Config struct {
 	// for Auth.TokenSource. Off by default: the tokens are never put in the
 	// session either way.
 	KeepProviderTokens bool
+	// ProviderLogout makes logout of a session opened with an OpenID
+	// provider that has an end_session_endpoint also log out at the
+	// provider (RP-initiated logout): POST /logout answers the provider's
+	// logout URL as its redirect. The login's id_token is kept in Tokens for
+	// the id_token_hint. Without it, the next "Sign in with ..." may log the
+	// user straight back in; OAUTH_PROMPT=login is the other cure.
+	ProviderLogout bool
+	// PostLogoutRedirectURI is where the provider sends the browser after
+	// its logout; default the public origin + root path + /login. Register
+	// it at the provider.
+	PostLogoutRedirectURI string
 	// HTTPClient makes every call to OAuth providers; default a client
 	// with a 10 s time-out.
 	HTTPClient *http.Client
@@ -183,6 +225,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 			bad("AllowedOrigins: %q is not an origin such as https://app.example.com", o)
 		}
 	}
+	if err := checkEmbedOrigins(c.EmbedOrigins); err != nil {
+		bad("%v", err)
+	}
 	l := &c.PasswordLimits
 	if l.PerUsername == 0 {
 		l.PerUsername = 10
@@ -204,6 +249,20 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	if c.Tokens == nil {
 		c.Tokens = NewMemoryTokenStore()
+	}
+	if c.SessionCheckInterval <= 0 {
+		c.SessionCheckInterval = 30 * time.Second
+	}
+	if c.MaxCookieChunks == 0 {
+		c.MaxCookieChunks = 4
+	} else if c.MaxCookieChunks < 0 || c.MaxCookieChunks > 32 {
+		bad("MaxCookieChunks %d must be between 1 and 32", c.MaxCookieChunks)
+	}
+	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout < 2*time.Second) {
+		bad("IdleTimeout %v must be at least 2s (or 0 for none)", c.IdleTimeout)
+	}
+	if c.HeaderAuthOnEveryRequest && len(c.TrustedProxies) == 0 {
+		bad("HeaderAuthOnEveryRequest needs TrustedProxies: identity headers are believed only from them")
 	}
 	if c.OAuthTimeout == 0 {
 		c.OAuthTimeout = 10 * time.Second

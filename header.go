@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 )
 
 // serveHeaderLogin answers POST /auth/header: the header hook sees every
@@ -32,7 +31,7 @@ func (a *Auth) serveHeaderLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
 		return
 	}
-	a.login(w, r, method, u, time.Time{})
+	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
 }
 
 // logHeaderNames writes, at debug level, the names of the headers the

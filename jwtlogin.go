@@ -39,7 +39,8 @@ func bearerToken(h string) (string, error) {
 
 // serveJWTLogin answers POST /auth/jwt: a token signed with the secret (by
 // the app, or by Chainlit) becomes a session cookie that ends when the
-// presented token does; it is never extended.
+// presented token does; it is never extended. With Config.HostTokens the
+// token must instead be the host application's, signed with its keys.
 func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 	const method = "jwt"
 	token, err := bearerToken(r.Header.Get("Authorization"))
@@ -54,12 +55,21 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusUnauthorized, reason, err.Error(), nil)
 		return
 	}
+	if a.hostKeys != nil {
+		u, exp, err := a.hostKeys.verify(r.Context(), token)
+		if err != nil {
+			a.reject(w, r, method, http.StatusUnauthorized, reasonInvalidToken, "Invalid token", err)
+			return
+		}
+		a.login(w, r, method, u, a.newGrant(exp, ""))
+		return
+	}
 	s, err := a.VerifyToken(r.Context(), token)
 	if err != nil {
 		reason, status := sessionReason(err)
 		detail := "Invalid token"
 		if status != http.StatusUnauthorized {
-			detail = sessionDetail(status)
+			detail = sessionDetail(reason, status)
 		}
 		a.reject(w, r, method, status, reason, detail, err)
 		return
@@ -68,5 +78,5 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 	// it may change without touching other requests of the same token.
 	u := *s.User
 	u.Metadata = maps.Clone(u.Metadata)
-	a.login(w, r, method, &u, s.ExpiresAt)
+	a.login(w, r, method, &u, a.newGrant(s.AbsoluteExpiresAt, s.Provider))
 }

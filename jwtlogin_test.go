@@ -71,7 +71,7 @@ func TestJWTLoginKeepsPresentedExpiry(t *testing.T) {
 	}{
 		{"Chainlit token", func(a *Auth, now time.Time) string { return chainlitToken(t, testSecret, now, 2*time.Hour) }},
 		{"own token", func(a *Auth, now time.Time) string {
-			tok, _, err := a.issueToken(&User{Identifier: "ada@example.com"}, now, now.Add(2*time.Hour))
+			tok, _, err := a.issueToken(&User{Identifier: "ada@example.com"}, grant{issued: now, expires: now.Add(2 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}

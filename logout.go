@@ -1,13 +1,21 @@
 package chatauth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
 )
 
-// serveLogout answers POST /logout: the session is revoked until its exp,
-// every session cookie cleared with the attributes it was set with, and the
-// logout hook run. It answers {"success": true} with or without a session.
+// serveLogout answers POST /logout: the session is revoked until its
+// absolute end, every session cookie cleared with the attributes it was set
+// with, and the logout hook run. It answers {"success": true} with or
+// without a session, plus "redirect" when there is somewhere to go next
+// (SetLogoutRedirect, or the provider's logout page with
+// Config.ProviderLogout); an HTML form post gets a 303 there instead.
 func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	const method = "logout"
 	s, err := a.EndSession(w, r)
@@ -21,8 +29,8 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		u = s.User
 		attrs = append(attrs, slog.String("user", u.Identifier), slog.String("session", s.ID))
 	}
+	hw := &hookWriter{ResponseWriter: w}
 	if a.logout != nil {
-		hw := &hookWriter{ResponseWriter: w}
 		_, err := callHook(func() (*User, error) { a.logout(hw, r, u); return nil, nil })
 		if err != nil {
 			if hw.wrote { // too late for a 500, but not too late to say why
@@ -37,14 +45,127 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	redirect := hw.redirect
+	if redirect == "" && s != nil {
+		redirect = a.providerLogoutURL(r, s)
+	}
+	if redirect != "" {
+		attrs = append(attrs, slog.String("redirect", redirectHost(redirect)))
+	}
 	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, attrs...)
-	writeJSON(w, http.StatusOK, successBody)
+	if isFormPost(r) {
+		if redirect == "" {
+			redirect = a.cfg.RootPath + "/login"
+		}
+		http.Redirect(w, r, redirect, http.StatusSeeOther)
+		return
+	}
+	if redirect == "" {
+		writeJSON(w, http.StatusOK, successBody)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "redirect": redirect})
 }
 
-// hookWriter notes whether a hook wrote a status or body itself.
+// redirectHost names where a logout sends the browser, for the log,
+// without the id_token_hint it may carry.
+func redirectHost(target string) string {
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host + u.Path
+	}
+	before, _, _ := strings.Cut(target, "?")
+	return before
+}
+
+// isFormPost reports whether the request is a browser's HTML form
+// submission, which expects a page (a redirect), not JSON: a navigation,
+// or a form body from a client that asks for HTML. A script's fetch, or a
+// plain HTTP client posting a form, gets the contract's JSON.
+func isFormPost(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	form := strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+	return form && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// SetLogoutRedirect, called by a logout hook on the w it was given, sets
+// where the browser goes after logout: POST /logout then answers
+// {"success": true, "redirect": target} to fetch callers and 303 to form
+// posts.
+func SetLogoutRedirect(w http.ResponseWriter, target string) {
+	for w != nil {
+		if hw, ok := w.(*hookWriter); ok {
+			hw.redirect = target
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
+// idTokenKey is where the id_token of a login is kept in the TokenStore,
+// for the id_token_hint of RP-initiated logout.
+func idTokenKey(provider string) string { return "id_token:" + provider }
+
+// providerLogoutURL is the provider's end_session_endpoint with
+// id_token_hint, client_id, post_logout_redirect_uri and state (OpenID
+// Connect RP-Initiated Logout 1.0), when Config.ProviderLogout is on and
+// the session came from an OpenID provider that has one.
+func (a *Auth) providerLogoutURL(r *http.Request, s *Session) string {
+	if !a.cfg.ProviderLogout || s.Provider == "" {
+		return ""
+	}
+	p := a.provider(s.Provider)
+	if p == nil || p.EndSessionURL == "" {
+		return ""
+	}
+	u, err := url.Parse(p.EndSessionURL)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	ctx := r.Context()
+	if tok, err := a.cfg.Tokens.Token(ctx, s.User.Identifier, idTokenKey(p.ID)); err == nil {
+		q.Set("id_token_hint", tok.AccessToken)
+		_ = a.cfg.Tokens.DeleteToken(ctx, s.User.Identifier, idTokenKey(p.ID))
+	}
+	q.Set("client_id", p.ClientID)
+	q.Set("post_logout_redirect_uri", a.postLogoutRedirectURI(r))
+	q.Set("state", randomToken(16))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// postLogoutRedirectURI is where the provider sends the browser back after
+// its logout: Config.PostLogoutRedirectURI, else R/login at the public
+// origin.
+func (a *Auth) postLogoutRedirectURI(r *http.Request) string {
+	if a.cfg.PostLogoutRedirectURI != "" {
+		return a.cfg.PostLogoutRedirectURI
+	}
+	return a.publicBase(r) + a.cfg.RootPath + "/login"
+}
+
+// keepIDToken stores a login's id_token for the id_token_hint of a later
+// RP-initiated logout.
+func (a *Auth) keepIDToken(ctx context.Context, identifier, provider, idToken string) error {
+	if !a.cfg.ProviderLogout || idToken == "" {
+		return nil
+	}
+	return a.cfg.Tokens.SaveToken(ctx, identifier, idTokenKey(provider), &oauth2.Token{AccessToken: idToken, TokenType: "id_token"})
+}
+
+// hookWriter notes whether a hook wrote a status or body itself, and the
+// redirect it asked for.
 type hookWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote    bool
+	redirect string
 }
 
 func (h *hookWriter) WriteHeader(code int) { h.wrote = true; h.ResponseWriter.WriteHeader(code) }

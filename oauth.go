@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -420,13 +419,17 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 			u = stored
 		}
 	}
+	if err := a.keepIDToken(r.Context(), u.Identifier, p.ID, login.IDToken); err != nil {
+		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
+		return
+	}
 	if a.cfg.KeepProviderTokens {
 		if err := a.cfg.Tokens.SaveToken(r.Context(), u.Identifier, p.ID, login.Token); err != nil {
 			a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
 			return
 		}
 	}
-	s, err := a.startSession(w, r, u, time.Time{})
+	s, err := a.startSession(w, r, u, a.newGrant(zeroTime, p.ID))
 	if err != nil {
 		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
 		return

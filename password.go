@@ -87,7 +87,7 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = a.cfg.Throttle.Reset(r.Context(), usernameKey(username))
-	a.login(w, r, method, u, time.Time{})
+	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
 }
 
 // loginForm reads username and password from an urlencoded or multipart body.

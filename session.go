@@ -2,9 +2,12 @@ package chatauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,34 +17,74 @@ import (
 // StartSession issues a session token for u and sets it as the session
 // cookie on w (chunked when large): what an app's own login route calls
 // (Chainlit's custom-auth case). The session lasts the session timeout.
+// A user whose token would not fit in MaxCookieChunks cookies is refused
+// with an error wrapping ErrSessionTooLarge.
 func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*Session, error) {
-	return a.startSession(w, r, u, time.Time{})
+	return a.startSession(w, r, u, a.newGrant(time.Time{}, ""))
 }
 
-// startSession issues the session; a zero exp means now + session timeout.
-func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, exp time.Time) (*Session, error) {
-	now := a.now()
-	if exp.IsZero() {
-		exp = now.Add(a.cfg.SessionTimeout)
-	}
-	token, s, err := a.issueToken(u, now, exp)
+// startSession issues a token for the grant and sets it as the cookie.
+func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g grant) (*Session, error) {
+	token, s, err := a.issueToken(u, g)
 	if err != nil {
 		return nil, err
 	}
+	if err := a.writeSessionCookie(w, r, token, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// writeSessionCookie sets token as the session cookie, chunked, living as
+// long as the token, after checking it fits the cookie budget.
+func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token string, s *Session) error {
 	c := a.sessionCookie(r)
-	c.MaxAge = int(exp.Sub(now) / time.Second)
-	if c.MaxAge < 1 {
-		c.MaxAge = 1
+	c.MaxAge = max(int(s.ExpiresAt.Sub(a.now())/time.Second), 1)
+	if n := len(cookiechunk.Split(c, token)); n > a.cfg.MaxCookieChunks {
+		return sessionTooLarge(s.User, len(token), n, a.cfg.MaxCookieChunks)
 	}
 	cookiechunk.Write(w, r, c, token)
-	return s, nil
+	return nil
+}
+
+// ErrSessionTooLarge means a user's token would need more cookies than
+// Config.MaxCookieChunks: the error names the metadata that made it large.
+var ErrSessionTooLarge = errors.New("chatauth: session too large for cookies")
+
+// sessionTooLarge names the largest metadata fields of u, biggest first.
+func sessionTooLarge(u *User, tokenLen, chunks, limit int) error {
+	type field struct {
+		name string
+		size int
+	}
+	var fields []field
+	for k, v := range u.Metadata {
+		b, _ := json.Marshal(v)
+		fields = append(fields, field{k, len(b)})
+	}
+	slices.SortFunc(fields, func(x, y field) int { return y.size - x.size })
+	var names []string
+	for i, f := range fields {
+		if i == 3 {
+			break
+		}
+		names = append(names, fmt.Sprintf("%q (%d bytes)", f.name, f.size))
+	}
+	largest := "none"
+	if len(names) > 0 {
+		largest = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("%w: the token for %q is %d bytes, %d cookies where at most %d are allowed; largest metadata: %s",
+		ErrSessionTooLarge, u.Identifier, tokenLen, chunks, limit, largest)
 }
 
 // EndSession revokes the request's session, when it has a valid one, and
 // clears every session cookie. It returns the session that was ended, or nil
 // when the request had no valid session; the error is the RevocationStore's.
+// The revocation lasts until the session's absolute end, so that no renewed
+// token of the same session outlives it.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	s, err := a.sessionFromRequest(r, false)
+	s, _, err := a.readSession(r)
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
 	if errors.Is(err, ErrStoreUnavailable) {
 		// The token may be valid: reporting it ended would leave it
@@ -51,9 +94,10 @@ func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, err
 	if err != nil {
 		return nil, nil
 	}
-	if err := a.cfg.Revocations.Revoke(r.Context(), s.ID, s.ExpiresAt); err != nil {
+	if err := a.cfg.Revocations.Revoke(r.Context(), s.ID, s.AbsoluteExpiresAt); err != nil {
 		return s, err
 	}
+	a.signalRevocation()
 	return s, nil
 }
 
@@ -62,7 +106,11 @@ func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, err
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
 	// One second past now: iat has whole seconds, so a session issued in
 	// this very second is revoked too.
-	return a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Second).Add(time.Second))
+	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Second).Add(time.Second))
+	if err == nil {
+		a.signalRevocation()
+	}
+	return err
 }
 
 // sessionCookie is the template of the session cookie: the attributes used
@@ -73,6 +121,12 @@ func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
 		Path:     a.cookiePath(),
 		HttpOnly: true,
 		Secure:   a.secureCookies(r),
+	}
+	if a.cfg.Partitioned {
+		// CHIPS: a cookie of an app embedded on another site, kept per
+		// top-level site, which browsers blocking third-party cookies allow.
+		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
+		return c
 	}
 	switch a.cfg.SameSite {
 	case "strict":
@@ -99,35 +153,56 @@ func (a *Auth) secureCookies(r *http.Request) bool {
 }
 
 // tokenFromRequest finds the session token: the unchunked cookie, else its
-// chunks, else "Authorization: Bearer" (unless cookieOnly).
-func (a *Auth) tokenFromRequest(r *http.Request, cookieOnly bool) (string, error) {
+// chunks, else "Authorization: Bearer". A WebSocket handshake cannot carry
+// Authorization from a browser: there the fallback is a Sec-WebSocket-Protocol
+// entry "bearer.<token>" (never the URL, which ends up in logs).
+func (a *Auth) tokenFromRequest(r *http.Request) (token string, fromCookie bool, err error) {
 	v, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
 	if tooLarge {
-		return "", ErrTokenTooLarge
+		return "", true, ErrTokenTooLarge
 	}
 	if found && v != "" {
-		return v, nil
+		return v, true, nil
 	}
-	if cookieOnly {
-		return "", ErrNoSession
+	if isWebSocketUpgrade(r) {
+		token = webSocketBearer(r)
+	} else {
+		token, _ = bearerToken(r.Header.Get("Authorization"))
 	}
-	token, err := bearerToken(r.Header.Get("Authorization"))
-	if err != nil {
-		return "", ErrNoSession
+	switch {
+	case token == "":
+		return "", false, ErrNoSession
+	case len(token) > MaxTokenBytes:
+		return "", false, ErrTokenTooLarge
 	}
-	if len(token) > MaxTokenBytes {
-		return "", ErrTokenTooLarge
-	}
-	return token, nil
+	return token, false, nil
 }
 
-// sessionFromRequest reads and verifies the request's session token.
-func (a *Auth) sessionFromRequest(r *http.Request, cookieOnly bool) (*Session, error) {
-	token, err := a.tokenFromRequest(r, cookieOnly)
-	if err != nil {
-		return nil, err
+// WebSocketBearerPrefix marks the Sec-WebSocket-Protocol entry carrying a
+// session token in a WebSocket handshake: "bearer.<token>". The server
+// must answer with another of the offered protocols, never this one.
+const WebSocketBearerPrefix = "bearer."
+
+func webSocketBearer(r *http.Request) string {
+	for _, line := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(line, ",") {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(p), WebSocketBearerPrefix); ok {
+				return t
+			}
+		}
 	}
-	return a.VerifyToken(r.Context(), token)
+	return ""
+}
+
+// readSession reads and verifies the request's session token, and says
+// whether it came from the cookie.
+func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
+	token, fromCookie, err := a.tokenFromRequest(r)
+	if err != nil {
+		return nil, fromCookie, err
+	}
+	s, err := a.VerifyToken(r.Context(), token)
+	return s, fromCookie, err
 }
 
 // SessionFromRequest returns the request's verified session, from its
@@ -135,13 +210,14 @@ func (a *Auth) sessionFromRequest(r *http.Request, cookieOnly bool) (*Session, e
 // ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge or
 // ErrStoreUnavailable.
 func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
-	return a.sessionFromRequest(r, false)
+	s, _, err := a.readSession(r)
+	return s, err
 }
 
 // serveUser answers GET /user: the session's user, or null when no login
 // method is configured.
 func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
-	s, err := a.sessionFromRequest(r, false)
+	s, _, err := a.readSession(r)
 	if err != nil {
 		// Without a login method there is no user to speak of: a stale or
 		// foreign cookie must not turn the page into a login prompt.
@@ -150,7 +226,7 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reason, status := sessionReason(err)
-		a.reject(w, r, "session", status, reason, sessionDetail(status), err)
+		a.reject(w, r, "session", status, reason, sessionDetail(reason, status), err)
 		return
 	}
 	a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))

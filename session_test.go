@@ -318,7 +318,7 @@ func TestUserRouteRejections(t *testing.T) {
 	if err := a.cfg.Revocations.Revoke(context.Background(), s.ID, s.ExpiresAt); err != nil {
 		t.Fatal(err)
 	}
-	expiring, _, _ := a.issueToken(&User{Identifier: "eve"}, clk.Now().Add(-2*time.Hour), clk.Now().Add(-time.Hour))
+	expiring, _, _ := a.issueToken(&User{Identifier: "eve"}, grant{issued: clk.Now().Add(-2 * time.Hour), expires: clk.Now().Add(-time.Hour)})
 
 	tests := []struct {
 		name   string

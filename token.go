@@ -45,6 +45,11 @@ type tokenClaims struct {
 	Issuer    string           `json:"iss,omitempty"`
 	Audience  jwt.ClaimStrings `json:"aud,omitempty"`
 	Subject   string           `json:"sub,omitempty"`
+	// SessionExpires is the session's absolute end (sexp), which sliding
+	// renewal never passes; absent in Chainlit's tokens, where exp is it.
+	SessionExpires *jwt.NumericDate `json:"sexp,omitempty"`
+	// Provider is the OAuth provider the session was opened with (prv).
+	Provider string `json:"prv,omitempty"`
 }
 
 func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -121,20 +126,58 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 // "Authorization: Bearer", or to POST /auth/jwt.
 func (a *Auth) IssueToken(u *User) (string, *Session, error) {
 	now := a.now()
-	return a.issueToken(u, now, now.Add(a.cfg.SessionTimeout))
+	return a.issueToken(u, grant{issued: now, expires: now.Add(a.cfg.SessionTimeout)})
 }
 
-func (a *Auth) issueToken(u *User, iat, exp time.Time) (string, *Session, error) {
+// grant is what a new token says besides its user.
+type grant struct {
+	issued, expires time.Time
+	absolute        time.Time // the session's absolute end; zero: expires
+	id              string    // jti of the session being renewed; empty: new
+	provider        string    // OAuth provider id, if any
+}
+
+// newGrant is the grant of a new session: it ends at absolute (zero: after
+// the session timeout), or earlier at the idle timeout.
+func (a *Auth) newGrant(absolute time.Time, provider string) grant {
+	now := a.now()
+	if absolute.IsZero() {
+		absolute = now.Add(a.cfg.SessionTimeout)
+	}
+	return grant{issued: now, expires: a.idleEnd(now, absolute), absolute: absolute, provider: provider}
+}
+
+// idleEnd is when a token issued now ends: at the idle timeout, never past
+// the session's absolute end.
+func (a *Auth) idleEnd(now, absolute time.Time) time.Time {
+	if a.cfg.IdleTimeout > 0 && now.Add(a.cfg.IdleTimeout).Before(absolute) {
+		return now.Add(a.cfg.IdleTimeout)
+	}
+	return absolute
+}
+
+func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	if u == nil || u.Identifier == "" {
 		return "", nil, errors.New("chatauth: user has no identifier")
 	}
-	iat, exp = iat.Truncate(time.Second), exp.Truncate(time.Second)
+	iat, exp := g.issued.Truncate(time.Second), g.expires.Truncate(time.Second)
+	abs := exp
+	if !g.absolute.IsZero() {
+		abs = g.absolute.Truncate(time.Second)
+	}
+	if g.id == "" {
+		g.id = randomID()
+	}
 	c := tokenClaims{
 		userJSON:  u.toJSON(),
 		ExpiresAt: jwt.NewNumericDate(exp),
 		IssuedAt:  jwt.NewNumericDate(iat),
-		JTI:       randomID(),
+		JTI:       g.id,
 		Issuer:    a.cfg.Issuer,
+		Provider:  g.provider,
+	}
+	if abs.After(exp) {
+		c.SessionExpires = jwt.NewNumericDate(abs)
 	}
 	if a.cfg.Audience != "" {
 		c.Audience = jwt.ClaimStrings{a.cfg.Audience}
@@ -147,7 +190,7 @@ func (a *Auth) issueToken(u *User, iat, exp time.Time) (string, *Session, error)
 		return "", nil, fmt.Errorf("chatauth: signing token: %w", err)
 	}
 	user := c.userJSON.user()
-	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: iat, ExpiresAt: exp}, nil
+	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: iat, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
 }
 
 // VerifyToken checks a session token: signature with a configured key and
@@ -191,9 +234,12 @@ func (a *Auth) parseToken(keys *keyring, token string) (*Session, error) {
 	if c.Identifier == "" {
 		return nil, fmt.Errorf("%w: no identifier claim", ErrInvalidToken)
 	}
-	s := &Session{ID: c.JTI, ExpiresAt: c.ExpiresAt.Time}
+	s := &Session{ID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
 	if c.IssuedAt != nil {
 		s.IssuedAt = c.IssuedAt.Time
+	}
+	if c.SessionExpires != nil && c.SessionExpires.After(s.ExpiresAt) {
+		s.AbsoluteExpiresAt = c.SessionExpires.Time
 	}
 	if s.ID == "" {
 		// Chainlit's tokens have no jti: name them by their hash, so that

@@ -105,6 +105,11 @@ type Session struct {
 	User *User
 	// ID is the token's jti, the handle used to revoke it.
 	ID string
-	// IssuedAt and ExpiresAt are the token's iat and exp.
+	// IssuedAt and ExpiresAt are the token's iat and exp. With an idle
+	// timeout, ExpiresAt moves forward as the session is renewed.
 	IssuedAt, ExpiresAt time.Time
+	// AbsoluteExpiresAt is the session's end, which renewal never passes.
+	AbsoluteExpiresAt time.Time
+	// Provider is the OAuth provider the user logged in with, if any.
+	Provider string
 }

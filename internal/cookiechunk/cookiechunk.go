@@ -62,15 +62,28 @@ func Read(h http.Header, name string, maxLen int) (value string, found, tooLarge
 // ChunkName is the name of chunk i of the cookie called name.
 func ChunkName(name string, i int) string { return name + "_" + strconv.Itoa(i) }
 
-// Split cuts value into the chunks Write would set (one when it fits).
-func Split(value string) []string {
-	if len(value) <= Size {
+// MaxLine is the largest Set-Cookie line (name, value and attributes)
+// browsers are sure to keep (RFC 6265 section 6.1).
+const MaxLine = 4096
+
+// chunkSize is how much of a value goes in one cookie: Size, or less when
+// the attributes of template would push a line past MaxLine.
+func chunkSize(template http.Cookie) int {
+	template.Name, template.Value = ChunkName(template.Name, 99), ""
+	return max(min(Size, MaxLine-len(template.String())), 1)
+}
+
+// Split cuts value into the cookie values Write would set with template:
+// one when it fits, else chunks whose whole Set-Cookie line fits MaxLine.
+func Split(template http.Cookie, value string) []string {
+	size := chunkSize(template)
+	if len(value) <= size {
 		return []string{value}
 	}
-	chunks := make([]string, 0, len(value)/Size+1)
-	for len(value) > Size {
-		chunks = append(chunks, value[:Size])
-		value = value[Size:]
+	chunks := make([]string, 0, len(value)/size+1)
+	for len(value) > size {
+		chunks = append(chunks, value[:size])
+		value = value[size:]
 	}
 	return append(chunks, value)
 }
@@ -80,7 +93,7 @@ func Split(value string) []string {
 // new value does not replace: the unchunked cookie or stale chunks.
 func Write(w http.ResponseWriter, r *http.Request, template http.Cookie, value string) {
 	name := template.Name
-	chunks := Split(value)
+	chunks := Split(template, value)
 	if len(chunks) == 1 {
 		set(w, template, name, value)
 		clearChunks(w, r, template, 0)

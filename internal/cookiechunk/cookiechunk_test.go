@@ -51,7 +51,7 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 func TestSplit(t *testing.T) {
 	for _, n := range []int{0, 1, Size - 1, Size, Size + 1, 2 * Size, 2*Size + 1, 8000} {
 		v := strings.Repeat("x", n)
-		chunks := Split(v)
+		chunks := Split(http.Cookie{Name: "access_token", Path: "/"}, v)
 		want := 1
 		if n > Size {
 			want = (n + Size - 1) / Size
@@ -69,7 +69,7 @@ func TestSplit(t *testing.T) {
 
 func TestRead(t *testing.T) {
 	long := strings.Repeat("a", Size) + strings.Repeat("b", Size) + "c"
-	chunks := Split(long)
+	chunks := Split(http.Cookie{Name: "access_token", Path: "/"}, long)
 	var chunkCookies []string
 	for i, c := range chunks {
 		chunkCookies = append(chunkCookies, ChunkName("tok", i)+"="+c)

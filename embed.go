@@ -1,0 +1,194 @@
+package chatauth
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/chatauth/chatauth/internal/jwks"
+)
+
+// HostTokens lets POST /auth/jwt accept tokens issued by a host application
+// (the site that embeds the chat) with its own asymmetric keys, instead of
+// sharing the HMAC secret with it. In this mode HS256 tokens are refused at
+// /auth/jwt, and iss and aud are required.
+type HostTokens struct {
+	// JWKSURL is where the host publishes its public keys, or
+	// PublicKeysPEM holds them ("PUBLIC KEY" blocks). One is required.
+	JWKSURL       string
+	PublicKeysPEM []byte
+	// Issuer and Audience are required and checked on every token.
+	Issuer, Audience string
+	// Algorithms allowed; default RS256, ES256 and EdDSA.
+	Algorithms []string
+}
+
+// hostVerifier checks host-issued tokens.
+type hostVerifier struct {
+	keys   *jwks.Set
+	parser *jwt.Parser
+}
+
+func newHostVerifier(h *HostTokens, client *http.Client, now func() time.Time) (*hostVerifier, error) {
+	var missing []string
+	if h.Issuer == "" {
+		missing = append(missing, "Issuer")
+	}
+	if h.Audience == "" {
+		missing = append(missing, "Audience")
+	}
+	if h.JWKSURL == "" && len(h.PublicKeysPEM) == 0 {
+		missing = append(missing, "JWKSURL or PublicKeysPEM")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("HostTokens: missing %s", strings.Join(missing, ", "))
+	}
+	algs := h.Algorithms
+	if len(algs) == 0 {
+		algs = []string{"RS256", "ES256", "EdDSA"}
+	}
+	for _, alg := range algs {
+		if !slices.Contains(idTokenAlgorithms, alg) {
+			return nil, fmt.Errorf("HostTokens: algorithm %q is not an asymmetric one (%s)", alg, strings.Join(idTokenAlgorithms, ", "))
+		}
+	}
+	v := &hostVerifier{parser: jwt.NewParser(
+		jwt.WithValidMethods(algs), jwt.WithIssuer(h.Issuer), jwt.WithAudience(h.Audience),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5*time.Second), jwt.WithTimeFunc(now),
+	)}
+	if h.JWKSURL != "" {
+		v.keys = jwks.New(h.JWKSURL, client)
+		return v, nil
+	}
+	keys, err := parsePublicKeys(h.PublicKeysPEM)
+	if err != nil {
+		return nil, fmt.Errorf("HostTokens: %w", err)
+	}
+	v.keys = jwks.Static(keys...)
+	return v, nil
+}
+
+func parsePublicKeys(b []byte) ([]any, error) {
+	var keys []any
+	for {
+		var block *pem.Block
+		if block, b = pem.Decode(b); block == nil {
+			break
+		}
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %q: %w", block.Type, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no PEM public key found")
+	}
+	return keys, nil
+}
+
+// verify checks a host-issued token and returns its user and expiry. The
+// identifier is the token's "identifier" claim, else its "sub".
+func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Time, error) {
+	claims := jwt.MapClaims{}
+	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		keys, err := v.keys.Keys(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		return jwt.VerificationKeySet{Keys: toVerificationKeys(keys)}, nil
+	})
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: host token: %w", ErrInvalidToken, err)
+	}
+	exp, _ := claims.GetExpirationTime()
+	u := &User{Identifier: firstClaim(claims, "identifier", "sub"), DisplayName: firstClaim(claims, "display_name", "name")}
+	if md, ok := claims["metadata"].(map[string]any); ok {
+		u.Metadata = md
+	}
+	if u.Identifier == "" {
+		return nil, time.Time{}, fmt.Errorf("%w: host token has neither identifier nor sub", ErrInvalidToken)
+	}
+	return u, exp.Time, nil
+}
+
+func toVerificationKeys(keys []any) []jwt.VerificationKey {
+	out := make([]jwt.VerificationKey, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k)
+	}
+	return out
+}
+
+// checkEmbedOrigins refuses "*" and anything that is not an origin: with
+// credentials, only an explicit list is safe.
+func checkEmbedOrigins(origins []string) error {
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || strings.Contains(o, "*") {
+			return fmt.Errorf("EmbedOrigins: %q is not an origin such as https://host.example.com (\"*\" is never allowed with credentials)", o)
+		}
+	}
+	return nil
+}
+
+// embedOrigin returns the request's Origin when it is one of EmbedOrigins.
+func (a *Auth) embedOrigin(r *http.Request) string {
+	o := r.Header.Get("Origin")
+	if o != "" && slices.Contains(a.cfg.EmbedOrigins, o) {
+		return o
+	}
+	return ""
+}
+
+// cors answers the embedding origins' CORS requests on the auth routes:
+// the exact origin, with credentials, never "*"; preflights get 204.
+func (a *Auth) cors(h http.Handler) http.Handler {
+	if len(a.cfg.EmbedOrigins) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Origin")
+		if o := a.embedOrigin(r); o != "" {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// servePreflight answers CORS preflight requests of the embedding origins.
+func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
+	if a.embedOrigin(r) == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Requested-With")
+	w.Header().Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// AllowFraming lets the pages of next be shown in frames of the app's own
+// origin and of Config.EmbedOrigins only (Content-Security-Policy
+// frame-ancestors); with no EmbedOrigins, only the app's own.
+func (a *Auth) AllowFraming(next http.Handler) http.Handler {
+	policy := "frame-ancestors 'self'"
+	for _, o := range a.cfg.EmbedOrigins {
+		policy += " " + strings.TrimRight(o, "/")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", policy)
+		next.ServeHTTP(w, r)
+	})
+}

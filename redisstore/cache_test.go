@@ -1,0 +1,151 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chatauth/chatauth"
+)
+
+// A logout through another instance reaches a caching instance no later
+// than NotRevokedCacheTTL after its last Redis answer, and not sooner than
+// the cache allows (so the test shows the cache is used).
+func TestNotRevokedCacheStalenessBound(t *testing.T) {
+	srv := startRedis(t)
+	const ttl = 2 * time.Second
+	cached := newStore(t, srv, Options{NotRevokedCacheTTL: ttl})
+	clk := newClock()
+	cached.now = clk.Now
+	other := newStore(t, srv, Options{})
+	ctx := context.Background()
+	iat := time.Now().Truncate(time.Second)
+
+	if got, err := cached.Revoked(ctx, "j1", "alice", iat); err != nil || got {
+		t.Fatalf("first check: %v, %v", got, err)
+	}
+	if err := other.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(ttl - time.Millisecond)
+	if got, _ := cached.Revoked(ctx, "j1", "alice", iat); got {
+		t.Fatal("revoked before the cached answer went stale: the cache was not used")
+	}
+	clk.Advance(time.Millisecond)
+	if got, err := cached.Revoked(ctx, "j1", "alice", iat); err != nil || !got {
+		t.Errorf("check at the staleness bound: %v, %v; want revoked", got, err)
+	}
+}
+
+// The same bound, end to end: logout on B, a caching A still lets the
+// cookie in until the TTL has passed, then answers 401.
+func TestNotRevokedCacheAcrossInstances(t *testing.T) {
+	srv := startRedis(t)
+	const ttl = 5 * time.Second
+	a := newInstance(t, srv, Options{NotRevokedCacheTTL: ttl}, chatauth.PasswordLimits{})
+	clk := newClock()
+	a.store.now = clk.Now
+	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+
+	c := b.mustLogin(t, "alice")
+	if got := a.user(t, c); got != http.StatusOK {
+		t.Fatalf("GET /user on A: %d", got)
+	}
+	if status, _ := b.do(t, http.MethodPost, "/logout", c); status != http.StatusOK {
+		t.Fatalf("logout on B: %d", status)
+	}
+	if got := a.user(t, c); got != http.StatusOK {
+		t.Fatalf("GET /user on A within the cache TTL: %d, want 200 (cached)", got)
+	}
+	clk.Advance(ttl)
+	if got := a.user(t, c); got != http.StatusUnauthorized {
+		t.Errorf("GET /user on A after the cache TTL: %d, want 401", got)
+	}
+}
+
+// A revocation made through the caching Store itself takes effect at once.
+func TestNotRevokedCacheClearedByLocalRevocation(t *testing.T) {
+	srv := startRedis(t)
+	s := newStore(t, srv, Options{NotRevokedCacheTTL: time.Hour})
+	ctx := context.Background()
+	iat := time.Now().Truncate(time.Second)
+	for _, jti := range []string{"j1", "j2", "j3"} {
+		if got, err := s.Revoked(ctx, jti, "alice", iat); err != nil || got {
+			t.Fatalf("Revoked(%s): %v, %v", jti, got, err)
+		}
+	}
+	_, _ = s.Revoked(ctx, "b1", "bob", iat)
+
+	if err := s.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Revoked(ctx, "j1", "alice", iat); !got {
+		t.Error("j1 not revoked right after Revoke through the same Store")
+	}
+	if err := s.RevokeUser(ctx, "alice", iat.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, jti := range []string{"j2", "j3"} {
+		if got, _ := s.Revoked(ctx, jti, "alice", iat); !got {
+			t.Errorf("%s not revoked right after RevokeUser through the same Store", jti)
+		}
+	}
+	if got, _ := s.Revoked(ctx, "b1", "bob", iat); got {
+		t.Error("bob revoked by alice's RevokeUser")
+	}
+}
+
+// An answer Redis gave before a local revocation is not cached after it.
+func TestNotRevokedCacheSkipsAnswersOlderThanARevocation(t *testing.T) {
+	c := newNotRevokedCache(time.Hour, 10)
+	now := time.Now()
+	gen := c.generation()
+	c.forget("j1") // a Revoke completes while the Redis answer is in flight
+	c.put("j1", "alice", now, now, gen)
+	if c.notRevoked("j1", "alice", now, now) {
+		t.Error("cached an answer that predates a revocation")
+	}
+}
+
+func TestNotRevokedCacheBounded(t *testing.T) {
+	c := newNotRevokedCache(time.Hour, 8)
+	now := time.Now()
+	for i := range 100 {
+		c.put(fmt.Sprint("j", i), "alice", now, now, c.generation())
+		if n := c.len(); n > 8 {
+			t.Fatalf("cache holds %d entries, bound is 8", n)
+		}
+	}
+	if !c.notRevoked("j99", "alice", now, now) {
+		t.Error("the newest entry is missing")
+	}
+	if c.notRevoked("j99", "mallory", now, now) || c.notRevoked("j99", "alice", now.Add(-time.Second), now) {
+		t.Error("an entry answered for another identifier or iat")
+	}
+}
+
+// A cached answer costs no Redis command.
+func TestNotRevokedCacheHitSendsNothing(t *testing.T) {
+	srv := startRedis(t)
+	client := srv.Client()
+	log := &commandLog{}
+	client.AddHook(log)
+	s, err := New(client, Options{NotRevokedCacheTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	iat := time.Now()
+	_, _ = s.Revoked(ctx, "j", "alice", iat)
+	log.take()
+	for range 10 {
+		if got, err := s.Revoked(ctx, "j", "alice", iat); err != nil || got {
+			t.Fatalf("Revoked = %v, %v", got, err)
+		}
+	}
+	if got := log.take(); len(got) != 0 {
+		t.Errorf("cached checks sent %v, want nothing", got)
+	}
+}

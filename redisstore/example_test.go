@@ -1,0 +1,44 @@
+package redisstore_test
+
+import (
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// Two or more instances of an app share logouts, the password throttle
+// and provider tokens through one Redis.
+func Example() {
+	secret := []byte(os.Getenv("CHAINLIT_AUTH_SECRET"))
+	opt, err := redis.ParseURL("redis://localhost:6379/0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := redis.NewClient(opt)
+	defer client.Close()
+
+	store, err := redisstore.New(client, redisstore.Options{
+		Secret: secret, // encrypts provider tokens
+		// Ask Redis at most once a second per session; a logout on another
+		// instance reaches this one within that second.
+		NotRevokedCacheTTL: time.Second,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := chatauth.New(chatauth.Config{
+		Secret:      secret,
+		Revocations: store,
+		Throttle:    store,
+		Tokens:      store,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(http.ListenAndServe("127.0.0.1:8000", a))
+}

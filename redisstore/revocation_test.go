@@ -1,0 +1,189 @@
+package redisstore
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chatauth/chatauth"
+)
+
+func TestLogoutOnOneInstanceRejectsOnTheOther(t *testing.T) {
+	srv := startRedis(t)
+	a := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+
+	c := a.mustLogin(t, "alice")
+	if got := b.user(t, c); got != http.StatusOK {
+		t.Fatalf("GET /user on B with A's cookie: %d, want 200", got)
+	}
+	if status, _ := a.do(t, http.MethodPost, "/logout", c); status != http.StatusOK {
+		t.Fatalf("POST /logout on A: %d", status)
+	}
+	for name, in := range map[string]*instance{"A": a, "B": b} {
+		if got := in.user(t, c); got != http.StatusUnauthorized {
+			t.Errorf("GET /user on %s after logout: %d, want 401", name, got)
+		}
+	}
+}
+
+func TestRevokeUserRejectsEverySessionOnTheOther(t *testing.T) {
+	srv := startRedis(t)
+	a := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+
+	alice := []*http.Cookie{a.mustLogin(t, "alice"), a.mustLogin(t, "alice"), b.mustLogin(t, "alice")}
+	bob := b.mustLogin(t, "bob")
+	for i, c := range alice {
+		if got := b.user(t, c); got != http.StatusOK {
+			t.Fatalf("alice's session %d before RevokeUser: %d", i, got)
+		}
+	}
+	if err := a.auth.RevokeUser(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range alice {
+		if got := b.user(t, c); got != http.StatusUnauthorized {
+			t.Errorf("alice's session %d on B after RevokeUser on A: %d, want 401", i, got)
+		}
+	}
+	if got := b.user(t, bob); got != http.StatusOK {
+		t.Errorf("bob's session after alice's RevokeUser: %d, want 200", got)
+	}
+}
+
+func TestRevokeUserOnlyRevokesEarlierSessions(t *testing.T) {
+	srv := startRedis(t)
+	s := newStore(t, srv, Options{})
+	ctx := context.Background()
+	before := time.Now().Truncate(time.Second)
+	if err := s.RevokeUser(ctx, "alice", before); err != nil {
+		t.Fatal(err)
+	}
+	// An earlier call arriving late (another instance) must not move the
+	// time back.
+	if err := s.RevokeUser(ctx, "alice", before.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		iat  time.Time
+		want bool
+	}{
+		{before.Add(-time.Second), true},
+		{before.Add(-30 * time.Minute), true},
+		{before, false},
+		{before.Add(time.Second), false},
+	} {
+		got, err := s.Revoked(ctx, "jti-"+strconv.FormatInt(tc.iat.Unix(), 10), "alice", tc.iat)
+		if err != nil || got != tc.want {
+			t.Errorf("Revoked(iat=before%+v) = %v, %v; want %v", tc.iat.Sub(before), got, err, tc.want)
+		}
+	}
+	if got, err := s.Revoked(ctx, "x", "bob", before.Add(-time.Hour)); err != nil || got {
+		t.Errorf("bob Revoked = %v, %v; want false", got, err)
+	}
+}
+
+func TestRevokedIsOneMGET(t *testing.T) {
+	srv := startRedis(t)
+	client := srv.Client()
+	log := &commandLog{}
+	client.AddHook(log)
+	s, err := New(client, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	log.take() // connection set-up
+	if _, err := s.Revoked(context.Background(), "j", "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.take(); !slices.EqualFunc(got, [][]string{{"mget"}}, slices.Equal) {
+		t.Errorf("Revoked sent %v, want one round trip of one MGET", got)
+	}
+}
+
+func TestRevocationKeysExpire(t *testing.T) {
+	srv := startRedis(t)
+	const ttl = time.Second // long enough to check before it passes, even under -race
+	s := newStore(t, srv, Options{RevokeUserTTL: ttl})
+	rdb := srv.Client()
+	ctx := context.Background()
+
+	if err := s.Revoke(ctx, "short", time.Now().Add(ttl)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeUser(ctx, "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"chatauth:revoked:short", "chatauth:notbefore:alice"} {
+		pttl, err := rdb.PTTL(ctx, key).Result()
+		if err != nil || pttl <= 0 || pttl > ttl+time.Millisecond {
+			t.Errorf("PTTL %s = %v, %v; want in (0, %v]", key, pttl, err, ttl)
+		}
+	}
+	if got, _ := s.Revoked(ctx, "short", "bob", time.Now()); !got {
+		t.Error("jti not revoked before its exp")
+	}
+	waitFor(t, 10*time.Second, "revocation keys to expire", func() bool {
+		n, err := rdb.Exists(ctx, "chatauth:revoked:short", "chatauth:notbefore:alice").Result()
+		return err == nil && n == 0
+	})
+	if got, err := s.Revoked(ctx, "short", "bob", time.Now()); err != nil || got {
+		t.Errorf("Revoked after exp = %v, %v; want false", got, err)
+	}
+}
+
+func TestRevokeOfExpiredSessionWritesNothing(t *testing.T) {
+	srv := startRedis(t)
+	s := newStore(t, srv, Options{RevokeUserTTL: time.Hour})
+	ctx := context.Background()
+	if err := s.Revoke(ctx, "old", time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeUser(ctx, "alice", time.Now().Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := srv.Client().DBSize(ctx).Result(); err != nil || n != 0 {
+		t.Errorf("DBSIZE = %d, %v; want 0", n, err)
+	}
+}
+
+// On a Cluster the session's and the user's keys live in different slots,
+// where MGET would get CROSSSLOT.
+func TestRevokedOnCluster(t *testing.T) {
+	srv := startRedisCluster(t)
+	client := redisClusterClient(t, srv)
+	s, err := New(client, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	if err := s.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeUser(ctx, "alice", now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		jti, user string
+		iat       time.Time
+		want      bool
+	}{
+		{"j1", "bob", now, true},
+		{"j2", "alice", now.Add(-time.Second), true},
+		{"j2", "alice", now.Add(time.Second), false},
+		{"j3", "bob", now, false},
+	} {
+		got, err := s.Revoked(ctx, tc.jti, tc.user, tc.iat)
+		if err != nil || got != tc.want {
+			t.Errorf("Revoked(%s, %s) = %v, %v; want %v", tc.jti, tc.user, got, err, tc.want)
+		}
+	}
+}

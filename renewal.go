@@ -1,0 +1,115 @@
+package chatauth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// renewals remembers, per session, when its token was last renewed on this
+// instance, so that the requests a browser sends in parallel with the old
+// cookie do not each renew it: at most once per window.
+type renewals struct {
+	mu   sync.Mutex
+	last map[string]time.Time // jti -> iat of the renewed token
+}
+
+// claim reports whether the session s may be renewed now: no renewal of it
+// happened since its token was issued.
+func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.last == nil {
+		rn.last = make(map[string]time.Time)
+	}
+	if last, ok := rn.last[s.ID]; ok && last.After(s.IssuedAt) {
+		return false
+	}
+	if len(rn.last) >= 100000 {
+		for id, t := range rn.last {
+			if now.Sub(t) > idle {
+				delete(rn.last, id)
+			}
+		}
+	}
+	rn.last[s.ID] = now.Truncate(time.Second)
+	return true
+}
+
+// maybeRenew re-issues the session cookie when the idle timeout is on and
+// the token is past half its idle window: same session (jti), new exp,
+// never past the absolute end. It costs no round trip of its own: the new
+// cookie rides on the response.
+func (a *Auth) maybeRenew(w http.ResponseWriter, r *http.Request, s *Session) *Session {
+	idle := a.cfg.IdleTimeout
+	now := a.now()
+	if idle <= 0 || now.Sub(s.IssuedAt) < idle/2 || !s.ExpiresAt.Before(s.AbsoluteExpiresAt) {
+		return s
+	}
+	if !a.renewed.claim(s, now, idle) {
+		return s
+	}
+	g := grant{issued: now, expires: a.idleEnd(now, s.AbsoluteExpiresAt), absolute: s.AbsoluteExpiresAt, id: s.ID, provider: s.Provider}
+	token, renewed, err := a.issueToken(s.User, g)
+	if err == nil {
+		err = a.writeSessionCookie(w, r, token, renewed)
+	}
+	if err != nil {
+		a.logDecision(r, slog.LevelError, "session", "renewal_failed", reasonHookError, slog.String("error", err.Error()))
+		return s
+	}
+	a.logDecision(r, slog.LevelDebug, "session", "renewed", reasonOK, slog.String("user", s.User.Identifier),
+		slog.Time("exp", renewed.ExpiresAt))
+	return renewed
+}
+
+// signalRevocation wakes every WatchSession of this instance, so that an
+// open connection learns of a logout at once rather than at its next poll.
+func (a *Auth) signalRevocation() {
+	a.revokedMu.Lock()
+	close(a.revokedCh)
+	a.revokedCh = make(chan struct{})
+	a.revokedMu.Unlock()
+}
+
+func (a *Auth) revocationSignal() <-chan struct{} {
+	a.revokedMu.Lock()
+	defer a.revokedMu.Unlock()
+	return a.revokedCh
+}
+
+// WatchSession is for long-lived connections (WebSocket, Server-Sent
+// Events) opened with session s: the returned channel receives ErrExpired
+// when the session reaches its absolute end, or ErrRevoked when it is
+// revoked (at once for a logout on this instance, within
+// Config.SessionCheckInterval for one on another instance), so that the app
+// can send a "session_expired" event and close. The channel is closed after
+// that one value, or without a value when ctx ends.
+func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))
+		defer expiry.Stop()
+		poll := time.NewTicker(a.cfg.SessionCheckInterval)
+		defer poll.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-expiry.C:
+				ch <- ErrExpired
+				return
+			case <-poll.C:
+			case <-a.revocationSignal():
+			}
+			if revoked, err := a.cfg.Revocations.Revoked(ctx, s.ID, s.User.Identifier, s.IssuedAt); err == nil && revoked {
+				ch <- ErrRevoked
+				return
+			}
+		}
+	}()
+	return ch
+}
