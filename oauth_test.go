@@ -3,6 +3,7 @@ package chatauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -429,5 +430,73 @@ func TestOAuthHookErrorAndPanic(t *testing.T) {
 				t.Errorf("%d %s", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+func TestRPInitiatedLogout(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{ProviderLogout: true}, nil)
+	c := app.idp.LoginClient(t, app.base, "corp")
+	req, _ := http.NewRequest("POST", app.base+"/logout", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Success  bool
+		Redirect string
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	target, err := url.Parse(body.Redirect)
+	if err != nil || !body.Success || !strings.HasPrefix(body.Redirect, app.idp.Issuer) {
+		t.Fatalf("logout answer %+v", body)
+	}
+	q := target.Query()
+	if q.Get("id_token_hint") == "" || q.Get("state") == "" || q.Get("post_logout_redirect_uri") != app.base+"/login" {
+		t.Errorf("end_session parameters %v", q)
+	}
+	if strings.Contains(app.logs.String(), q.Get("id_token_hint")) {
+		t.Error("id_token_hint logged")
+	}
+	// The browser follows it: the provider ends its session and sends it
+	// back to the login page.
+	final, err := c.Get(body.Redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final.Body.Close()
+	if final.Request.URL.Path != "/login" || len(app.idp.EndSessions()) != 1 {
+		t.Errorf("ended on %s, end sessions %v", final.Request.URL, app.idp.EndSessions())
+	}
+	if status, _ := app.get(t, c, "/user"); status != 401 {
+		t.Errorf("/user after logout: %d", status)
+	}
+}
+
+func TestSameUnverifiedEmailFromTwoProvidersStaysTwoUsers(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	other := chatauthtest.NewProvider(t)
+	if err := app.auth.AddProvider(context.Background(), other.Config("other")); err != nil {
+		t.Fatal(err)
+	}
+	same := chatauthtest.User{Subject: "s-1", Email: "ceo@example.com", EmailVerified: false, Name: "CEO?"}
+	app.idp.SetUser(same)
+	other.SetUser(same)
+	var ids []string
+	for _, p := range []*chatauthtest.Provider{app.idp, other} {
+		id := map[*chatauthtest.Provider]string{app.idp: "corp", other: "other"}[p]
+		c := p.LoginClient(t, app.base, id)
+		_, body := app.get(t, c, "/user")
+		var u chatauth.User
+		if err := json.Unmarshal([]byte(body), &u); err != nil {
+			t.Fatal(err)
+		}
+		if u.Metadata["email_unverified"] != true || u.Metadata["email"] != "ceo@example.com" {
+			t.Errorf("%s: metadata %v", id, u.Metadata)
+		}
+		ids = append(ids, u.Identifier)
+	}
+	if ids[0] != "corp:s-1" || ids[1] != "other:s-1" {
+		t.Errorf("identifiers %v: the same unverified e-mail must not make one user", ids)
 	}
 }
