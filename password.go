@@ -86,7 +86,10 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
 		return
 	}
+	// Limits count failures: a success clears the username's count and
+	// takes its own attempt back from the address's.
 	_ = a.cfg.Throttle.Reset(r.Context(), usernameKey(username))
+	_ = a.cfg.Throttle.Forgive(r.Context(), addressKey(a.clientAddr(r)))
 	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
 }
 

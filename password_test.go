@@ -3,6 +3,7 @@ package chatauth
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -332,4 +333,27 @@ func from(remote, user string) *http.Request {
 	req := loginRequest("", user, "wrong")
 	req.RemoteAddr = remote
 	return req
+}
+
+// TestSuccessesDoNotCountTowardTheAddressLimit: the limit is on failures,
+// so many people logging in from one office address are not locked out.
+func TestSuccessesDoNotCountTowardTheAddressLimit(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerAddress: 3}})
+	a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
+		if password == "right" {
+			return &User{Identifier: username}, nil
+		}
+		return nil, nil
+	})
+	for i := range 10 {
+		if resp := serve(t, a, loginRequest("", fmt.Sprintf("user%d", i), "right")); resp.StatusCode != 200 {
+			t.Fatalf("login %d from the shared address: %d", i, resp.StatusCode)
+		}
+	}
+	for i := range 3 {
+		serve(t, a, loginRequest("", fmt.Sprintf("guess%d", i), "wrong"))
+	}
+	if resp := serve(t, a, loginRequest("", "guess9", "wrong")); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after 3 failures: %d, want 429", resp.StatusCode)
+	}
 }

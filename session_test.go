@@ -456,7 +456,8 @@ func (failingStore) Revoked(context.Context, string, string, time.Time) (bool, e
 func (failingStore) Hit(context.Context, string, int, time.Duration) (time.Duration, error) {
 	return 0, errStoreDown
 }
-func (failingStore) Reset(context.Context, string) error { return errStoreDown }
+func (failingStore) Reset(context.Context, string) error   { return errStoreDown }
+func (failingStore) Forgive(context.Context, string) error { return errStoreDown }
 
 func TestStoreUnavailableIs503(t *testing.T) {
 	a, _, logs := newTestAuth(t, Config{Revocations: failingStore{}, Throttle: failingStore{}})

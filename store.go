@@ -34,6 +34,10 @@ type Throttle interface {
 	Hit(ctx context.Context, key string, limit int, window time.Duration) (retryAfter time.Duration, err error)
 	// Reset forgets the attempts for key, after a successful login.
 	Reset(ctx context.Context, key string) error
+	// Forgive takes back one attempt counted for key, because it succeeded:
+	// the limit is on failures, so a busy office behind one address is not
+	// locked out by its own successful logins.
+	Forgive(ctx context.Context, key string) error
 }
 
 // ErrStoreUnavailable wraps errors of a RevocationStore or Throttle that
@@ -198,6 +202,16 @@ func (t *MemoryThrottle) evictLocked(now time.Time) {
 			n++
 		}
 	}
+}
+
+// Forgive implements Throttle.
+func (t *MemoryThrottle) Forgive(_ context.Context, key string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w, ok := t.windows[key]; ok && w.count > 0 {
+		w.count--
+	}
+	return nil
 }
 
 // Reset implements Throttle.

@@ -55,3 +55,21 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 		return s.client.Del(ctx, s.key(kindThrottle, key)).Err()
 	})
 }
+
+// forgiveAttempt takes one attempt back, never below zero and never
+// touching the window's expiry.
+var forgiveAttempt = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then
+	redis.call('DECR', KEYS[1])
+end
+return 0
+`)
+
+// Forgive implements chatauth.Throttle: one attempt of the key's window is
+// taken back, because it succeeded.
+func (s *Store) Forgive(ctx context.Context, key string) error {
+	return s.call(ctx, "throttle forgive", func(ctx context.Context) error {
+		return forgiveAttempt.Run(ctx, s.client, []string{s.key(kindThrottle, key)}).Err()
+	})
+}

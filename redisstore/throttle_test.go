@@ -111,3 +111,27 @@ func TestThrottleRepairsCounterWithoutExpiry(t *testing.T) {
 		t.Errorf("PTTL = %v, want the window", ttl)
 	}
 }
+
+func TestForgiveTakesOneAttemptBack(t *testing.T) {
+	srv := startRedis(t)
+	store := newStore(t, srv, Options{})
+	ctx := context.Background()
+	for range 3 {
+		if _, err := store.Hit(ctx, "addr:192.0.2.1", 3, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Forgive(ctx, "addr:192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if wait, _ := store.Hit(ctx, "addr:192.0.2.1", 3, time.Minute); wait != 0 {
+		t.Errorf("forgiven attempt still counted: wait %v", wait)
+	}
+	if wait, _ := store.Hit(ctx, "addr:192.0.2.1", 3, time.Minute); wait == 0 {
+		t.Error("limit not reached after a fourth counted attempt")
+	}
+	// Forgiving a key with no attempts leaves nothing behind.
+	if err := store.Forgive(ctx, "addr:unknown"); err != nil {
+		t.Fatal(err)
+	}
+}
