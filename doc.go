@@ -56,7 +56,16 @@
 //     saw are logged, never the values. Behind an authenticating proxy, set
 //     TrustedProxies and HeaderAuthTrustedProxiesOnly, so that only the
 //     proxy can log anyone in.
-//   - OnOAuth and AddProvider: OAuth and OpenID Connect logins.
+//   - OnOAuth and AddProvider: OAuth and OpenID Connect logins. Presets
+//     (GitHub, Google, AzureAD, AzureADHybrid, Okta, Auth0, Descope,
+//     Cognito, GitLab, Keycloak, Generic, OIDC) or ProvidersFromEnv build
+//     the Provider. Every login uses PKCE (S256) and a sealed, single-use
+//     state cookie; OpenID logins also a nonce, and the id_token is checked
+//     against the issuer's keys (iss, aud, azp, exp, iat, nonce). The hook
+//     gets an OAuthLogin whose DefaultUser is the verified e-mail, or
+//     "provider:subject" when the e-mail is not verified, so identities of
+//     different providers never collide. Failures end on
+//     R/login?error=<code> with one log line saying the real cause.
 //   - OnLogout(func(w, r, u)): runs after the session is revoked and its
 //     cookies cleared; u is nil without a session, and what it writes to w
 //     reaches the client with the cookie deletions.
@@ -81,7 +90,13 @@
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
 // turns a token into a cookie that ends when the token does.
 //
-// Logout revokes the token's jti in a RevocationStore until its exp, and
+// With IdleTimeout, tokens last that long and RequireUser re-issues the
+// cookie (same session, new exp, never past SessionTimeout) once past half
+// of it. WatchSession tells a long-lived connection when its session ends.
+// MaxCookieChunks bounds the cookies one session takes: a larger one is
+// refused when it starts (ErrSessionTooLarge, naming the metadata).
+//
+// Logout revokes the token's jti in a RevocationStore until its end, and
 // RevokeUser ends every session of a user; every authenticated request
 // checks the store. SetKeys rotates the secret: new tokens are signed with
 // the new one, tokens of the previous ones passed along are still accepted. Verified
