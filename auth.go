@@ -27,18 +27,18 @@ import (
 // Auth is an http.Handler serving the contract's routes under the root path;
 // Mount registers the same routes on an existing ServeMux instead.
 type Auth struct {
-	cfg      Config
-	proxies  []netip.Prefix
-	parser   *jwt.Parser
-	keys     atomic.Pointer[keyring]
-	origins  *http.CrossOriginProtection
-	mux      *http.ServeMux
-	now      func() time.Time
-	password PasswordFunc
-	header   HeaderFunc
-	logout   LogoutFunc
-	persist  PersistFunc
-	oauth    OAuthFunc
+	cfg           Config
+	proxies       []netip.Prefix
+	parserOptions []jwt.ParserOption
+	keys          atomic.Pointer[keyring]
+	origins       *http.CrossOriginProtection
+	mux           *http.ServeMux
+	now           func() time.Time
+	password      PasswordFunc
+	header        HeaderFunc
+	logout        LogoutFunc
+	persist       PersistFunc
+	oauth         OAuthFunc
 
 	providersMu sync.RWMutex
 	providers   map[string]*Provider
@@ -98,6 +98,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		// One spelling per token: base64url with non-zero padding bits would
+		// give a revoked Chainlit token (named by its hash) a fresh name.
+		jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		// Instances' clocks differ a little: a token issued on one must not
@@ -112,8 +115,8 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	a.parser = jwt.NewParser(opts...)
-	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, a.parser, cfg.TokenCacheSize))
+	a.parserOptions = opts
+	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)

@@ -78,20 +78,22 @@ type keyring struct {
 	byID    map[string][]byte
 	all     jwt.VerificationKeySet
 	parser  *jwt.Parser
+	fast    *fastVerifier
 	cache   *tokenCache
 }
 
-func newKeyring(current []byte, previous [][]byte, parser *jwt.Parser, cacheSize int) *keyring {
+func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize int) *keyring {
 	k := &keyring{
 		current: signingKey{id: keyID(current), secret: current},
 		byID:    make(map[string][]byte),
 		cache:   newTokenCache(cacheSize),
-		parser:  parser,
+		parser:  jwt.NewParser(opts...),
 	}
 	for _, s := range append([][]byte{current}, previous...) {
 		k.byID[keyID(s)] = s
 		k.all.Keys = append(k.all.Keys, s)
 	}
+	k.fast = newFastVerifier(k, opts)
 	return k
 }
 
@@ -117,7 +119,7 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
 	}
-	a.keys.Store(newKeyring(current, previous, a.parser, a.cfg.TokenCacheSize))
+	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize))
 	return nil
 }
 
@@ -225,12 +227,21 @@ func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) 
 
 func (a *Auth) parseToken(keys *keyring, token string) (*Session, error) {
 	var c tokenClaims
+	if keys.fast.verify(token, &c) == nil {
+		return a.sessionOf(token, &c)
+	}
+	c = tokenClaims{}
 	if _, err := keys.parser.ParseWithClaims(token, &c, keys.keyFor); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, fmt.Errorf("%w: %w", ErrExpired, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	return a.sessionOf(token, &c)
+}
+
+// sessionOf is the session of verified claims.
+func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	if c.Identifier == "" {
 		return nil, fmt.Errorf("%w: no identifier claim", ErrInvalidToken)
 	}

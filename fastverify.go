@@ -1,0 +1,138 @@
+package chatauth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"hash"
+	"strings"
+	"sync"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// The fast path verifies the common token, HS256 with a plain header, in
+// the same steps as golang-jwt but without its per-token overhead: the
+// header is decoded once per distinct header text (every token of a key
+// has the same one), HMACs are pooled, and nothing is split into a slice.
+// The claims are checked by golang-jwt's own Validator with the parser's
+// options, so both paths accept exactly the same tokens; anything unusual
+// (another algorithm, extra header fields) goes to golang-jwt's parser.
+
+// errNotFast sends a token to the full parser.
+var errNotFast = errors.New("not a fast-path token")
+
+// fastHeader is a decoded header the fast path accepts.
+type fastHeader struct {
+	key []byte // the secret the kid names; nil: try every key
+	ok  bool   // alg HS256 and nothing but typ and kid besides
+}
+
+// fastVerifier belongs to one keyring.
+type fastVerifier struct {
+	validator *jwt.Validator
+	keys      *keyring
+	headers   sync.Map // header segment -> fastHeader
+	nHeaders  int      // approximate, bounds the map
+	macs      sync.Map // *byte of the key -> *sync.Pool of hash.Hash
+}
+
+func newFastVerifier(k *keyring, opts []jwt.ParserOption) *fastVerifier {
+	return &fastVerifier{validator: jwt.NewValidator(opts...), keys: k}
+}
+
+// verify checks token into c, or returns errNotFast.
+func (f *fastVerifier) verify(token string, c *tokenClaims) error {
+	head, rest, ok := strings.Cut(token, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.IndexByte(sig, '.') >= 0 || len(sig) != 43 {
+		return errNotFast
+	}
+	h := f.header(head)
+	if !h.ok {
+		return errNotFast
+	}
+	var want [32]byte
+	if n, err := base64.RawURLEncoding.Decode(want[:], []byte(sig)); err != nil || n != 32 {
+		return errNotFast
+	}
+	signed := token[:len(head)+1+len(payload)]
+	if !f.signatureMatches(h.key, signed, want[:]) {
+		return errNotFast // let golang-jwt say exactly why
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return errNotFast
+	}
+	if err := json.Unmarshal(raw, c); err != nil {
+		return errNotFast
+	}
+	if err := f.validator.Validate(c); err != nil {
+		return errNotFast
+	}
+	return nil
+}
+
+// header decodes a header segment once and remembers the verdict.
+func (f *fastVerifier) header(seg string) fastHeader {
+	if v, ok := f.headers.Load(seg); ok {
+		return v.(fastHeader)
+	}
+	var h struct {
+		Alg string  `json:"alg"`
+		Typ *string `json:"typ"`
+		Kid *string `json:"kid"`
+	}
+	var fields map[string]json.RawMessage
+	out := fastHeader{}
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	if err == nil && json.Unmarshal(raw, &fields) == nil && json.Unmarshal(raw, &h) == nil {
+		extra := len(fields) - 1
+		if h.Typ != nil {
+			extra--
+		}
+		if h.Kid != nil {
+			extra--
+		}
+		out.ok = h.Alg == jwt.SigningMethodHS256.Alg() && extra == 0 && (h.Typ == nil || strings.EqualFold(*h.Typ, "JWT"))
+		if out.ok && h.Kid != nil {
+			out.key = f.keys.byID[*h.Kid]
+			out.ok = out.key != nil
+		}
+	}
+	// Bounded: only headers of real keys recur; forged ones are not kept
+	// once a few are known.
+	if out.ok || f.nHeaders < 64 {
+		f.nHeaders++
+		f.headers.Store(seg, out)
+	}
+	return out
+}
+
+// signatureMatches computes HMAC-SHA256 over signed with key (or each key
+// of the ring when the header names none) and compares in constant time.
+func (f *fastVerifier) signatureMatches(key []byte, signed string, want []byte) bool {
+	if key != nil {
+		return f.mac(key, signed, want)
+	}
+	for _, k := range f.keys.all.Keys {
+		if f.mac(k.([]byte), signed, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fastVerifier) mac(key []byte, signed string, want []byte) bool {
+	p, _ := f.macs.LoadOrStore(&key[0], &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+	pool := p.(*sync.Pool)
+	m := pool.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(signed))
+	var sum [32]byte
+	ok := hmac.Equal(m.Sum(sum[:0]), want)
+	pool.Put(m)
+	return ok
+}

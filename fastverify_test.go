@@ -1,0 +1,150 @@
+package chatauth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// rawToken signs header and claims with HMAC-SHA256 under secret, by hand,
+// so that tests can make headers golang-jwt would never write.
+func rawToken(header, claims map[string]any, secret []byte) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	signing := enc(header) + "." + enc(claims)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(signing))
+	return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// fastAgrees checks the fast path never accepts a token the full parser
+// refuses, and reads the same claims when both accept.
+func fastAgrees(t testing.TB, k *keyring, token string) (fastOK, fullOK bool) {
+	var fast, full tokenClaims
+	fastOK = k.fast.verify(token, &fast) == nil
+	_, err := k.parser.ParseWithClaims(token, &full, k.keyFor)
+	fullOK = err == nil
+	if fastOK && !fullOK {
+		t.Fatalf("fast path accepted a token golang-jwt refuses (%v): %s", err, token)
+	}
+	if fastOK && !reflect.DeepEqual(fast, full) {
+		t.Fatalf("claims differ:\nfast %+v\nfull %+v", fast, full)
+	}
+	return fastOK, fullOK
+}
+
+func TestFastPathAgreesWithGolangJWT(t *testing.T) {
+	for _, cfg := range []Config{{}, {Issuer: "https://chat.example.com", Audience: "chat"}} {
+		a, clk, _ := newTestAuth(t, cfg)
+		other := []byte(strings.Repeat("o", 32))
+		k := a.keys.Load()
+		now := clk.Now()
+		kid := k.current.id
+		claims := func(mod func(map[string]any)) map[string]any {
+			c := map[string]any{"identifier": "ada", "display_name": "Ada", "metadata": map[string]any{"n": 1.5},
+				"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1"}
+			if cfg.Issuer != "" {
+				c["iss"], c["aud"] = cfg.Issuer, cfg.Audience
+			}
+			if mod != nil {
+				mod(c)
+			}
+			return c
+		}
+		hs := func(extra map[string]any) map[string]any {
+			h := map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid}
+			for k, v := range extra {
+				if v == nil {
+					delete(h, k)
+				} else {
+					h[k] = v
+				}
+			}
+			return h
+		}
+		good := rawToken(hs(nil), claims(nil), testSecret)
+		cases := map[string]struct {
+			token string
+			fast  bool // the fast path takes it
+			full  bool // golang-jwt accepts it
+		}{
+			"ours":               {issue(t, a, &User{Identifier: "ada"}), true, true},
+			"hand-made":          {good, true, true},
+			"chainlit, no kid":   {rawToken(hs(map[string]any{"kid": nil}), claims(nil), testSecret), true, true},
+			"no typ":             {rawToken(hs(map[string]any{"typ": nil}), claims(nil), testSecret), true, true},
+			"other secret":       {rawToken(hs(map[string]any{"kid": nil}), claims(nil), other), false, false},
+			"unknown kid":        {rawToken(hs(map[string]any{"kid": "nope"}), claims(nil), testSecret), false, false},
+			"alg none":           {rawToken(map[string]any{"alg": "none"}, claims(nil), testSecret), false, false},
+			"HS384 header":       {rawToken(hs(map[string]any{"alg": "HS384"}), claims(nil), testSecret), false, false},
+			"crit header":        {rawToken(hs(map[string]any{"crit": []string{"exp"}}), claims(nil), testSecret), false, true},
+			"jku header":         {rawToken(hs(map[string]any{"jku": "https://evil"}), claims(nil), testSecret), false, true},
+			"typ other":          {rawToken(hs(map[string]any{"typ": "at+jwt"}), claims(nil), testSecret), false, true},
+			"expired":            {rawToken(hs(nil), claims(func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix() }), testSecret), false, false},
+			"no exp":             {rawToken(hs(nil), claims(func(c map[string]any) { delete(c, "exp") }), testSecret), false, false},
+			"iat in future":      {rawToken(hs(nil), claims(func(c map[string]any) { c["iat"] = now.Add(time.Hour).Unix() }), testSecret), false, false},
+			"nbf in future":      {rawToken(hs(nil), claims(func(c map[string]any) { c["nbf"] = now.Add(time.Hour).Unix() }), testSecret), false, false},
+			"exp as string":      {rawToken(hs(nil), claims(func(c map[string]any) { c["exp"] = "soon" }), testSecret), false, false},
+			"identifier number":  {rawToken(hs(nil), claims(func(c map[string]any) { c["identifier"] = 7 }), testSecret), false, false},
+			"tampered payload":   {good[:len(good)-50] + "A" + good[len(good)-49:], false, false},
+			"tampered signature": {good[:len(good)-2] + "AA", false, false},
+			"two dots only":      {"a.b", false, false},
+			"four parts":         {good + ".x", false, false},
+		}
+		if cfg.Issuer != "" {
+			cases["wrong iss"] = struct {
+				token      string
+				fast, full bool
+			}{rawToken(hs(nil), claims(func(c map[string]any) { c["iss"] = "evil" }), testSecret), false, false}
+			cases["no aud"] = struct {
+				token      string
+				fast, full bool
+			}{rawToken(hs(nil), claims(func(c map[string]any) { delete(c, "aud") }), testSecret), false, false}
+		}
+		for name, tc := range cases {
+			fast, full := fastAgrees(t, k, tc.token)
+			if fast != tc.fast || full != tc.full {
+				t.Errorf("%s (issuer %q): fast %v full %v, want %v %v", name, cfg.Issuer, fast, full, tc.fast, tc.full)
+			}
+		}
+	}
+}
+
+// FuzzFastPathAgreesWithGolangJWT: on any input, the fast path accepts only
+// what golang-jwt accepts, with the same claims.
+func FuzzFastPathAgreesWithGolangJWT(f *testing.F) {
+	a, err := New(Config{Secret: testSecret, Logger: discardLogger()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	k := a.keys.Load()
+	tok, _, _ := a.IssueToken(&User{Identifier: "ada", Metadata: map[string]any{"x": []any{1, "a"}}})
+	f.Add(tok)
+	f.Add(rawToken(map[string]any{"alg": "HS256"}, map[string]any{"identifier": "x", "exp": 4e9}, testSecret))
+	f.Add("e30.e30.")
+	f.Fuzz(func(t *testing.T, token string) {
+		fastAgrees(t, k, token)
+	})
+}
+
+func TestRemovedKeyRefusedOnFastPath(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	old := issue(t, a, &User{Identifier: "ada"})
+	newSecret := []byte(strings.Repeat("n", 32))
+	if err := a.SetKeys(newSecret); err != nil {
+		t.Fatal(err)
+	}
+	var c tokenClaims
+	if err := a.keys.Load().fast.verify(old, &c); err == nil {
+		t.Fatal("token of a removed key accepted by the fast path")
+	}
+	_ = jwt.SigningMethodHS256
+}
