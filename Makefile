@@ -1,5 +1,5 @@
 # make test runs every test of every module, as CI does.
-MODULES := $(shell find . -name go.mod -not -path './node_modules/*' -exec dirname {} \; | sort)
+MODULES := $(shell find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 
 .PHONY: test
 test:

@@ -60,6 +60,16 @@ type demo struct {
 // stdout and serves in the background: everything main does, except
 // waiting, so that a test can start the demo exactly as `go run` does.
 func start(args []string, getenv func(string) string, stdout, stderr io.Writer) (*demo, error) {
+	return startWith(listenTCP, args, getenv, stdout, stderr)
+}
+
+// listenTCP is how start listens.
+func listenTCP(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// startWith is start with listen in place of net.Listen: a test hands over
+// a listener it opened earlier, to know the app's address before the app
+// exists (an OpenID provider wants the redirect URI registered first).
+func startWith(listen func(addr string) (net.Listener, error), args []string, getenv func(string) string, stdout, stderr io.Writer) (*demo, error) {
 	opts, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return nil, err
@@ -68,7 +78,7 @@ func start(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	ln, err := listen(opts.Addr)
 	if err != nil {
 		return nil, err
 	}

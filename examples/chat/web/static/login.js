@@ -16,7 +16,7 @@
   const providerNames = {
     github: "GitHub", google: "Google", "azure-ad": "Microsoft", "azure-ad-hybrid": "Microsoft",
     okta: "Okta", auth0: "Auth0", descope: "Descope", "aws-cognito": "Amazon Cognito",
-    gitlab: "GitLab", keycloak: "Keycloak", oidc: "OpenID Connect",
+    gitlab: "GitLab", keycloak: "Keycloak", zitadel: "ZITADEL", oidc: "OpenID Connect",
   };
 
   function showError(text) {
