@@ -6,12 +6,19 @@ require (
 	github.com/chatauth/chatauth v0.0.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/zitadel/oidc/v3 v3.51.3
+)
+
+require (
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 require (
 	github.com/bmatcuk/doublestar/v4 v4.10.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chatauth/chatauth/redisstore v0.0.0
 	github.com/go-chi/chi/v5 v5.3.2 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
@@ -34,3 +41,5 @@ require (
 )
 
 replace github.com/chatauth/chatauth => ../
+
+replace github.com/chatauth/chatauth/redisstore => ../redisstore

@@ -74,6 +74,7 @@ func newTestApp(t *testing.T, getenv func(string) string, root string, tweak ...
 	if err != nil {
 		t.Fatalf("newServer: %v", err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {

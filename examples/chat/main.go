@@ -9,8 +9,11 @@
 // log in. Environment: the Chainlit variables of chatauth.ConfigFromEnv, plus
 // CHATAUTH_DEMO_USERS ("alice:pw1,bob:pw2"), CHATAUTH_HEADER_USER (a header
 // naming the user, e.g. X-Forwarded-User), CHATAUTH_TRUSTED_PROXIES
-// (default loopback when header login is on) and CHATAUTH_LOG_LEVEL
-// (debug, info, warn, error).
+// (default loopback when header login is on), CHATAUTH_LOG_LEVEL (debug,
+// info, warn, error), and CHATAUTH_REDIS_URL (redis://host:6379/0: share
+// logouts, the password throttle and provider tokens with every instance
+// on that Redis) with CHATAUTH_REDIS_CACHE (how stale a "not revoked"
+// answer may be, default 1s).
 package main
 
 import (
@@ -52,6 +55,7 @@ type demo struct {
 	// URL is the base URL it listens on, root path included
 	// ("http://127.0.0.1:8000", "http://127.0.0.1:8000/chat").
 	URL  string
+	app  *server
 	srv  *http.Server
 	done chan error
 }
@@ -80,10 +84,12 @@ func startWith(listen func(addr string) (net.Listener, error), args []string, ge
 	}
 	ln, err := listen(opts.Addr)
 	if err != nil {
+		_ = s.Close()
 		return nil, err
 	}
 	d := &demo{
 		URL: "http://" + browsableAddr(ln.Addr()) + s.root,
+		app: s,
 		srv: &http.Server{
 			Handler:           s,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -104,7 +110,7 @@ func (d *demo) Shutdown(ctx context.Context) error {
 	if serveErr := <-d.done; !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
-	return err
+	return errors.Join(err, d.app.Close())
 }
 
 // browsableAddr is addr as a person can type it in a browser: an

@@ -27,6 +27,8 @@ type server struct {
 	secretGenerated bool
 	tokenInterval   time.Duration
 	pages           *pages
+	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
+	redis io.Closer
 }
 
 // loopbackProxies are the trusted proxies when header login is on and
@@ -62,8 +64,25 @@ func newServer(o options) (*server, error) {
 	if err := s.configureHeaderLogin(&cfg, getenv("CHATAUTH_HEADER_USER")); err != nil {
 		return nil, err
 	}
-	if s.auth, err = chatauth.New(cfg); err != nil {
+	if url := getenv("CHATAUTH_REDIS_URL"); url != "" {
+		if s.redis, err = useRedis(&cfg, url, getenv("CHATAUTH_REDIS_CACHE"), s.secretGenerated, log); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.build(cfg, getenv); err != nil {
+		_ = s.Close()
 		return nil, err
+	}
+	return s, nil
+}
+
+// build makes the Auth from cfg and everything that hangs off it: the
+// password users, header login, OAuth providers, pages and routes.
+func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
+	log := cfg.Logger
+	var err error
+	if s.auth, err = chatauth.New(cfg); err != nil {
+		return err
 	}
 	s.root = s.auth.RootPath()
 	if s.secretGenerated {
@@ -71,20 +90,28 @@ func newServer(o options) (*server, error) {
 			"make a lasting one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret")
 	}
 	if s.users, err = loadUsers(getenv("CHATAUTH_DEMO_USERS")); err != nil {
-		return nil, err
+		return err
 	}
 	s.auth.OnPassword(s.users.check)
 	if s.headerUser != "" {
 		s.auth.OnHeader(headerLogin(s.headerUser))
 	}
 	if err := addProviders(s.auth, getenv); err != nil {
-		return nil, err
+		return err
 	}
 	if s.pages, err = loadPages(); err != nil {
-		return nil, err
+		return err
 	}
 	s.routes()
-	return s, nil
+	return nil
+}
+
+// Close releases what the server holds open: the Redis client, if any.
+func (s *server) Close() error {
+	if s.redis == nil {
+		return nil
+	}
+	return s.redis.Close()
 }
 
 // logger is o.Log, or a text logger on o.Stderr at CHATAUTH_LOG_LEVEL.
@@ -129,6 +156,7 @@ func (s *server) routes() {
 	m.Handle("GET "+r+"/static/", http.StripPrefix(r+"/static/", s.pages.static))
 	m.Handle("GET "+r+"/{$}", s.pageRequiringUser(http.HandlerFunc(s.serveChatPage)))
 	m.Handle("POST "+r+"/chat/stream", s.auth.RequireUser(http.HandlerFunc(s.serveStream)))
+	m.Handle("POST "+r+"/logout/everywhere", s.auth.RequireUser(http.HandlerFunc(s.serveLogoutEverywhere)))
 	if r != "" {
 		// People type the bare host or forget the trailing slash.
 		m.Handle("GET /{$}", http.RedirectHandler(r+"/", http.StatusFound))
@@ -143,6 +171,22 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	s.mux.ServeHTTP(w, r)
+}
+
+// serveLogoutEverywhere ends every session of the signed-in user, on every
+// instance sharing the revocation store (with CHATAUTH_REDIS_URL, every
+// instance on that Redis), this one included, and clears its cookies.
+func (s *server) serveLogoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	u := chatauth.UserFrom(r.Context())
+	if err := s.auth.RevokeUser(r.Context(), u.Identifier); err != nil {
+		s.log.Error("chat: log out everywhere", "user", u.Identifier, "error", err)
+		writeDetail(w, http.StatusServiceUnavailable, "session store unavailable")
+		return
+	}
+	_, _ = s.auth.EndSession(w, r) // revoked already: this clears the cookies
+	s.log.Info("chat: logged out everywhere", "user", u.Identifier)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"success":true}`+"\n")
 }
 
 func serveHealth(w http.ResponseWriter, _ *http.Request) {

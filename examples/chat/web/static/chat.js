@@ -9,6 +9,7 @@
   const input = document.getElementById("message-input");
   const send = document.getElementById("send-button");
   const logout = document.getElementById("logout-button");
+  const logoutEverywhere = document.getElementById("logout-everywhere-button");
   const errorBox = document.getElementById("chat-error");
 
   function showError(text) {
@@ -109,16 +110,18 @@
     input.style.height = input.scrollHeight + borders + "px";
   }
 
-  async function logOut() {
-    logout.disabled = true;
+  // logOut ends this session (path "/logout"), or every session of the
+  // user in every browser (path "/logout/everywhere").
+  async function logOut(path) {
+    logout.disabled = logoutEverywhere.disabled = true;
     try {
-      const res = await fetch(root + "/logout", { method: "POST", credentials: "same-origin" });
+      const res = await fetch(root + path, { method: "POST", credentials: "same-origin" });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       sessionStorage.setItem("chatauth.signedOut", "1");
       window.location.replace(root + "/login");
     } catch {
       showError("Logging out failed. Please try again.");
-      logout.disabled = false;
+      logout.disabled = logoutEverywhere.disabled = false;
     }
   }
 
@@ -130,7 +133,8 @@
       e.preventDefault();
     }
   });
-  logout.addEventListener("click", logOut);
+  logout.addEventListener("click", () => logOut("/logout"));
+  logoutEverywhere.addEventListener("click", () => logOut("/logout/everywhere"));
   document.body.dataset.ready = "true";
   input.focus();
 })();
