@@ -384,6 +384,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *U
 		a.reject(w, r, method, http.StatusInternalServerError, sessionErrorReason(err), "internal error", err)
 		return
 	}
+	a.endPreviousSession(r, s)
 	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("user", u.Identifier), slog.String("session", s.ID))
 	writeJSON(w, http.StatusOK, successBody)
 }

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -34,9 +35,9 @@ type fastHeader struct {
 type fastVerifier struct {
 	validator *jwt.Validator
 	keys      *keyring
-	headers   sync.Map // header segment -> fastHeader
-	nHeaders  int      // approximate, bounds the map
-	macs      sync.Map // *byte of the key -> *sync.Pool of hash.Hash
+	headers   sync.Map     // header segment -> fastHeader
+	nHeaders  atomic.Int32 // approximate, bounds the map
+	macs      sync.Map     // *byte of the key -> *sync.Pool of hash.Hash
 }
 
 func newFastVerifier(k *keyring, opts []jwt.ParserOption) *fastVerifier {
@@ -104,8 +105,8 @@ func (f *fastVerifier) header(seg string) fastHeader {
 	}
 	// Bounded: only headers of real keys recur; forged ones are not kept
 	// once a few are known.
-	if out.ok || f.nHeaders < 64 {
-		f.nHeaders++
+	if out.ok || f.nHeaders.Load() < 64 {
+		f.nHeaders.Add(1)
 		f.headers.Store(seg, out)
 	}
 	return out

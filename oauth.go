@@ -41,6 +41,12 @@ type Provider struct {
 	// EndSessionURL is the OpenID end_session_endpoint, for logout at the
 	// provider.
 	EndSessionURL string
+	// RequireIssParameter refuses an authorization response without the
+	// iss parameter (RFC 9207), the mix-up defence of providers that always
+	// send it. AddProvider sets it when discovery advertises
+	// authorization_response_iss_parameter_supported. An iss that is sent
+	// is checked against Issuer either way.
+	RequireIssParameter bool
 	// Scopes are requested at authorization.
 	Scopes []string
 	// Prompt is sent as the prompt parameter when set ("login",
@@ -168,6 +174,7 @@ func (a *Auth) discover(ctx context.Context, p *Provider) error {
 		UserInfo      string `json:"userinfo_endpoint"`
 		JWKS          string `json:"jwks_uri"`
 		EndSession    string `json:"end_session_endpoint"`
+		IssParameter  bool   `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := a.getJSON(ctx, http.DefaultClient, where, &doc); err != nil {
 		return fmt.Errorf("%w: provider %q: OpenID discovery: %w", ErrProviderConfig, p.ID, err)
@@ -185,6 +192,7 @@ func (a *Auth) discover(ctx context.Context, p *Provider) error {
 	fill(&p.UserInfoURL, doc.UserInfo)
 	fill(&p.JWKSURL, doc.JWKS)
 	fill(&p.EndSessionURL, doc.EndSession)
+	p.RequireIssParameter = p.RequireIssParameter || doc.IssParameter
 	if p.JWKSURL == "" {
 		return fmt.Errorf("%w: provider %q: discovery has no jwks_uri", ErrProviderConfig, p.ID)
 	}
@@ -347,7 +355,7 @@ func (a *Auth) safeRedirect(target string) bool {
 		return false
 	}
 	for _, c := range target {
-		if c < 0x20 || c == 0x7f {
+		if c < 0x20 || (c >= 0x7f && c <= 0x9f) { // C0, DEL and C1 (U+0085 NEL...)
 			return false
 		}
 	}
@@ -392,6 +400,7 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	}
 	if err := r.ParseForm(); err != nil {
+		a.writePending(w, r, p, nil) // a failed callback clears the state cookie, as every other failure does
 		a.oauthFailed(w, r, p, fail(codeMissingCode, "unreadable callback parameters: %v", err))
 		return
 	}
@@ -434,6 +443,7 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
 		return
 	}
+	a.endPreviousSession(r, s)
 	target := a.cfg.RootPath + "/login/callback?success=True"
 	if redirect != "" {
 		target = redirect
@@ -462,9 +472,13 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 	case stErr != nil:
 		return nil, "", &oauthFailure{code: codeInvalidState, cause: stErr}
 	}
-	if iss := q.Get("iss"); iss != "" && p.Issuer != "" && !issuerMatches(p.Issuer, iss, nil) {
+	if iss := q.Get("iss"); iss != "" && p.Issuer != "" && !issParamMatches(p.Issuer, iss) {
 		// RFC 9207: the response came from another issuer (mix-up attack).
 		return nil, "", fail(codeInvalidState, "iss parameter %q is not the provider's issuer %q", truncate(iss, 200), p.Issuer)
+	} else if iss == "" && p.RequireIssParameter {
+		// RFC 9207 2.4: a provider that sends iss always sends it; a
+		// response without it did not come from this provider.
+		return nil, "", fail(codeInvalidState, "iss parameter missing, though provider %q always sends it (RFC 9207)", p.ID)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.OAuthTimeout)
 	defer cancel()
@@ -530,6 +544,22 @@ func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, cl
 		}
 	}
 	return raw, nil
+}
+
+// issParamMatches compares the iss parameter of an authorization response
+// with the configured issuer by simple string comparison (RFC 9207 2.4);
+// "{tenantid}" in the configured issuer (Microsoft multi-tenant) matches one
+// segment; the id_token's iss is then checked against its own tid.
+func issParamMatches(want, got string) bool {
+	prefix, suffix, template := strings.Cut(want, "{tenantid}")
+	if !template {
+		return got == want
+	}
+	if !strings.HasPrefix(got, prefix) || !strings.HasSuffix(got, suffix) || len(got) <= len(prefix)+len(suffix) {
+		return false
+	}
+	tenant := got[len(prefix) : len(got)-len(suffix)]
+	return !strings.ContainsAny(tenant, "/?#")
 }
 
 func registeredClaim(k string) bool {

@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -102,8 +105,16 @@ func loginForm(r *http.Request) (username, password string, err error) {
 		err = r.ParseForm()
 	}
 	if err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return "", "", err
+		// One answer for a body over the bound, however the parser put it:
+		// the multipart reader may wrap the error, or report it as a
+		// malformed body; the bounded body then still says why.
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			_, readErr := r.Body.Read(make([]byte, 1))
+			errors.As(readErr, &tooLarge)
+		}
+		if tooLarge != nil {
+			return "", "", tooLarge
 		}
 		return "", "", fmt.Errorf("malformed form: %s", formError(err))
 	}
@@ -115,6 +126,10 @@ func loginForm(r *http.Request) (username, password string, err error) {
 		return "", "", errors.New("missing field: username")
 	case password == "":
 		return "", "", errors.New("missing field: password")
+	case !utf8.ValidString(username) || !utf8.ValidString(password):
+		// Chainlit's client always sends UTF-8; anything else would reach
+		// the hook, and the token, as U+FFFD, making distinct inputs equal.
+		return "", "", errors.New("malformed form: not UTF-8")
 	}
 	return username, password, nil
 }
@@ -129,30 +144,68 @@ func formError(err error) string {
 
 // throttle counts a password attempt for the username and the client
 // address and returns how long the client must wait, if at all.
+// A refused attempt checks no password, so it is taken back: however often
+// a client is refused, its budget returns when the window ends, and a burst
+// of slow but correct logins cannot lock an address out for good.
 func (a *Auth) throttle(r *http.Request, username string) (time.Duration, error) {
 	l := a.cfg.PasswordLimits
 	ctx := r.Context()
-	waitUser, err := a.cfg.Throttle.Hit(ctx, usernameKey(username), l.PerUsername, l.Window)
-	if err != nil {
-		return 0, err
+	limits := []struct {
+		key   string
+		limit int
+	}{{usernameKey(username), l.PerUsername}, {addressKey(a.clientAddr(r)), l.PerAddress}}
+	var wait time.Duration
+	counted := make([]string, 0, len(limits))
+	for _, k := range limits {
+		w, err := a.cfg.Throttle.Hit(ctx, k.key, k.limit, l.Window)
+		if err != nil {
+			a.forgive(ctx, counted)
+			return 0, err
+		}
+		counted = append(counted, k.key)
+		wait = max(wait, w)
 	}
-	waitAddr, err := a.cfg.Throttle.Hit(ctx, addressKey(a.clientAddr(r)), l.PerAddress, l.Window)
-	if err != nil {
-		return 0, err
+	if wait > 0 {
+		a.forgive(ctx, counted)
 	}
-	return max(waitUser, waitAddr), nil
+	return wait, nil
 }
 
-// usernameKey is the throttle key of a username: case-folded, so that
-// "Ada" and "ada" share one budget, and hashed when long, so that a flood of
+// forgive takes back one attempt for each key.
+func (a *Auth) forgive(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		_ = a.cfg.Throttle.Forgive(ctx, k)
+	}
+}
+
+// usernameKey is the throttle key of a username: case-folded and with
+// look-alikes folded (foldLookalike), so that "Ada", "ada" and "ada " share
+// one budget, and hashed when long, so that a flood of
 // 64 KiB usernames cannot fill the throttle's memory.
 func usernameKey(username string) string {
-	username = strings.ToLower(username)
+	username = strings.ToLower(strings.TrimSpace(strings.Map(foldLookalike, username)))
 	if len(username) > 128 {
 		sum := sha256.Sum256([]byte(username))
 		username = "sha256:" + hex.EncodeToString(sum[:16])
 	}
 	return "user:" + username
+}
+
+// foldLookalike maps a rune of a username to what an app's own
+// normalisation (TrimSpace, NFKC) would likely make of it, for the throttle
+// key only, so that "ａｄｍｉｎ", "admin " and "ad\u200dmin" share the budget
+// of "admin": fullwidth ASCII becomes ASCII, format characters (zero-width
+// joiners and spaces, BOM, soft hyphen, bidi controls) are dropped. It only
+// ever merges budgets. Other look-alikes (Cyrillic "а", NFD accents) are
+// other usernames to any app, bounded by the per-address budget.
+func foldLookalike(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFEE0
+	case unicode.Is(unicode.Cf, r):
+		return -1
+	}
+	return r
 }
 
 // addressKey is the throttle key of a client address. An IPv6 client

@@ -187,6 +187,42 @@ func TestPasswordThrottlePerUsername(t *testing.T) {
 	wantSuccess(t, serve(t, a, loginRequest("", "ada", "pw")))
 }
 
+// TestPasswordThrottleRefusalsDoNotCount: a refused attempt checks no
+// password, so it does not count against the username or the address, and
+// the budget is whole again when the window ends however often the client
+// was refused meanwhile. Neither does a hit on the username spend the
+// address's budget when the address refuses.
+func TestPasswordThrottleRefusalsDoNotCount(t *testing.T) {
+	throttle := NewMemoryThrottle(0)
+	a, clk, _ := newTestAuth(t, Config{Throttle: throttle,
+		PasswordLimits: PasswordLimits{PerUsername: 2, PerAddress: 3, Window: time.Minute}})
+	var calls atomic.Int32
+	a.OnPassword(countingPassword(&calls))
+	for _, u := range []string{"ada", "ada", "bob"} {
+		wantError(t, serve(t, a, loginRequest("", u, "wrong")), 401, "credentialssignin")
+	}
+	for range 20 {
+		wantError(t, serve(t, a, loginRequest("", "ada", "pw")), http.StatusTooManyRequests, "too many login attempts, try again later")
+		wantError(t, serve(t, a, loginRequest("", "cy", "pw")), http.StatusTooManyRequests, "too many login attempts, try again later")
+	}
+	for key, want := range map[string]int{usernameKey("ada"): 2, usernameKey("cy"): 0, addressKey("192.0.2.1"): 3} {
+		throttle.mu.Lock()
+		got := 0
+		if w := throttle.windows[key]; w != nil {
+			got = w.count
+		}
+		throttle.mu.Unlock()
+		if got != want {
+			t.Errorf("attempts counted for %s = %d, want %d", key, got, want)
+		}
+	}
+	clk.Advance(time.Minute)
+	wantSuccess(t, serve(t, a, loginRequest("", "ada", "pw")))
+	if calls.Load() != 4 {
+		t.Errorf("hook called %d times, want 4", calls.Load())
+	}
+}
+
 func TestPasswordThrottlePerAddress(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{
 		PasswordLimits: PasswordLimits{PerUsername: 100, PerAddress: 3, Window: time.Minute},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -281,13 +282,12 @@ func (a *Auth) mapUser(p *Provider, raw map[string]any) (*User, error) {
 // e-mail is the identifier only when the provider says it is verified
 // (email_verified, GitHub's verified primary e-mail). Otherwise the
 // identifier is "provider:subject" and metadata "email_unverified" is true.
+// An e-mail that is not an address ("github:42" from a rogue provider) is
+// never the identifier, so no provider can spell another's identities.
 func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
-	subject := claimString(raw, "sub")
-	if subject == "" {
-		subject = claimString(raw, "id") // GitHub (a number), Microsoft Graph
-	}
-	if subject == "" {
-		return nil, errors.New("user data has no subject (sub or id)")
+	subject, err := subjectClaim(raw)
+	if err != nil {
+		return nil, err
 	}
 	md := map[string]any{"provider": p.ID, "subject": subject}
 	if img := firstClaim(raw, "picture", "avatar_url", "image"); img != "" {
@@ -306,7 +306,7 @@ func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
 	case claim != "email" && claimString(raw, claim) != "":
 		// The app named the claim: it vouches for it.
 		u.Identifier = claimString(raw, claim)
-	case email != "" && claimBool(raw, "email_verified"):
+	case email != "" && claimBool(raw, "email_verified") && plainAddress(email):
 		u.Identifier = email
 	default:
 		u.Identifier = p.ID + ":" + subject
@@ -315,6 +315,28 @@ func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
 		}
 	}
 	return u, nil
+}
+
+// subjectClaim is the provider's stable subject: sub, else id (GitHub's
+// number, Microsoft Graph's object id). A number decoded as float64 beyond
+// 2^53, or with a fraction, may have been rounded: two users could share
+// it, so it is refused.
+func subjectClaim(raw map[string]any) (string, error) {
+	for _, k := range []string{"sub", "id"} {
+		if f, ok := raw[k].(float64); ok && (f != math.Trunc(f) || math.Abs(f) >= 1<<53) {
+			return "", fmt.Errorf("user data %s %v is a number too large to be exact (decode it with json.Number)", k, f)
+		}
+		if s := claimString(raw, k); s != "" {
+			return s, nil
+		}
+	}
+	return "", errors.New("user data has no subject (sub or id)")
+}
+
+// plainAddress reports whether an e-mail looks like one: an @, and no colon
+// that could make it read as a "provider:subject" identifier.
+func plainAddress(email string) bool {
+	return strings.Contains(email, "@") && !strings.Contains(email, ":")
 }
 
 func claimString(raw map[string]any, k string) string {

@@ -101,12 +101,37 @@ func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, err
 	return s, nil
 }
 
+// endPreviousSession revokes the session of the request's cookie, when it
+// holds a valid one, once a login has replaced it: a login starts a new
+// session and ends the current one (ASVS 7.2.4), so the old token is not
+// left usable beside the new. A bearer token given to POST /auth/jwt is the
+// credential being exchanged and is left alone. Best effort: a store
+// failure is logged, the login stands.
+func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
+	token, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
+	if !found || tooLarge || token == "" {
+		return
+	}
+	old, err := a.VerifyToken(r.Context(), token)
+	if err != nil || old.ID == current.ID {
+		return
+	}
+	if err := a.cfg.Revocations.Revoke(r.Context(), old.ID, old.AbsoluteExpiresAt); err != nil {
+		a.logDecision(r, slog.LevelError, "session", "revoke_failed", reasonStoreDown, slog.String("error", err.Error()))
+		return
+	}
+	a.signalRevocation()
+}
+
 // RevokeUser ends every session of the user issued until now, on every
 // instance sharing the RevocationStore ("log out everywhere").
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
-	// One second past now: iat has whole seconds, so a session issued in
-	// this very second is revoked too.
-	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Second).Add(time.Second))
+	// One millisecond past now: sessions carry their issue time in
+	// milliseconds (iatms), so one opened in this very millisecond is
+	// revoked too, and one opened the next millisecond, by a login right
+	// after, is not. Tokens with whole seconds only (Chainlit's) count as
+	// issued at the start of their second.
+	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Millisecond).Add(time.Millisecond))
 	if err == nil {
 		a.signalRevocation()
 	}
@@ -140,16 +165,19 @@ func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
 }
 
 func (a *Auth) cookiePath() string {
-	if a.cfg.RootPath == "" {
+	// A __Host- cookie is refused by browsers unless its Path is /.
+	if a.cfg.RootPath == "" || strings.HasPrefix(a.cfg.CookieName, "__Host-") {
 		return "/"
 	}
 	return a.cfg.RootPath
 }
 
 // secureCookies reports whether cookies get the Secure flag: when forced,
-// with SameSite=None, or when the app's public URL is https.
+// with SameSite=None, with a __Host- or __Secure- cookie name (browsers
+// refuse those without it), or when the app's public URL is https.
 func (a *Auth) secureCookies(r *http.Request) bool {
-	return a.cfg.CookieSecure || a.cfg.SameSite == "none" || strings.HasPrefix(a.publicBase(r), "https:")
+	return a.cfg.CookieSecure || a.cfg.SameSite == "none" || strings.HasPrefix(a.publicBase(r), "https:") ||
+		strings.HasPrefix(a.cfg.CookieName, "__Host-") || strings.HasPrefix(a.cfg.CookieName, "__Secure-")
 }
 
 // tokenFromRequest finds the session token: the unchunked cookie, else its

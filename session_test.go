@@ -443,6 +443,35 @@ func TestRevokeUserLogsOutEverywhere(t *testing.T) {
 	}
 }
 
+// TestRevokeUserThenLoginInTheSameSecond: sessions carry their issue time
+// in milliseconds, so a login a moment after "log out everywhere", in the
+// same second, is not revoked with the sessions before it; a Chainlit token
+// (whole seconds only) issued in that second counts as issued at its start.
+func TestRevokeUserThenLoginInTheSameSecond(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	ctx := context.Background()
+	clk.Advance(400 * time.Millisecond)
+	before := issue(t, a, &User{Identifier: "ada"})
+	chainlit := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+	for _, id := range []string{"ada", "ada@example.com"} { // chainlitToken's user
+		if err := a.RevokeUser(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, tok := range map[string]string{"session of the same millisecond": before, "Chainlit token of the same second": chainlit} {
+		if _, err := a.VerifyToken(ctx, tok); !errors.Is(err, ErrRevoked) {
+			t.Errorf("%s: %v, want ErrRevoked", name, err)
+		}
+	}
+	clk.Advance(time.Millisecond)
+	after := issue(t, a, &User{Identifier: "ada"})
+	if s, err := a.VerifyToken(ctx, after); err != nil {
+		t.Errorf("session a millisecond after, same second: %v", err)
+	} else if !s.IssuedAt.Equal(clk.Now().Truncate(time.Millisecond)) {
+		t.Errorf("IssuedAt = %v, want %v", s.IssuedAt, clk.Now())
+	}
+}
+
 // failingStore is a RevocationStore and Throttle that cannot be reached.
 type failingStore struct{}
 

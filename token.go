@@ -50,6 +50,10 @@ type tokenClaims struct {
 	SessionExpires *jwt.NumericDate `json:"sexp,omitempty"`
 	// Provider is the OAuth provider the session was opened with (prv).
 	Provider string `json:"prv,omitempty"`
+	// IssuedAtMillis is iat in milliseconds (iatms), so that "log out
+	// everywhere" can tell a session opened just before it from one opened
+	// just after, in the same second; absent in Chainlit's tokens.
+	IssuedAtMillis int64 `json:"iatms,omitempty"`
 }
 
 func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -178,6 +182,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		Issuer:    a.cfg.Issuer,
 		Provider:  g.provider,
 	}
+	issued := g.issued.Truncate(time.Millisecond)
+	c.IssuedAtMillis = issued.UnixMilli()
 	if abs.After(exp) {
 		c.SessionExpires = jwt.NewNumericDate(abs)
 	}
@@ -192,7 +198,7 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		return "", nil, fmt.Errorf("chatauth: signing token: %w", err)
 	}
 	user := c.userJSON.user()
-	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: iat, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
+	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: issued, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
 }
 
 // VerifyToken checks a session token: signature with a configured key and
@@ -248,6 +254,10 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	s := &Session{ID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
 	if c.IssuedAt != nil {
 		s.IssuedAt = c.IssuedAt.Time
+		// The milliseconds count only when they agree with iat.
+		if ms := time.UnixMilli(c.IssuedAtMillis); c.IssuedAtMillis > 0 && ms.Truncate(time.Second).Equal(s.IssuedAt) {
+			s.IssuedAt = ms
+		}
 	}
 	if c.SessionExpires != nil && c.SessionExpires.After(s.ExpiresAt) {
 		s.AbsoluteExpiresAt = c.SessionExpires.Time

@@ -118,15 +118,26 @@ func Clear(w http.ResponseWriter, r *http.Request, template http.Cookie) {
 }
 
 // clearChunks deletes the chunks from index from on that the request carries.
+// Chunks are found the way Lookup (and so Read) finds them, not with
+// r.Cookies(): a chunk whose value net/http refuses (a lone '"', non-ASCII)
+// would otherwise survive and be joined to the new value. Each index is
+// deleted once, however often a forged request repeats it.
 func clearChunks(w http.ResponseWriter, r *http.Request, template http.Cookie, from int) {
 	prefix := template.Name + "_"
-	for _, c := range r.Cookies() {
-		n, ok := strings.CutPrefix(c.Name, prefix)
-		if !ok {
-			continue
-		}
-		if i, err := strconv.Atoi(n); err == nil && i >= from && i < maxCleared && strconv.Itoa(i) == n {
-			clearOne(w, template, c.Name)
+	var done [maxCleared]bool
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, _, isCookie := strings.Cut(strings.TrimSpace(part), "=")
+			n, isChunk := strings.CutPrefix(name, prefix)
+			if !isCookie || !isChunk {
+				continue
+			}
+			if i, err := strconv.Atoi(n); err == nil && i >= from && i < maxCleared && strconv.Itoa(i) == n && !done[i] {
+				done[i] = true
+				clearOne(w, template, name)
+			}
 		}
 	}
 }
