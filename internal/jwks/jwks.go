@@ -16,7 +16,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"sync"
 	"time"
 )
 
@@ -39,7 +38,10 @@ type Set struct {
 	client *http.Client
 	now    func() time.Time
 
-	mu        sync.Mutex
+	// lock is held (a value sent) while the set is read or fetched: a
+	// mutex that a request waiting behind a slow fetch can give up on
+	// when its own context ends.
+	lock      chan struct{}
 	keys      map[string]any
 	anon      []any     // keys without kid
 	fetched   time.Time // last fetch
@@ -49,19 +51,23 @@ type Set struct {
 
 // New returns a Set reading url with client.
 func New(url string, client *http.Client) *Set {
-	return &Set{url: url, client: client, now: time.Now}
+	return &Set{url: url, client: client, now: time.Now, lock: make(chan struct{}, 1)}
 }
 
 // Static returns a Set holding fixed keys (from PEM, say), never fetched.
 func Static(keys ...any) *Set {
-	return &Set{keys: map[string]any{}, anon: keys, static: true, now: time.Now}
+	return &Set{keys: map[string]any{}, anon: keys, static: true, now: time.Now, lock: make(chan struct{}, 1)}
 }
 
 // Keys returns the candidate keys for kid: the key with that id, or, when
 // kid is empty, every key.
 func (s *Set) Keys(ctx context.Context, kid string) ([]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	select {
+	case s.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("jwks: waiting for a fetch of %s: %w", s.url, ctx.Err())
+	}
+	defer func() { <-s.lock }()
 	now := s.now()
 	stale := !s.static && (s.fetched.IsZero() || now.Sub(s.fetched) >= MaxAge)
 	if k := s.lookup(kid); len(k) > 0 && !stale {

@@ -9,9 +9,11 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,5 +109,39 @@ func TestParseKeyTypes(t *testing.T) {
 	}
 	if _, _, err := Parse([]byte(`{"keys":[]}`)); err == nil {
 		t.Error("empty set accepted")
+	}
+}
+
+// TestWaitersGiveUpOnTheirContext: a request waiting behind another's
+// fetch of a hanging JWKS endpoint returns when its own context ends, not
+// when the fetch does.
+func TestWaitersGiveUpOnTheirContext(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	s := New(srv.URL, srv.Client())
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Keys(context.Background(), "k")
+		first <- err
+	}()
+	// Wait until the first call holds the lock and is fetching.
+	for len(s.lock) == 0 {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Keys(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiter with a cancelled context: %v, want context.Canceled", err)
+	}
+	release <- struct{}{}
+	if err := <-first; err == nil {
+		t.Fatal("the hanging fetch returned keys")
 	}
 }
