@@ -25,6 +25,12 @@ import (
 // errNotFast sends a token to the full parser.
 var errNotFast = errors.New("not a fast-path token")
 
+// strictBase64 decodes segments strictly, as golang-jwt does with
+// WithStrictDecoding: one spelling per token, so that a revoked token
+// named by its hash (Chainlit's, without jti) is not accepted again with
+// other trailing bits in its signature.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
 // fastHeader is a decoded header the fast path accepts.
 type fastHeader struct {
 	key []byte // the secret the kid names; nil: try every key
@@ -56,14 +62,14 @@ func (f *fastVerifier) verify(token string, c *tokenClaims) error {
 		return errNotFast
 	}
 	var want [32]byte
-	if n, err := base64.RawURLEncoding.Decode(want[:], []byte(sig)); err != nil || n != 32 {
+	if n, err := strictBase64.Decode(want[:], []byte(sig)); err != nil || n != 32 {
 		return errNotFast
 	}
 	signed := token[:len(head)+1+len(payload)]
 	if !f.signatureMatches(h.key, signed, want[:]) {
 		return errNotFast // let golang-jwt say exactly why
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	raw, err := strictBase64.DecodeString(payload)
 	if err != nil {
 		return errNotFast
 	}
@@ -88,7 +94,7 @@ func (f *fastVerifier) header(seg string) fastHeader {
 	}
 	var fields map[string]json.RawMessage
 	out := fastHeader{}
-	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	raw, err := strictBase64.DecodeString(seg)
 	if err == nil && json.Unmarshal(raw, &fields) == nil && json.Unmarshal(raw, &h) == nil {
 		extra := len(fields) - 1
 		if h.Typ != nil {

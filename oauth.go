@@ -342,7 +342,8 @@ const maxRedirectBytes = 512
 // scheme, no host, no //, /\ or encoded tricks, no control characters.
 func (a *Auth) safeRedirect(target string) bool {
 	if len(target) > maxRedirectBytes || !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") ||
-		strings.HasPrefix(target, "/\\") || strings.ContainsAny(target, "\\\r\n\t") {
+		strings.HasPrefix(target, "/\\") || strings.ContainsAny(target, "\\\r\n\t") ||
+		strings.HasSuffix(target, " ") { // trimmed from a header value: "/app/.. " would be "/app/.."
 		return false
 	}
 	u, err := url.Parse(target)
@@ -352,6 +353,11 @@ func (a *Auth) safeRedirect(target string) bool {
 	// Decode once more: %2F%2F and %5C must not become // or \ downstream.
 	unescaped, err := url.PathUnescape(u.EscapedPath())
 	if err != nil || strings.HasPrefix(unescaped, "//") || strings.ContainsAny(unescaped, "\\") || strings.Contains(unescaped, "/../") || strings.HasSuffix(unescaped, "/..") {
+		return false
+	}
+	// http.Redirect cleans all before the first '?' as a path, fragment
+	// included: "/app#/.." would be sent as "/".
+	if _, fragment, _ := strings.Cut(target, "#"); strings.Contains(fragment, "/..") {
 		return false
 	}
 	for _, c := range target {
