@@ -369,15 +369,9 @@ func (a *Auth) hookFailed(w http.ResponseWriter, r *http.Request, method string,
 // login finishes a successful login of any method: persist the user,
 // issue the session, log, answer {"success": true}.
 func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *User, g grant) {
-	if a.persist != nil {
-		stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
-		if err != nil {
-			a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
-			return
-		}
-		if stored != nil {
-			u = stored
-		}
+	u, ok := a.persistUser(w, r, method, u)
+	if !ok {
+		return
 	}
 	s, err := a.startSession(w, r, u, g)
 	if err != nil {
@@ -387,6 +381,24 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *U
 	a.endPreviousSession(r, s)
 	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("user", u.Identifier), slog.String("session", s.ID))
 	writeJSON(w, http.StatusOK, successBody)
+}
+
+// persistUser runs the persistence hook, when there is one, and returns
+// the user to put in the session: the stored one, or u when the hook
+// returns none. On a hook failure it answers 500 and returns false.
+func (a *Auth) persistUser(w http.ResponseWriter, r *http.Request, method string, u *User) (*User, bool) {
+	if a.persist == nil {
+		return u, true
+	}
+	stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
+	if err != nil {
+		a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
+		return nil, false
+	}
+	if stored != nil {
+		return stored, true
+	}
+	return u, true
 }
 
 // sessionErrorReason is the reason code of a failure to start a session.

@@ -424,15 +424,9 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		a.oauthFailed(w, r, p, fail(reasonCredentials, "oauth hook rejected the login"))
 		return
 	}
-	if a.persist != nil {
-		stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
-		if err != nil {
-			a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
-			return
-		}
-		if stored != nil {
-			u = stored
-		}
+	u, ok := a.persistUser(w, r, method, u)
+	if !ok {
+		return
 	}
 	if err := a.keepIDToken(r.Context(), u.Identifier, p.ID, login.IDToken); err != nil {
 		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)

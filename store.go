@@ -108,14 +108,19 @@ func (s *MemoryRevocationStore) evictLocked(now time.Time) {
 		}
 	}
 	if len(s.revoked) >= s.max { // all equal: drop arbitrary half
-		n := 0
-		for jti := range s.revoked {
-			if n >= s.max/2 {
-				break
-			}
-			delete(s.revoked, jti)
-			n++
+		dropSome(s.revoked, s.max/2)
+	}
+}
+
+// dropSome deletes n arbitrary entries of m (Go's map order), the last
+// resort of a bounded store still full after dropping what had expired.
+func dropSome[K comparable, V any](m map[K]V, n int) {
+	for k := range m {
+		if n <= 0 {
+			return
 		}
+		delete(m, k)
+		n--
 	}
 }
 
@@ -191,16 +196,9 @@ func (t *MemoryThrottle) evictLocked(now time.Time) {
 			delete(t.windows, k)
 		}
 	}
-	// Still full: forget the oldest half rather than grow without bound.
+	// Still full: forget an arbitrary half rather than grow without bound.
 	if len(t.windows) >= t.max {
-		n := 0
-		for k := range t.windows {
-			if n >= t.max/2 {
-				break
-			}
-			delete(t.windows, k)
-			n++
-		}
+		dropSome(t.windows, t.max/2)
 	}
 }
 

@@ -38,11 +38,6 @@ var singleParams = []string{"client_id", "redirect_uri", "response_type", "respo
 // must not redirect (RFC 6749 4.1.2.1); the others redirect back.
 func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	p.count(&p.counts.Authorize)
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "chatauthtest: authorize takes GET or POST", http.StatusMethodNotAllowed)
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "chatauthtest: invalid_request: "+err.Error(), http.StatusBadRequest)
 		return

@@ -17,11 +17,6 @@ import (
 // post_logout_redirect_uri it shows a "logged out" page.
 func (p *Provider) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	p.count(&p.counts.EndSession)
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "chatauthtest: end_session takes GET or POST", http.StatusMethodNotAllowed)
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "chatauthtest: invalid_request: "+err.Error(), http.StatusBadRequest)
 		return

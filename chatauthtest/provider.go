@@ -150,11 +150,17 @@ func NewProvider(t testing.TB) *Provider {
 func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DiscoveryPath, p.serveDiscovery)
-	mux.HandleFunc(AuthorizePath, p.serveAuthorize)
 	mux.HandleFunc(TokenPath, p.serveToken)
-	mux.HandleFunc(UserinfoPath, p.serveUserinfo)
 	mux.HandleFunc("GET "+JWKSPath, p.serveJWKS)
-	mux.HandleFunc(EndSessionPath, p.serveEndSession)
+	// These take GET or POST; the mux answers other methods 405 with Allow.
+	for path, h := range map[string]http.HandlerFunc{
+		AuthorizePath:  p.serveAuthorize,
+		UserinfoPath:   p.serveUserinfo,
+		EndSessionPath: p.serveEndSession,
+	} {
+		mux.HandleFunc("GET "+path, h)
+		mux.HandleFunc("POST "+path, h)
+	}
 	return mux
 }
 

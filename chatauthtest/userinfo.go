@@ -13,11 +13,6 @@ import (
 // their user API.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	p.count(&p.counts.Userinfo)
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "chatauthtest: userinfo takes GET or POST", http.StatusMethodNotAllowed)
-		return
-	}
 	m := p.faults()
 	if m&UserinfoError != 0 {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": "chatauthtest UserinfoError"})
