@@ -53,11 +53,12 @@ type chainlitMapping struct {
 
 // chainlitMetadata is the metadata of a Chainlit provider that writes an
 // image: the user-data field image, or fallback when the field is missing
-// (Chainlit writes "" or null, depending on the provider).
+// or null (Chainlit writes "" or null, depending on the provider); with
+// image "", always fallback (Okta and Descope write "").
 func chainlitMetadata(provider, image string, fallback any) func(map[string]any) map[string]any {
 	return func(raw map[string]any) map[string]any {
-		img, ok := raw[image]
-		if !ok || img == nil || image == "" {
+		img := raw[image]
+		if img == nil || image == "" {
 			img = fallback
 		}
 		return map[string]any{"image": img, "provider": provider}
@@ -107,7 +108,7 @@ func (p *Provider) describeIdentity() string {
 	case p.Identity == ChainlitIdentity:
 		return fmt.Sprintf("chainlit: user data %q as given", p.identifierField())
 	case p.IdentifierClaim != "" && p.IdentifierClaim != "email":
-		return fmt.Sprintf("verified: user data %q, else %s:<subject>", p.IdentifierClaim, p.ID)
+		return fmt.Sprintf("verified: user data %q as given, else the verified e-mail, else %s:<subject>", p.IdentifierClaim, p.ID)
 	}
 	return fmt.Sprintf("verified: verified e-mail, else %s:<subject>", p.ID)
 }

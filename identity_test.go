@@ -505,8 +505,10 @@ func TestProvidersFromEnvSkipsPartlyConfigured(t *testing.T) {
 		"OAUTH_AZURE_AD_CLIENT_ID": "aid", "OAUTH_AZURE_AD_CLIENT_SECRET": "asec", // no OAUTH_AZURE_AD_TENANT_ID
 	}
 	getenv := func(k string) string { return env[k] }
-	if _, err := ProvidersFromEnv(getenv); err == nil || !strings.Contains(err.Error(), "OAUTH_AZURE_AD_TENANT_ID") {
-		t.Fatalf("default: error %v, want one naming OAUTH_AZURE_AD_TENANT_ID", err)
+	for _, opts := range [][]EnvOption{nil, {nil}} {
+		if _, err := ProvidersFromEnv(getenv, opts...); err == nil || !strings.Contains(err.Error(), "OAUTH_AZURE_AD_TENANT_ID") {
+			t.Fatalf("default (options %v): error %v, want one naming OAUTH_AZURE_AD_TENANT_ID", opts, err)
+		}
 	}
 	var logs bytes.Buffer
 	ps, err := ProvidersFromEnv(getenv, SkipPartlyConfigured(slog.New(slog.NewTextHandler(&logs, nil))))

@@ -596,7 +596,9 @@ func ProvidersFromEnv(getenv func(string) string, opts ...EnvOption) ([]*Provide
 	}
 	var o envOptions
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	var out []*Provider
 	var errs []error
