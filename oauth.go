@@ -124,8 +124,7 @@ type OAuthLogin struct {
 	// json.Number, exact.
 	RawUser map[string]any
 	// DefaultUser is RawUser mapped by the provider's Identity rule (or
-	// MapUser); return it, change it,
-	// or look the user up by it.
+	// MapUser); return it, change it, or look the user up by it.
 	DefaultUser *User
 	// IDToken is the raw id_token, verified when IDTokenVerified is true.
 	IDToken string
