@@ -29,6 +29,7 @@ import (
 type Auth struct {
 	cfg           Config
 	proxies       []netip.Prefix
+	forwarded     []netip.Prefix // ForwardedAllowIPs
 	parserOptions []jwt.ParserOption
 	keys          atomic.Pointer[keyring]
 	origins       *http.CrossOriginProtection
@@ -79,7 +80,8 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, proxies: proxies, now: time.Now, origins: http.NewCrossOriginProtection(),
+	forwarded, _ := forwardedPeers(cfg.ForwardedAllowIPs) // checked by withDefaults
+	a := &Auth{cfg: cfg, proxies: proxies, forwarded: forwarded, now: time.Now, origins: http.NewCrossOriginProtection(),
 		providers: make(map[string]*Provider), revokedCh: make(chan struct{})}
 	// The app's own public origin is never cross-origin, even when a proxy
 	// rewrites the Host header that the Origin is otherwise compared with.
@@ -88,7 +90,7 @@ func New(cfg Config) (*Auth, error) {
 			return nil, fmt.Errorf("chatauth: bad configuration: %w", err)
 		}
 	}
-	for _, o := range slices.Concat([]string{cfg.BaseURL}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
+	for _, o := range slices.Concat([]string{baseOrigin(cfg.BaseURL)}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
 		if o == "" {
 			continue
 		}
@@ -451,8 +453,9 @@ func (a *Auth) clientAddr(r *http.Request) string {
 	return addr.String()
 }
 
-// publicBase is the app's public origin: BaseURL, or what the request says,
-// believing X-Forwarded-Proto/-Host only from trusted proxies.
+// publicBase is the app's public URL: BaseURL, or the origin the request
+// says, believing X-Forwarded-Proto/-Host only from ForwardedAllowIPs
+// (loopback by default) and trusted proxies.
 func (a *Auth) publicBase(r *http.Request) string {
 	if a.cfg.BaseURL != "" {
 		return a.cfg.BaseURL
@@ -461,7 +464,7 @@ func (a *Auth) publicBase(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if a.fromTrustedProxy(r) {
+	if a.forwardedFrom(peer(r)) || a.fromTrustedProxy(r) {
 		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
 			scheme = p
 		}
@@ -470,6 +473,16 @@ func (a *Auth) publicBase(r *http.Request) string {
 		}
 	}
 	return scheme + "://" + host
+}
+
+// forwardedFrom reports whether addr is in ForwardedAllowIPs.
+func (a *Auth) forwardedFrom(addr netip.Addr) bool {
+	for _, p := range a.forwarded {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstValue(v string) string {

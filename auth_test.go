@@ -638,23 +638,30 @@ func TestClientAddr(t *testing.T) {
 
 func TestPublicBase(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		base    string
-		remote  string
-		tls     bool
-		headers map[string]string
-		want    string
+		name      string
+		base      string
+		forwarded []string // ForwardedAllowIPs
+		remote    string
+		tls       bool
+		headers   map[string]string
+		want      string
 	}{
 		{name: "from request", remote: "203.0.113.7:1", want: "http://example.com"},
 		{name: "tls", remote: "203.0.113.7:1", tls: true, want: "https://example.com"},
-		{name: "BaseURL wins", base: "https://chat.example.org/ignored/path", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "x.test"}, want: "https://chat.example.org"},
+		{name: "BaseURL wins", base: "https://chat.example.org", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "x.test"}, want: "https://chat.example.org"},
+		{name: "BaseURL keeps its path", base: "https://chat.example.org/chat/", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "x.test"}, want: "https://chat.example.org/chat"},
+		{name: "loopback proxy by default", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.test"}, want: "https://chat.test"},
+		{name: "IPv6 loopback proxy by default", remote: "[::1]:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "https://example.com"},
+		{name: "loopback not in ForwardedAllowIPs", forwarded: []string{"192.0.2.0/24"}, remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "http://example.com"},
+		{name: "ForwardedAllowIPs peer", forwarded: []string{"192.0.2.0/24"}, remote: "192.0.2.9:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "https://example.com"},
+		{name: "ForwardedAllowIPs star", forwarded: []string{"*"}, remote: "203.0.113.7:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "https://example.com"},
 		{name: "trusted proxy", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.test"}, want: "https://chat.test"},
 		{name: "trusted proxy, list", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "chat.test, inner"}, want: "https://chat.test"},
 		{name: "trusted proxy, bad host", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "evil.test/path"}, want: "http://example.com"},
 		{name: "untrusted peer", remote: "203.0.113.7:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.test"}, want: "http://example.com"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a, _, _ := newTestAuth(t, Config{BaseURL: tt.base, TrustedProxies: []string{"10.0.0.0/8"}})
+			a, _, _ := newTestAuth(t, Config{BaseURL: tt.base, TrustedProxies: []string{"10.0.0.0/8"}, ForwardedAllowIPs: tt.forwarded})
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.RemoteAddr = tt.remote
 			if tt.tls {
@@ -761,5 +768,28 @@ func TestBaseURLIsASameOrigin(t *testing.T) {
 		if resp := serve(t, a, req); resp.StatusCode != status {
 			t.Errorf("Origin %s: %d, want %d", origin, resp.StatusCode, status)
 		}
+	}
+}
+
+// TestForwardedAllowIPsAreNotTrustedProxies: a loopback peer is believed
+// about the public URL by default (as uvicorn believes it), but never about
+// who the user is or the client's address: identity headers stay behind
+// TrustedProxies.
+func TestForwardedAllowIPsAreNotTrustedProxies(t *testing.T) {
+	a, _, logs := newTestAuth(t, Config{HeaderAuthTrustedProxiesOnly: true})
+	a.OnHeader(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "mallory"}, nil })
+	req := httptest.NewRequest(http.MethodPost, "/auth/header", nil)
+	req.RemoteAddr = "127.0.0.1:5000"
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	if got := a.publicBase(req); got != "https://example.com" {
+		t.Errorf("publicBase from loopback = %s, want the forwarded https", got)
+	}
+	if got := a.clientAddr(req); got != "127.0.0.1" {
+		t.Errorf("clientAddr from loopback = %s: X-Forwarded-For believed from a peer outside TrustedProxies", got)
+	}
+	wantError(t, serve(t, a, req), http.StatusUnauthorized, "credentialssignin")
+	if !strings.Contains(logs.String(), "auth.reason=untrusted_peer") {
+		t.Errorf("header login from loopback not refused as untrusted_peer:\n%s", logs)
 	}
 }

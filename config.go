@@ -31,9 +31,13 @@ type Config struct {
 	// can be rotated without logging everyone out.
 	PreviousSecrets [][]byte
 
-	// BaseURL is the public origin of the app ("https://chat.example.com"),
+	// BaseURL is the public URL of the app ("https://chat.example.com"),
 	// used for OAuth redirect URIs and to decide the cookies' Secure flag.
-	// Empty: derived from each request. CHAINLIT_URL.
+	// A path is kept, for a proxy that serves the app under a prefix it
+	// strips ("https://x.example/chat"): redirect URIs are BaseURL +
+	// RootPath + "/auth/oauth/{id}/callback", as Chainlit builds them from
+	// CHAINLIT_URL; a query or fragment is dropped. Empty: derived from
+	// each request (see ForwardedAllowIPs). CHAINLIT_URL.
 	BaseURL string
 	// RootPath is the prefix every route lives under ("/chat"); empty for
 	// none. CHAINLIT_ROOT_PATH.
@@ -78,6 +82,18 @@ type Config struct {
 	// X-Forwarded-For/-Proto/-Host headers are believed.
 	// CHATAUTH_TRUSTED_PROXIES.
 	TrustedProxies []string
+	// ForwardedAllowIPs are the peers (CIDRs or addresses, "*" for any)
+	// whose X-Forwarded-Proto and X-Forwarded-Host are believed when the
+	// public URL comes from the request (BaseURL unset): for OAuth redirect
+	// URIs and the cookies' Secure flag. Default loopback (127.0.0.0/8 and
+	// ::1): uvicorn, and so Chainlit, believes X-Forwarded-Proto from
+	// 127.0.0.1 unless told otherwise, so a proxy on the same host works
+	// without settings. TrustedProxies are believed as well. These peers
+	// are believed about the URL only, never about who the user is (header
+	// login) or the client's address: that takes TrustedProxies. With
+	// BaseURL set, no request header matters. FORWARDED_ALLOW_IPS
+	// (uvicorn's variable, comma-separated).
+	ForwardedAllowIPs []string
 	// HeaderAuthOnEveryRequest makes RequireUser and WithUser give a
 	// request without a valid session to the header hook, when it comes
 	// from a trusted proxy, and start the session on the way: for apps
@@ -178,9 +194,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("BaseURL %q is not an http(s) origin such as https://chat.example.com", c.BaseURL)
+			bad("BaseURL %q is not an http(s) URL such as https://chat.example.com", c.BaseURL)
 		} else {
-			c.BaseURL = u.Scheme + "://" + u.Host // origin only
+			c.BaseURL = u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/")
 		}
 	}
 	root, err := cleanRootPath(c.RootPath)
@@ -219,6 +235,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 			continue
 		}
 		proxies = append(proxies, pr)
+	}
+	if _, err := forwardedPeers(c.ForwardedAllowIPs); err != nil {
+		bad("ForwardedAllowIPs: %v", err)
 	}
 	for _, o := range c.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
@@ -328,7 +347,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // CHAINLIT_AUTH_COOKIE_NAME, CHAINLIT_COOKIE_SAMESITE,
 // CHAINLIT_STATE_COOKIE_LIFETIME, CHAINLIT_USER_SESSION_TIMEOUT,
 // CHAINLIT_CUSTOM_AUTH, CHATAUTH_PREVIOUS_SECRETS (comma-separated),
-// CHATAUTH_TRUSTED_PROXIES and CHATAUTH_ALLOWED_ORIGINS (comma-separated).
+// CHATAUTH_TRUSTED_PROXIES and CHATAUTH_ALLOWED_ORIGINS (comma-separated),
+// and uvicorn's FORWARDED_ALLOW_IPS.
 // OAuth providers are read by ProvidersFromEnv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if getenv == nil {
@@ -355,6 +375,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		SessionTimeout:      seconds("CHAINLIT_USER_SESSION_TIMEOUT"),
 		StateCookieLifetime: seconds("CHAINLIT_STATE_COOKIE_LIFETIME"),
 		TrustedProxies:      splitList(getenv("CHATAUTH_TRUSTED_PROXIES")),
+		ForwardedAllowIPs:   splitList(getenv("FORWARDED_ALLOW_IPS")),
 		AllowedOrigins:      splitList(getenv("CHATAUTH_ALLOWED_ORIGINS")),
 		RequireLogin:        getenv("CHAINLIT_CUSTOM_AUTH") != "" && getenv("CHAINLIT_CUSTOM_AUTH") != "false",
 	}
@@ -378,4 +399,37 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loopbackPeers are the default ForwardedAllowIPs.
+var loopbackPeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// forwardedPeers parses ForwardedAllowIPs: loopback when empty, every
+// address for "*".
+func forwardedPeers(list []string) ([]netip.Prefix, error) {
+	if len(list) == 0 {
+		return loopbackPeers, nil
+	}
+	var out []netip.Prefix
+	for _, s := range list {
+		if strings.TrimSpace(s) == "*" {
+			out = append(out, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
+			continue
+		}
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR, an address or *", s)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// baseOrigin is the origin (scheme and host) of a BaseURL, without its path.
+func baseOrigin(base string) string {
+	if scheme, rest, ok := strings.Cut(base, "://"); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		return scheme + "://" + host
+	}
+	return base
 }

@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestNewRefusesBadValues(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
-	a, err := New(Config{Secret: testSecret, SameSite: "STRICT", RootPath: "chat/", BaseURL: "https://chat.example.com/some/path"})
+	a, err := New(Config{Secret: testSecret, SameSite: "STRICT", RootPath: "chat/", BaseURL: "https://chat.example.com/some/path/?q=1#top"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestNewDefaults(t *testing.T) {
 		{"CookieName", c.CookieName, "access_token"},
 		{"SameSite", c.SameSite, "strict"},
 		{"RootPath", c.RootPath, "/chat"},
-		{"BaseURL", c.BaseURL, "https://chat.example.com"},
+		{"BaseURL keeps its path", c.BaseURL, "https://chat.example.com/some/path"},
 		{"SessionTimeout", c.SessionTimeout, 15 * 24 * time.Hour},
 		{"StateCookieLifetime", c.StateCookieLifetime, 180 * time.Second},
 		{"PerUsername", c.PasswordLimits.PerUsername, 10},
@@ -205,5 +206,32 @@ func TestNewFromEnv(t *testing.T) {
 	}
 	if a.RootPath() != "/env" {
 		t.Errorf("RootPath = %q", a.RootPath())
+	}
+}
+
+func TestForwardedAllowIPsFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  []string
+		err   string
+	}{
+		{"", nil, ""},
+		{"10.0.0.1, 172.16.0.0/12", []string{"10.0.0.1", "172.16.0.0/12"}, ""},
+		{"*", []string{"*"}, ""},
+		{"not-an-ip", []string{"not-an-ip"}, `ForwardedAllowIPs: "not-an-ip" is not a CIDR, an address or *`},
+	} {
+		cfg, err := ConfigFromEnv(func(k string) string {
+			return map[string]string{"FORWARDED_ALLOW_IPS": tt.value, "CHAINLIT_AUTH_SECRET": string(testSecret)}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cfg.ForwardedAllowIPs, tt.want) {
+			t.Errorf("FORWARDED_ALLOW_IPS=%q: ForwardedAllowIPs %q, want %q", tt.value, cfg.ForwardedAllowIPs, tt.want)
+		}
+		_, err = New(cfg)
+		if (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("FORWARDED_ALLOW_IPS=%q: New error %v, want %q", tt.value, err, tt.err)
+		}
 	}
 }

@@ -62,10 +62,15 @@
 //     the Provider. Every login uses PKCE (S256) and a sealed, single-use
 //     state cookie; OpenID logins also a nonce, and the id_token is checked
 //     against the issuer's keys (iss, aud, azp, exp, iat, nonce). The hook
-//     gets an OAuthLogin whose DefaultUser is the verified e-mail, or
-//     "provider:subject" when the e-mail is not verified, so identities of
-//     different providers never collide. Failures end on
-//     R/login?error=<code> with one log line saying the real cause.
+//     gets an OAuthLogin whose DefaultUser follows the provider's
+//     IdentityRule: for presets built in Go, VerifiedIdentity, the
+//     verified e-mail, or "provider:subject" when the e-mail is not
+//     verified, so identities of different providers never collide; for
+//     providers read by ProvidersFromEnv, ChainlitIdentity, the identifier
+//     Chainlit gave (GitHub's login, Azure AD's userPrincipalName, the
+//     e-mail as given), so that a Chainlit app's users keep their history.
+//     Failures end on R/login?error=<code> with one log line saying the
+//     real cause.
 //   - OnLogout(func(w, r, u)): runs after the session is revoked and its
 //     cookies cleared; u is nil without a session, and what it writes to w
 //     reaches the client with the cookie deletions.
@@ -116,8 +121,10 @@
 //     429 with Retry-After, before the hook runs.
 //   - Bodies over 64 KiB, tokens over MaxTokenBytes and floods of chunk
 //     cookies get a 4xx.
-//   - X-Forwarded-For, -Proto and -Host are believed only from
-//     TrustedProxies.
+//   - X-Forwarded-For and identity headers are believed only from
+//     TrustedProxies; X-Forwarded-Proto and -Host, which only shape the
+//     public URL when BaseURL is unset, also from ForwardedAllowIPs
+//     (loopback by default, as Chainlit under uvicorn).
 //   - Logs (log/slog, Config.Logger) never hold passwords, tokens, secrets
 //     or header values.
 //

@@ -2,8 +2,11 @@ package chatauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 
@@ -57,4 +60,96 @@ func ExampleOIDC() {
 		fmt.Println("provider not added")
 	}
 	// Output: provider not added
+}
+
+// The providers of a Chainlit .env keep Chainlit's identifiers (GitHub's
+// login here); a provider whose variables are only partly set is skipped
+// with a warning, as Chainlit does, instead of stopping the start.
+func ExampleProvidersFromEnv() {
+	env := map[string]string{ // a Chainlit .env
+		"OAUTH_GITHUB_CLIENT_ID":     "Iv1.example",
+		"OAUTH_GITHUB_CLIENT_SECRET": "example-secret",
+		"OAUTH_GOOGLE_CLIENT_ID":     "left over, without its secret",
+	}
+	providers, err := chatauth.ProvidersFromEnv(func(k string) string { return env[k] },
+		chatauth.SkipPartlyConfigured(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range providers {
+		fmt.Println(p.ID, p.Identity)
+	}
+	// Output: github chainlit
+}
+
+// linkTable and chatHistory stand for the app's database in the
+// migration example.
+type linkTable map[string]string
+
+func (l linkTable) Identifier(_ context.Context, key string) (string, error) { return l[key], nil }
+func (l linkTable) Save(_ context.Context, key, identifier string) error {
+	l[key] = identifier
+	return nil
+}
+
+type chatHistory map[string]bool
+
+func (h chatHistory) Has(_ context.Context, identifier string) bool { return h[identifier] }
+
+// Moving a Chainlit app to collision-safe identifiers without losing
+// anyone's history: the README's hook, linking by subject.
+func ExampleOAuthLogin_migration() {
+	links := linkTable{}
+	history := chatHistory{"octocat": true} // threads Chainlit filed under the GitHub login
+	a, err := chatauth.New(chatauth.Config{Secret: []byte("a secret of at least thirty-two bytes!!")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	providers := []*chatauth.Provider{chatauth.GitHub("Iv1.example", "example-secret")}
+	for _, p := range providers { // from chatauth.ProvidersFromEnv
+		p.Identity = chatauth.VerifiedIdentity // new people get collision-safe identifiers
+	}
+	hook := func(ctx context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
+		u := l.DefaultUser
+		key := l.Provider + ":" + u.Metadata["subject"].(string)
+		id, err := links.Identifier(ctx, key) // "" when this person is not linked yet
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
+			id = u.Identifier
+			// First login since the switch: take over the history filed under
+			// the identifier Chainlit gave (GitHub: the login).
+			if login, _ := l.RawUser["login"].(string); login != "" && history.Has(ctx, login) {
+				id = login
+			}
+			if err := links.Save(ctx, key, id); err != nil {
+				return nil, err
+			}
+		}
+		u.Identifier = id
+		return u, nil
+	}
+	a.OnOAuth(hook)
+
+	// Logins as the hook sees them: GitHub's /user answer and its
+	// verified primary e-mail.
+	login := func(raw map[string]any) string {
+		l := chatauth.OAuthLogin{Provider: "github", RawUser: raw}
+		l.DefaultUser, _ = chatauth.DefaultUser(providers[0], raw)
+		u, _ := hook(context.Background(), l)
+		return u.Identifier
+	}
+	octocat := func() map[string]any {
+		return map[string]any{"login": "octocat", "id": json.Number("1"),
+			"emails": []any{map[string]any{"email": "octocat@github.com", "primary": true, "verified": true}}}
+	}
+	fmt.Println(login(octocat())) // first login since the switch
+	fmt.Println(login(octocat())) // and ever after
+	fmt.Println(login(map[string]any{"login": "hubot", "id": json.Number("2"),
+		"emails": []any{map[string]any{"email": "hubot@github.com", "primary": true, "verified": true}}}))
+	// Output:
+	// octocat
+	// octocat
+	// hubot@github.com
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -51,8 +50,9 @@ func (a *Auth) verifyIDToken(ctx context.Context, p *Provider, raw, nonce string
 		return nil, fmt.Errorf("id_token invalid: %w", err)
 	}
 	iss, _ := claims["iss"].(string)
-	if !issuerMatches(p.Issuer, iss, claims) {
-		return nil, fmt.Errorf("id_token issued by a different provider, expected %q got %q", p.Issuer, iss)
+	tid, _ := claims["tid"].(string)
+	if ok, err := a.acceptsIssuer(ctx, p, iss, tid); !ok {
+		return nil, fmt.Errorf("id_token issued by a different provider, expected %q got %q%s", p.Issuer, iss, because(err))
 	}
 	if _, ok := claims["iat"]; !ok {
 		return nil, errors.New("id_token has no iat")
@@ -73,17 +73,4 @@ func (a *Auth) verifyIDToken(ctx context.Context, p *Provider, raw, nonce string
 		return nil, fmt.Errorf("id_token azp %q is not client id %q", azp, p.ClientID)
 	}
 	return claims, nil
-}
-
-// issuerMatches compares an issuer with the configured one, where
-// "{tenantid}" stands for the token's tid claim (Microsoft multi-tenant).
-func issuerMatches(want, got string, claims map[string]any) bool {
-	if strings.Contains(want, "{tenantid}") {
-		tid, _ := claims["tid"].(string)
-		if tid == "" || strings.ContainsAny(tid, "/?#") {
-			return false
-		}
-		want = strings.ReplaceAll(want, "{tenantid}", tid)
-	}
-	return got == want
 }

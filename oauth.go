@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,14 @@ type Provider struct {
 	// iat, nonce, azp). "{tenantid}" in it stands for the token's tid
 	// claim (Microsoft's multi-tenant endpoints).
 	Issuer string
+	// IssuerFromDiscovery also accepts, from id_tokens and the iss
+	// parameter, the issuer named by Issuer's own discovery document
+	// (Issuer + "/.well-known/openid-configuration"), read at the first
+	// login whose issuer is not Issuer: for providers reached at another
+	// URL than the one they sign with (an Entra tenant given by domain,
+	// Keycloak behind another hostname, an Okta custom domain). The
+	// presets that need it set it.
+	IssuerFromDiscovery bool
 	// JWKSURL is where the issuer publishes its signing keys.
 	JWKSURL string
 	// EndSessionURL is the OpenID end_session_endpoint, for logout at the
@@ -57,18 +66,46 @@ type Provider struct {
 	AuthParams map[string]string
 	// ResponseMode "form_post" makes the provider POST the callback.
 	ResponseMode string
+	// AuthStyle is how the app authenticates at TokenURL:
+	// oauth2.AuthStyleInParams sends client_id and client_secret in the
+	// form (client_secret_post, what Chainlit sends and what every preset
+	// uses), oauth2.AuthStyleInHeader in HTTP Basic (client_secret_basic,
+	// OpenID's default, which OIDC takes when discovery lists it). The zero
+	// value tries Basic, then the form, on the first exchange and keeps
+	// the style that worked.
+	AuthStyle oauth2.AuthStyle
 	// IdentifierClaim names the user-data field used as the default
-	// identifier when it is verified: "email" by default.
+	// identifier: "email" by default, which VerifiedIdentity takes only
+	// when verified; any other field is taken as the provider gives it
+	// (the app vouches for it). ChainlitIdentity takes Chainlit's field
+	// for the presets (GitHub's login, Azure AD's userPrincipalName), this
+	// one for Generic and hand-made providers.
 	IdentifierClaim string
+	// Identity is the rule that turns user data into the default user:
+	// VerifiedIdentity (the zero value, collision-safe) or ChainlitIdentity
+	// (Chainlit's identifiers, for apps moving from Chainlit). AddProvider
+	// logs which one each provider uses.
+	Identity IdentityRule
 	// FetchUser replaces the plain GET of UserInfoURL, for providers that
 	// need more than one call (GitHub's verified e-mail). client carries
 	// the access token.
 	FetchUser func(ctx context.Context, client *http.Client, p *Provider) (map[string]any, error)
 	// MapUser replaces the default mapping from user data to the default
-	// User given to the OAuth hook.
+	// User given to the OAuth hook, whatever Identity says.
 	MapUser func(p *Provider, raw map[string]any) (*User, error)
 
 	keys *jwks.Set
+	// discovered caches the issuer of IssuerFromDiscovery.
+	discovered *issuerDiscovery
+	// chainlit is how Chainlit maps this preset's users (ChainlitIdentity).
+	chainlit chainlitMapping
+	// subjectClaims are the user-data fields tried for the subject; nil
+	// for sub, then id.
+	subjectClaims []string
+	// conf is p for golang.org/x/oauth2, built once by AddProvider so that
+	// a detected AuthStyle is remembered; the redirect URI, which depends
+	// on the request, is passed with each call.
+	conf *oauth2.Config
 }
 
 // OpenID reports whether p is an OpenID provider (it has an Issuer).
@@ -81,11 +118,13 @@ type OAuthLogin struct {
 	Provider string
 	// Token is the provider's token response (access, refresh).
 	Token *oauth2.Token
-	// RawUser is the provider's user data (user-info response, or the
-	// id_token's claims).
+	// RawUser is the provider's user data: the user-info answer (with the
+	// fields Chainlit's callbacks read: GitHub's "emails", Azure AD's
+	// "image"), over the verified id_token's claims. Numbers in it are
+	// json.Number, exact.
 	RawUser map[string]any
-	// DefaultUser is chatauth's mapping of RawUser; return it, change it,
-	// or look the user up by it.
+	// DefaultUser is RawUser mapped by the provider's Identity rule (or
+	// MapUser); return it, change it, or look the user up by it.
 	DefaultUser *User
 	// IDToken is the raw id_token, verified when IDTokenVerified is true.
 	IDToken string
@@ -105,8 +144,9 @@ func (a *Auth) OnOAuth(f OAuthFunc) { a.oauth = f }
 var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
 
 // AddProvider makes a provider available. It checks p, reads OpenID
-// discovery when p has an Issuer and lacks endpoints (nothing is read at
-// request time), and logs the redirect URI to register at the provider.
+// discovery when p has an Issuer and lacks endpoints, and logs the
+// redirect URI to register at the provider and the identity rule its users
+// get (see IdentityRule).
 func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 	if err := a.checkProvider(p); err != nil {
 		return err
@@ -125,6 +165,15 @@ func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 	if p.JWKSURL != "" {
 		p.keys = jwks.New(p.JWKSURL, a.cfg.HTTPClient)
 	}
+	if p.IssuerFromDiscovery {
+		p.discovered = newIssuerDiscovery()
+	}
+	p.conf = &oauth2.Config{
+		ClientID:     p.ClientID,
+		ClientSecret: p.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: p.AuthStyle},
+		Scopes:       p.Scopes,
+	}
 	a.providersMu.Lock()
 	a.providers[p.ID] = p
 	a.providersMu.Unlock()
@@ -135,7 +184,7 @@ func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 		callback = "<public origin of each request>" + callback + " (set CHAINLIT_URL to fix it)"
 	}
 	a.cfg.Logger.Info("chatauth: OAuth provider ready", slog.String("provider", p.ID),
-		slog.String("redirect_uri", callback), slog.Bool("openid", p.OpenID()))
+		slog.String("redirect_uri", callback), slog.Bool("openid", p.OpenID()), slog.String("identity", p.describeIdentity()))
 	return nil
 }
 
@@ -168,13 +217,14 @@ func (a *Auth) discover(ctx context.Context, p *Provider) error {
 	defer cancel()
 	where := strings.TrimRight(p.Issuer, "/") + "/.well-known/openid-configuration"
 	var doc struct {
-		Issuer        string `json:"issuer"`
-		Authorization string `json:"authorization_endpoint"`
-		Token         string `json:"token_endpoint"`
-		UserInfo      string `json:"userinfo_endpoint"`
-		JWKS          string `json:"jwks_uri"`
-		EndSession    string `json:"end_session_endpoint"`
-		IssParameter  bool   `json:"authorization_response_iss_parameter_supported"`
+		Issuer        string   `json:"issuer"`
+		Authorization string   `json:"authorization_endpoint"`
+		Token         string   `json:"token_endpoint"`
+		UserInfo      string   `json:"userinfo_endpoint"`
+		JWKS          string   `json:"jwks_uri"`
+		EndSession    string   `json:"end_session_endpoint"`
+		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
+		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := a.getJSON(ctx, http.DefaultClient, where, &doc); err != nil {
 		return fmt.Errorf("%w: provider %q: OpenID discovery: %w", ErrProviderConfig, p.ID, err)
@@ -193,10 +243,26 @@ func (a *Auth) discover(ctx context.Context, p *Provider) error {
 	fill(&p.JWKSURL, doc.JWKS)
 	fill(&p.EndSessionURL, doc.EndSession)
 	p.RequireIssParameter = p.RequireIssParameter || doc.IssParameter
+	if p.AuthStyle == oauth2.AuthStyleAutoDetect {
+		p.AuthStyle = discoveredAuthStyle(doc.AuthMethods)
+	}
 	if p.JWKSURL == "" {
 		return fmt.Errorf("%w: provider %q: discovery has no jwks_uri", ErrProviderConfig, p.ID)
 	}
 	return nil
+}
+
+// discoveredAuthStyle picks the token endpoint authentication from the
+// methods an issuer lists: client_secret_basic, OpenID's default (also when
+// the list is absent), else client_secret_post, else detection.
+func discoveredAuthStyle(methods []string) oauth2.AuthStyle {
+	switch {
+	case len(methods) == 0 || slices.Contains(methods, "client_secret_basic"):
+		return oauth2.AuthStyleInHeader
+	case slices.Contains(methods, "client_secret_post"):
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleAutoDetect
 }
 
 // maxProviderBody bounds what is read from a provider.
@@ -225,8 +291,15 @@ func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", where, err)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	// Numbers stay exact (json.Number): a numeric id beyond 2^53 is
+	// somebody's, not a rounded neighbour's.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("GET %s: not JSON: %w", where, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("GET %s: not JSON: data after the value", where)
 	}
 	return nil
 }
@@ -255,23 +328,17 @@ func (a *Auth) provider(id string) *Provider {
 	return a.providers[id]
 }
 
-// oauth2Config is p as golang.org/x/oauth2 wants it, for this request's
-// redirect URI.
-func (a *Auth) oauth2Config(r *http.Request, p *Provider) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     p.ClientID,
-		ClientSecret: p.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL},
-		RedirectURL:  a.RedirectURI(r, p.ID),
-		Scopes:       p.Scopes,
-	}
-}
-
 // RedirectURI is the callback URL of provider id, computed one way
 // everywhere: BaseURL (CHAINLIT_URL) or the request's public origin, then
 // the root path, then /auth/oauth/{id}/callback.
 func (a *Auth) RedirectURI(r *http.Request, id string) string {
 	return a.publicBase(r) + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
+}
+
+// redirectURIOption sends this request's redirect URI, the same in the
+// authorization request and in the token request (RFC 6749 4.1.3).
+func (a *Auth) redirectURIOption(r *http.Request, p *Provider) oauth2.AuthCodeOption {
+	return oauth2.SetAuthURLParam("redirect_uri", a.RedirectURI(r, p.ID))
 }
 
 // AuthCodeURL is the provider's authorization URL for a login with the
@@ -290,7 +357,8 @@ func (a *Auth) authCodeURL(r *http.Request, p *Provider, st pendingLogin) string
 	for _, k := range sortedKeys(p.AuthParams) {
 		opts = append(opts, oauth2.SetAuthURLParam(k, p.AuthParams[k]))
 	}
-	return a.oauth2Config(r, p).AuthCodeURL(st.State, opts...)
+	opts = append(opts, a.redirectURIOption(r, p))
+	return p.conf.AuthCodeURL(st.State, opts...)
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -472,18 +540,21 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 	case stErr != nil:
 		return nil, "", &oauthFailure{code: codeInvalidState, cause: stErr}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.OAuthTimeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
 	if iss := q.Get("iss"); iss != "" && p.Issuer != "" && !issParamMatches(p.Issuer, iss) {
-		// RFC 9207: the response came from another issuer (mix-up attack).
-		return nil, "", fail(codeInvalidState, "iss parameter %q is not the provider's issuer %q", truncate(iss, 200), p.Issuer)
+		// RFC 9207: the response came from another issuer (mix-up attack),
+		// unless it is the one the provider's discovery names.
+		if ok, err := a.acceptsIssuer(ctx, p, iss, ""); !ok {
+			return nil, "", fail(codeInvalidState, "iss parameter %q is not the provider's issuer %q%s", truncate(iss, 200), p.Issuer, because(err))
+		}
 	} else if iss == "" && p.RequireIssParameter {
 		// RFC 9207 2.4: a provider that sends iss always sends it; a
 		// response without it did not come from this provider.
 		return nil, "", fail(codeInvalidState, "iss parameter missing, though provider %q always sends it (RFC 9207)", p.ID)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.OAuthTimeout)
-	defer cancel()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	tok, err := a.oauth2Config(r, p).Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
+	tok, err := p.conf.Exchange(ctx, code, oauth2.VerifierOption(st.Verifier), a.redirectURIOption(r, p))
 	if err != nil {
 		return nil, "", fail(codeExchangeFailed, "%s", describeExchangeError(err))
 	}
@@ -553,13 +624,21 @@ func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, cl
 func issParamMatches(want, got string) bool {
 	prefix, suffix, template := strings.Cut(want, "{tenantid}")
 	if !template {
-		return got == want
+		return sameIssuer(want, got, "")
 	}
 	if !strings.HasPrefix(got, prefix) || !strings.HasSuffix(got, suffix) || len(got) <= len(prefix)+len(suffix) {
 		return false
 	}
 	tenant := got[len(prefix) : len(got)-len(suffix)]
 	return !strings.ContainsAny(tenant, "/?#")
+}
+
+// because explains a refusal by err, when there is one.
+func because(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 func registeredClaim(k string) bool {
@@ -618,14 +697,9 @@ func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (
 		return nil, err
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	conf := &oauth2.Config{
-		ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL},
-		Scopes:   p.Scopes,
-	}
 	return &storingTokenSource{
 		ctx: ctx, store: a.cfg.Tokens, identifier: identifier, provider: providerID,
-		last: tok, src: oauth2.ReuseTokenSource(tok, conf.TokenSource(ctx, tok)),
+		last: tok, src: oauth2.ReuseTokenSource(tok, p.conf.TokenSource(ctx, tok)),
 	}, nil
 }
 

@@ -322,15 +322,18 @@ func TestOAuthRootPathAndBaseURL(t *testing.T) {
 
 func TestOAuthRedirectURIBehindProxy(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		proxies []string
-		want    string
+		name      string
+		proxies   []string
+		forwarded []string // ForwardedAllowIPs
+		want      string
 	}{
-		{"trusted proxy", []string{"127.0.0.1/32"}, "https://public.example.com/chat/auth/oauth/corp/callback"},
-		{"untrusted peer", nil, "http://HOST/chat/auth/oauth/corp/callback"},
+		{"trusted proxy", []string{"127.0.0.1/32"}, []string{"192.0.2.1"}, "https://public.example.com/chat/auth/oauth/corp/callback"},
+		// Chainlit (uvicorn) believes a proxy on the same host by default.
+		{"loopback proxy by default", nil, nil, "https://public.example.com/chat/auth/oauth/corp/callback"},
+		{"untrusted peer", nil, []string{"192.0.2.1"}, "http://HOST/chat/auth/oauth/corp/callback"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", TrustedProxies: tt.proxies}, nil)
+			app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", TrustedProxies: tt.proxies, ForwardedAllowIPs: tt.forwarded}, nil)
 			req, _ := http.NewRequest("GET", app.base+"/auth/oauth/corp", nil)
 			req.Header.Set("X-Forwarded-Proto", "https")
 			req.Header.Set("X-Forwarded-Host", "public.example.com")
@@ -498,5 +501,46 @@ func TestSameUnverifiedEmailFromTwoProvidersStaysTwoUsers(t *testing.T) {
 	}
 	if ids[0] != "corp:s-1" || ids[1] != "other:s-1" {
 		t.Errorf("identifiers %v: the same unverified e-mail must not make one user", ids)
+	}
+}
+
+// TestOAuthRedirectURIKeepsBaseURLPath: CHAINLIT_URL with a path (a proxy
+// serving the app under a prefix it strips) keeps its path in the redirect
+// URI, as Chainlit's get_user_facing_url does, before the root path; the
+// origin of such a BaseURL may still POST.
+func TestOAuthRedirectURIKeepsBaseURLPath(t *testing.T) {
+	for _, tt := range []struct {
+		name, base, root, want string
+	}{
+		{"path", "https://x.example/chat", "", "https://x.example/chat/auth/oauth/corp/callback"},
+		{"path with trailing slash", "https://x.example/chat/", "", "https://x.example/chat/auth/oauth/corp/callback"},
+		{"path and root path", "https://x.example/team", "/app", "https://x.example/team/app/auth/oauth/corp/callback"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newOAuthApp(t, chatauth.Config{BaseURL: tt.base, RootPath: tt.root}, nil)
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := noFollow.Get(app.base + "/auth/oauth/corp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if got := loc.Query().Get("redirect_uri"); got != tt.want {
+				t.Errorf("redirect_uri %q, want %q", got, tt.want)
+			}
+			if !strings.Contains(app.logs.String(), tt.want) {
+				t.Errorf("start-up log does not print %s:\n%s", tt.want, app.logs)
+			}
+			req, _ := http.NewRequest(http.MethodPost, app.base+"/logout", nil)
+			req.Header.Set("Origin", "https://x.example")
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("POST from BaseURL's origin: %d, want 200", resp.StatusCode)
+			}
+		})
 	}
 }

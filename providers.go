@@ -2,66 +2,96 @@ package chatauth
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"io"
+	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // The presets below build a Provider with the endpoints, scopes and user
 // mapping of each provider Chainlit supports. Every field can be changed
 // before AddProvider (endpoint overrides for tests or sovereign clouds).
+// They use VerifiedIdentity unless Identity is set (ProvidersFromEnv sets
+// ChainlitIdentity), and send the client credentials in the token request's
+// form (oauth2.AuthStyleInParams): Chainlit does, so a registration that
+// worked with Chainlit works here, and each of these providers documents
+// it.
 
-// GitHub is github.com. Its default user carries the numeric user id as
-// subject and the verified primary e-mail from /user/emails.
+// GitHub is github.com. Its user data is GitHub's /user answer plus
+// "emails", the /user/emails list (as Chainlit gives it); the subject is
+// the numeric user id. Chainlit's identifier is the login; the verified one
+// the verified primary e-mail. For GitHub Enterprise, set AuthURL, TokenURL
+// and UserInfoURL (OAUTH_GITHUB_AUTH_URL, ..._TOKEN_URL, ..._USER_INFO_URL).
 func GitHub(clientID, clientSecret string) *Provider {
 	return &Provider{
 		ID: "github", ClientID: clientID, ClientSecret: clientSecret,
 		AuthURL:     "https://github.com/login/oauth/authorize",
 		TokenURL:    "https://github.com/login/oauth/access_token",
 		UserInfoURL: "https://api.github.com/user",
+		AuthStyle:   oauth2.AuthStyleInParams,
 		Scopes:      []string{"user:email"},
 		FetchUser:   fetchGitHubUser,
+		chainlit:    chainlitMapping{identifier: "login", metadata: chainlitMetadata("github", "avatar_url", "")},
 	}
 }
 
-// Google is Google's OpenID provider.
+// Google is Google's OpenID provider. Its user data is Google's
+// userinfo/v2/me answer (id, email, verified_email, name, picture..., as
+// Chainlit reads it) over the verified id_token's claims.
 func Google(clientID, clientSecret string) *Provider {
 	return &Provider{
 		ID: "google", ClientID: clientID, ClientSecret: clientSecret,
 		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
 		TokenURL:    "https://oauth2.googleapis.com/token",
-		UserInfoURL: "https://openidconnect.googleapis.com/v1/userinfo",
+		UserInfoURL: "https://www.googleapis.com/userinfo/v2/me",
 		Issuer:      "https://accounts.google.com",
 		JWKSURL:     "https://www.googleapis.com/oauth2/v3/certs",
+		AuthStyle:   oauth2.AuthStyleInParams,
 		Scopes:      []string{"openid", "email", "profile"},
 		AuthParams:  map[string]string{"access_type": "offline"},
+		chainlit:    chainlitMapping{metadata: chainlitMetadata("google", "picture", "")},
 	}
 }
 
 // AzureAD is Microsoft Entra ID through Microsoft Graph. With singleTenant
 // the endpoints are the tenant's; otherwise "common" (any organisation).
-// The default identifier is "azure-ad:<object id>": user principal names
-// are chosen by each tenant's admins and must not be trusted across tenants.
+// Its user data is Graph's /me answer plus "image", the user's 48x48 photo
+// as a data URL when there is one (fetched as Chainlit does, best effort:
+// a few seconds and 4 KiB at most). Chainlit's identifier is the
+// userPrincipalName; the verified one "azure-ad:<object id>", since user
+// principal names are chosen by each tenant's admins.
 func AzureAD(tenantID, clientID, clientSecret string, singleTenant bool) *Provider {
 	base := "https://login.microsoftonline.com/" + entraTenant(tenantID, singleTenant) + "/oauth2/v2.0"
 	return &Provider{
 		ID: "azure-ad", ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:     base + "/authorize",
-		TokenURL:    base + "/token",
-		UserInfoURL: "https://graph.microsoft.com/v1.0/me",
-		Scopes:      []string{"https://graph.microsoft.com/User.Read", "offline_access"},
-		AuthParams:  map[string]string{"response_mode": "query"},
+		AuthURL:       base + "/authorize",
+		TokenURL:      base + "/token",
+		UserInfoURL:   "https://graph.microsoft.com/v1.0/me",
+		AuthStyle:     oauth2.AuthStyleInParams,
+		Scopes:        []string{"https://graph.microsoft.com/User.Read", "offline_access"},
+		AuthParams:    map[string]string{"response_mode": "query"},
+		FetchUser:     fetchGraphUser,
+		chainlit:      azureChainlitMapping,
+		subjectClaims: azureSubjectClaims,
 	}
 }
 
 // AzureADHybrid is Microsoft Entra ID with OpenID: the callback is a
 // form_post carrying code and id_token, and here state and nonce are
-// checked and the id_token verified against Microsoft's keys.
+// checked and the id_token verified against Microsoft's keys. Its users
+// are AzureAD's (Chainlit names both "azure-ad"). A single tenant given by
+// domain ("contoso.onmicrosoft.com") is fine: the id_token's issuer, which
+// names the tenant's id, is read from the tenant's discovery document.
 func AzureADHybrid(tenantID, clientID, clientSecret string, singleTenant bool) *Provider {
 	tenant := entraTenant(tenantID, singleTenant)
 	issuer := "https://login.microsoftonline.com/{tenantid}/v2.0"
@@ -71,16 +101,31 @@ func AzureADHybrid(tenantID, clientID, clientSecret string, singleTenant bool) *
 	base := "https://login.microsoftonline.com/" + tenant
 	return &Provider{
 		ID: "azure-ad-hybrid", ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:      base + "/oauth2/v2.0/authorize",
-		TokenURL:     base + "/oauth2/v2.0/token",
-		UserInfoURL:  "https://graph.microsoft.com/v1.0/me",
-		Issuer:       issuer,
-		JWKSURL:      base + "/discovery/v2.0/keys",
-		Scopes:       []string{"openid", "profile", "email", "offline_access", "https://graph.microsoft.com/User.Read"},
-		ResponseMode: "form_post",
-		AuthParams:   map[string]string{"response_type": "code id_token"},
+		AuthURL:             base + "/oauth2/v2.0/authorize",
+		TokenURL:            base + "/oauth2/v2.0/token",
+		UserInfoURL:         "https://graph.microsoft.com/v1.0/me",
+		Issuer:              issuer,
+		IssuerFromDiscovery: singleTenant,
+		JWKSURL:             base + "/discovery/v2.0/keys",
+		AuthStyle:           oauth2.AuthStyleInParams,
+		Scopes:              []string{"openid", "profile", "email", "offline_access", "https://graph.microsoft.com/User.Read"},
+		ResponseMode:        "form_post",
+		AuthParams:          map[string]string{"response_type": "code id_token"},
+		FetchUser:           fetchGraphUser,
+		chainlit:            azureChainlitMapping,
+		subjectClaims:       azureSubjectClaims,
 	}
 }
+
+// azureChainlitMapping is Chainlit's AzureADOAuthProvider.get_user_info
+// (and AzureADHybridOAuthProvider's, which writes "azure-ad" too). Chainlit
+// also writes the refresh token into the metadata; here it never enters
+// the session (see KeepProviderTokens).
+var azureChainlitMapping = chainlitMapping{identifier: "userPrincipalName", metadata: chainlitMetadata("azure-ad", "image", nil)}
+
+// azureSubjectClaims make Graph's object id the subject of both Azure
+// presets (the id_token's sub is pairwise, different for each app).
+var azureSubjectClaims = []string{"id", "oid", "sub"}
 
 func entraTenant(tenantID string, singleTenant bool) string {
 	if singleTenant {
@@ -90,7 +135,9 @@ func entraTenant(tenantID string, singleTenant bool) string {
 }
 
 // Okta is an Okta org. authServerID picks the authorization server:
-// empty for "default", "false" for the org server, else its id.
+// empty for "default", "false" for the org server, else its id. A custom
+// domain is fine: the issuer it signs with is read from its discovery
+// document when it is not the domain's.
 func Okta(domain, clientID, clientSecret, authServerID string) *Provider {
 	origin := httpsOrigin(domain)
 	issuer := origin + "/oauth2/default"
@@ -107,12 +154,15 @@ func Okta(domain, clientID, clientSecret, authServerID string) *Provider {
 	}
 	return &Provider{
 		ID: "okta", ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:     api + "/v1/authorize",
-		TokenURL:    api + "/v1/token",
-		UserInfoURL: api + "/v1/userinfo",
-		Issuer:      issuer,
-		JWKSURL:     api + "/v1/keys",
-		Scopes:      []string{"openid", "profile", "email"},
+		AuthURL:             api + "/v1/authorize",
+		TokenURL:            api + "/v1/token",
+		UserInfoURL:         api + "/v1/userinfo",
+		Issuer:              issuer,
+		IssuerFromDiscovery: true,
+		JWKSURL:             api + "/v1/keys",
+		AuthStyle:           oauth2.AuthStyleInParams,
+		Scopes:              []string{"openid", "profile", "email"},
+		chainlit:            chainlitMapping{metadata: chainlitMetadata("okta", "", "")},
 	}
 }
 
@@ -127,13 +177,16 @@ func Auth0(domain, clientID, clientSecret, originalDomain string) *Provider {
 	}
 	return &Provider{
 		ID: "auth0", ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:     origin + "/authorize",
-		TokenURL:    origin + "/oauth/token",
-		UserInfoURL: original + "/userinfo",
-		Issuer:      origin + "/",
-		JWKSURL:     origin + "/.well-known/jwks.json",
-		Scopes:      []string{"openid", "profile", "email"},
-		AuthParams:  map[string]string{"audience": original + "/userinfo"},
+		AuthURL:             origin + "/authorize",
+		TokenURL:            origin + "/oauth/token",
+		UserInfoURL:         original + "/userinfo",
+		Issuer:              origin + "/",
+		IssuerFromDiscovery: true,
+		JWKSURL:             origin + "/.well-known/jwks.json",
+		AuthStyle:           oauth2.AuthStyleInParams,
+		Scopes:              []string{"openid", "profile", "email"},
+		AuthParams:          map[string]string{"audience": original + "/userinfo"},
+		chainlit:            chainlitMapping{metadata: chainlitMetadata("auth0", "picture", "")},
 	}
 }
 
@@ -147,8 +200,10 @@ func Descope(clientID, clientSecret string) *Provider {
 		AuthURL:     base + "/authorize",
 		TokenURL:    base + "/token",
 		UserInfoURL: base + "/userinfo",
+		AuthStyle:   oauth2.AuthStyleInParams,
 		Scopes:      []string{"openid", "profile", "email"},
 		AuthParams:  map[string]string{"audience": base + "/userinfo"},
+		chainlit:    chainlitMapping{metadata: chainlitMetadata("descope", "", "")},
 	}
 }
 
@@ -162,7 +217,9 @@ func Cognito(domain, clientID, clientSecret string) *Provider {
 		AuthURL:     origin + "/login",
 		TokenURL:    origin + "/oauth2/token",
 		UserInfoURL: origin + "/oauth2/userInfo",
+		AuthStyle:   oauth2.AuthStyleInParams,
 		Scopes:      []string{"openid", "profile", "email"},
+		chainlit:    chainlitMapping{metadata: chainlitMetadata("aws-cognito", "picture", "")},
 	}
 }
 
@@ -171,17 +228,22 @@ func GitLab(domain, clientID, clientSecret string) *Provider {
 	origin := httpsOrigin(domain)
 	return &Provider{
 		ID: "gitlab", ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:     origin + "/oauth/authorize",
-		TokenURL:    origin + "/oauth/token",
-		UserInfoURL: origin + "/oauth/userinfo",
-		Issuer:      origin,
-		JWKSURL:     origin + "/oauth/discovery/keys",
-		Scopes:      []string{"openid", "profile", "email"},
+		AuthURL:             origin + "/oauth/authorize",
+		TokenURL:            origin + "/oauth/token",
+		UserInfoURL:         origin + "/oauth/userinfo",
+		Issuer:              origin,
+		IssuerFromDiscovery: true,
+		JWKSURL:             origin + "/oauth/discovery/keys",
+		AuthStyle:           oauth2.AuthStyleInParams,
+		Scopes:              []string{"openid", "profile", "email"},
+		chainlit:            chainlitMapping{metadata: chainlitMetadata("gitlab", "picture", "")},
 	}
 }
 
 // Keycloak is a realm of a Keycloak server at baseURL; id names the
-// provider ("keycloak" when empty).
+// provider ("keycloak" when empty). A server reached at another hostname
+// than the one it signs with (KC_HOSTNAME) is fine: the issuer is then read
+// from the realm's discovery document.
 func Keycloak(id, baseURL, realm, clientID, clientSecret string) *Provider {
 	if id == "" {
 		id = "keycloak"
@@ -189,18 +251,24 @@ func Keycloak(id, baseURL, realm, clientID, clientSecret string) *Provider {
 	issuer := strings.TrimRight(baseURL, "/") + "/realms/" + realm
 	return &Provider{
 		ID: id, ClientID: clientID, ClientSecret: clientSecret,
-		AuthURL:     issuer + "/protocol/openid-connect/auth",
-		TokenURL:    issuer + "/protocol/openid-connect/token",
-		UserInfoURL: issuer + "/protocol/openid-connect/userinfo",
-		Issuer:      issuer,
-		JWKSURL:     issuer + "/protocol/openid-connect/certs",
-		Scopes:      []string{"profile", "email", "openid"},
+		AuthURL:             issuer + "/protocol/openid-connect/auth",
+		TokenURL:            issuer + "/protocol/openid-connect/token",
+		UserInfoURL:         issuer + "/protocol/openid-connect/userinfo",
+		Issuer:              issuer,
+		IssuerFromDiscovery: true,
+		JWKSURL:             issuer + "/protocol/openid-connect/certs",
+		AuthStyle:           oauth2.AuthStyleInParams,
+		Scopes:              []string{"profile", "email", "openid"},
+		chainlit: chainlitMapping{metadata: func(map[string]any) map[string]any {
+			return map[string]any{"provider": "keycloak"} // whatever OAUTH_KEYCLOAK_NAME says
+		}},
 	}
 }
 
 // Generic is any OAuth2 provider with the given endpoints (no OpenID
 // checks); identifierClaim names the user-info field used as identifier
-// ("email" when empty, and then only when verified).
+// ("email" when empty, and then, under VerifiedIdentity, only when
+// verified).
 func Generic(id, clientID, clientSecret, authURL, tokenURL, userInfoURL string, scopes []string, identifierClaim string) *Provider {
 	if id == "" {
 		id = "generic"
@@ -208,7 +276,8 @@ func Generic(id, clientID, clientSecret, authURL, tokenURL, userInfoURL string, 
 	return &Provider{
 		ID: id, ClientID: clientID, ClientSecret: clientSecret,
 		AuthURL: authURL, TokenURL: tokenURL, UserInfoURL: userInfoURL,
-		Scopes: scopes, IdentifierClaim: identifierClaim,
+		AuthStyle: oauth2.AuthStyleInParams,
+		Scopes:    scopes, IdentifierClaim: identifierClaim,
 	}
 }
 
@@ -235,32 +304,70 @@ func httpsOrigin(domain string) string {
 	return "https://" + domain
 }
 
-// fetchGitHubUser reads /user and /user/emails, and keeps the primary
-// e-mail only when GitHub says it is verified.
+// fetchGitHubUser reads /user and, as Chainlit does, adds the /user/emails
+// list under "emails" (GitHub Enterprise: the same paths under its API).
 func fetchGitHubUser(ctx context.Context, client *http.Client, p *Provider) (map[string]any, error) {
 	var user map[string]any
 	if err := getJSONWith(ctx, client, p.UserInfoURL, &user); err != nil {
 		return nil, err
 	}
-	var emails []struct {
-		Email    string `json:"email"`
-		Primary  bool   `json:"primary"`
-		Verified bool   `json:"verified"`
-	}
-	emailsURL := strings.TrimSuffix(p.UserInfoURL, "/user") + "/user/emails"
-	if err := getJSONWith(ctx, client, emailsURL, &emails); err != nil {
+	var emails []any
+	if err := getJSONWith(ctx, client, strings.TrimRight(p.UserInfoURL, "/")+"/emails", &emails); err != nil {
 		return nil, err
 	}
-	user["email"], user["email_verified"] = nil, false
-	list := make([]any, 0, len(emails))
-	for _, e := range emails {
-		list = append(list, map[string]any{"email": e.Email, "primary": e.Primary, "verified": e.Verified})
-		if e.Primary {
-			user["email"], user["email_verified"] = e.Email, e.Verified
-		}
-	}
-	user["emails"] = list
+	user["emails"] = emails
 	return user, nil
+}
+
+// Bounds of the Azure AD photo: it travels in the session cookie, and it
+// must never hold a login up.
+const (
+	maxPhotoBytes = 4 << 10
+	photoTimeout  = 3 * time.Second
+)
+
+// fetchGraphUser reads Microsoft Graph's /me and, as Chainlit does, adds
+// the 48x48 photo as a data URL under "image", best effort: no photo, a
+// slow one (a quarter of the time left, at most photoTimeout) or a large
+// one (over maxPhotoBytes) leaves "image" out, and the login goes on.
+func fetchGraphUser(ctx context.Context, client *http.Client, p *Provider) (map[string]any, error) {
+	var user map[string]any
+	if err := getJSONWith(ctx, client, p.UserInfoURL, &user); err != nil {
+		return nil, err
+	}
+	if img := fetchPhoto(ctx, client, strings.TrimRight(p.UserInfoURL, "/")+"/photos/48x48/$value"); img != "" {
+		user["image"] = img
+	}
+	return user, nil
+}
+
+// fetchPhoto GETs an image and returns it as a data URL, or "" when it
+// cannot be had quickly and small.
+func fetchPhoto(ctx context.Context, client *http.Client, where string) string {
+	budget := photoTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(deadline)/4)
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	kind, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || err != nil || !strings.HasPrefix(kind, "image/") {
+		return ""
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPhotoBytes+1))
+	if err != nil || len(body) == 0 || len(body) > maxPhotoBytes {
+		return ""
+	}
+	return "data:" + kind + ";base64," + base64.StdEncoding.EncodeToString(body)
 }
 
 // getJSONWith is Auth.getJSON for presets, which have no Auth at hand.
@@ -268,24 +375,31 @@ func getJSONWith(ctx context.Context, client *http.Client, where string, v any) 
 	return (&Auth{cfg: Config{HTTPClient: client}}).getJSON(ctx, client, where, v)
 }
 
-// mapUser builds the default User of an OAuth login.
+// mapUser builds the default User of an OAuth login: p.MapUser, else the
+// rule p.Identity names.
 func (a *Auth) mapUser(p *Provider, raw map[string]any) (*User, error) {
-	if p.MapUser != nil {
+	switch {
+	case p.MapUser != nil:
 		return p.MapUser(p, raw)
+	case p.Identity == ChainlitIdentity:
+		return chainlitUser(p, raw)
 	}
 	return DefaultUser(p, raw)
 }
 
-// DefaultUser is the default mapping from a provider's user data to a User.
-// Identities cannot collide across providers: metadata records "provider"
-// and the provider's stable "subject" (sub, or GitHub's numeric id); the
+// DefaultUser is the collision-safe mapping (VerifiedIdentity) from a
+// provider's user data to a User. Identities cannot collide across
+// providers: metadata records "provider" and the provider's stable
+// "subject" (sub, GitHub's numeric id, Microsoft Graph's object id); the
 // e-mail is the identifier only when the provider says it is verified
-// (email_verified, GitHub's verified primary e-mail). Otherwise the
-// identifier is "provider:subject" and metadata "email_unverified" is true.
-// An e-mail that is not an address ("github:42" from a rogue provider) is
-// never the identifier, so no provider can spell another's identities.
+// (email_verified, Google's verified_email, GitHub's verified primary
+// e-mail). Otherwise the identifier is "provider:subject" and metadata
+// "email_unverified" is true. An e-mail that is not an address ("github:42"
+// from a rogue provider) is never the identifier, so no provider can spell
+// another's identities. A Provider whose Identity is ChainlitIdentity maps
+// users as Chainlit did instead.
 func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
-	subject, err := subjectClaim(raw)
+	subject, err := subjectOf(p, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -299,6 +413,10 @@ func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
 		claim = "email"
 	}
 	email := claimString(raw, "email")
+	verified := verifiedEmail(raw)
+	if verified != "" {
+		email = verified
+	}
 	if email != "" {
 		md["email"] = email
 	}
@@ -306,8 +424,8 @@ func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
 	case claim != "email" && claimString(raw, claim) != "":
 		// The app named the claim: it vouches for it.
 		u.Identifier = claimString(raw, claim)
-	case email != "" && claimBool(raw, "email_verified") && plainAddress(email):
-		u.Identifier = email
+	case verified != "" && plainAddress(verified):
+		u.Identifier = verified
 	default:
 		u.Identifier = p.ID + ":" + subject
 		if email != "" {
@@ -315,22 +433,6 @@ func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
 		}
 	}
 	return u, nil
-}
-
-// subjectClaim is the provider's stable subject: sub, else id (GitHub's
-// number, Microsoft Graph's object id). A number decoded as float64 beyond
-// 2^53, or with a fraction, may have been rounded: two users could share
-// it, so it is refused.
-func subjectClaim(raw map[string]any) (string, error) {
-	for _, k := range []string{"sub", "id"} {
-		if f, ok := raw[k].(float64); ok && (f != math.Trunc(f) || math.Abs(f) >= 1<<53) {
-			return "", fmt.Errorf("user data %s %v is a number too large to be exact (decode it with json.Number)", k, f)
-		}
-		if s := claimString(raw, k); s != "" {
-			return s, nil
-		}
-	}
-	return "", errors.New("user data has no subject (sub or id)")
 }
 
 // plainAddress reports whether an e-mail looks like one: an @, and no colon
@@ -386,16 +488,23 @@ func fixedID(id string) func(func(string) string) string {
 
 var providerEnvs = []providerEnv{
 	{"GITHUB", fixedID("github"), []string{"CLIENT_ID", "CLIENT_SECRET"}, func(g func(string) string) *Provider {
-		return GitHub(g("CLIENT_ID"), g("CLIENT_SECRET"))
+		p := GitHub(g("CLIENT_ID"), g("CLIENT_SECRET"))
+		// GitHub Enterprise (Chainlit reads the same three).
+		p.AuthURL = orDefault(g("AUTH_URL"), p.AuthURL)
+		p.TokenURL = orDefault(g("TOKEN_URL"), p.TokenURL)
+		p.UserInfoURL = orDefault(g("USER_INFO_URL"), p.UserInfoURL)
+		return p
 	}},
 	{"GOOGLE", fixedID("google"), []string{"CLIENT_ID", "CLIENT_SECRET"}, func(g func(string) string) *Provider {
 		return Google(g("CLIENT_ID"), g("CLIENT_SECRET"))
 	}},
 	{"AZURE_AD", fixedID("azure-ad"), []string{"CLIENT_ID", "CLIENT_SECRET", "TENANT_ID"}, func(g func(string) string) *Provider {
-		return AzureAD(g("TENANT_ID"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("ENABLE_SINGLE_TENANT") != "")
+		p := AzureAD(g("TENANT_ID"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("ENABLE_SINGLE_TENANT") != "")
+		return withScopes(p, g("SCOPES"))
 	}},
 	{"AZURE_AD_HYBRID", fixedID("azure-ad-hybrid"), []string{"CLIENT_ID", "CLIENT_SECRET", "TENANT_ID"}, func(g func(string) string) *Provider {
-		return AzureADHybrid(g("TENANT_ID"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("ENABLE_SINGLE_TENANT") != "")
+		p := AzureADHybrid(g("TENANT_ID"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("ENABLE_SINGLE_TENANT") != "")
+		return withScopes(p, g("SCOPES"))
 	}},
 	{"OKTA", fixedID("okta"), []string{"CLIENT_ID", "CLIENT_SECRET", "DOMAIN"}, func(g func(string) string) *Provider {
 		return Okta(g("DOMAIN"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("AUTHORIZATION_SERVER_ID"))
@@ -407,11 +516,7 @@ var providerEnvs = []providerEnv{
 		return Descope(g("CLIENT_ID"), g("CLIENT_SECRET"))
 	}},
 	{"COGNITO", fixedID("aws-cognito"), []string{"CLIENT_ID", "CLIENT_SECRET", "DOMAIN"}, func(g func(string) string) *Provider {
-		p := Cognito(g("DOMAIN"), g("CLIENT_ID"), g("CLIENT_SECRET"))
-		if s := g("SCOPE"); s != "" {
-			p.Scopes = strings.Fields(s)
-		}
-		return p
+		return withScopes(Cognito(g("DOMAIN"), g("CLIENT_ID"), g("CLIENT_SECRET")), g("SCOPE"))
 	}},
 	{"GITLAB", fixedID("gitlab"), []string{"CLIENT_ID", "CLIENT_SECRET", "DOMAIN"}, func(g func(string) string) *Provider {
 		return GitLab(g("DOMAIN"), g("CLIENT_ID"), g("CLIENT_SECRET"))
@@ -422,8 +527,10 @@ var providerEnvs = []providerEnv{
 		}},
 	{"GENERIC", func(g func(string) string) string { return orDefault(g("NAME"), "generic") },
 		[]string{"CLIENT_ID", "CLIENT_SECRET", "AUTH_URL", "TOKEN_URL", "USER_INFO_URL", "SCOPES"}, func(g func(string) string) *Provider {
+			// The scope is sent as given, commas included: some
+			// providers separate scopes with them.
 			return Generic(g("NAME"), g("CLIENT_ID"), g("CLIENT_SECRET"), g("AUTH_URL"), g("TOKEN_URL"), g("USER_INFO_URL"),
-				strings.Fields(strings.ReplaceAll(g("SCOPES"), ",", " ")), g("USER_IDENTIFIER"))
+				strings.Fields(g("SCOPES")), g("USER_IDENTIFIER"))
 		}},
 	{"OIDC", func(g func(string) string) string { return orDefault(g("NAME"), "oidc") },
 		[]string{"ISSUER", "CLIENT_ID", "CLIENT_SECRET"}, func(g func(string) string) *Provider {
@@ -436,6 +543,14 @@ var providerEnvs = []providerEnv{
 		}},
 }
 
+// withScopes replaces p's scopes by a space-separated list, when set.
+func withScopes(p *Provider, scopes string) *Provider {
+	if scopes != "" {
+		p.Scopes = strings.Fields(scopes)
+	}
+	return p
+}
+
 func orDefault(v, d string) string {
 	if v == "" {
 		return d
@@ -443,16 +558,47 @@ func orDefault(v, d string) string {
 	return v
 }
 
+// EnvOption changes how ProvidersFromEnv reads the environment.
+type EnvOption func(*envOptions)
+
+type envOptions struct {
+	skipPartial bool
+	logger      *slog.Logger
+}
+
+// SkipPartlyConfigured makes ProvidersFromEnv skip a provider whose
+// variables are only partly set, as Chainlit does, with one warning on
+// logger (slog.Default() when nil) naming the missing variables, instead of
+// failing. Without it, such a provider is an error: a typo in a variable
+// name then stops the app at start-up instead of hiding a login button.
+func SkipPartlyConfigured(logger *slog.Logger) EnvOption {
+	return func(o *envOptions) {
+		o.skipPartial = true
+		o.logger = logger
+	}
+}
+
 // ProvidersFromEnv builds every provider whose Chainlit variables are set
 // (OAUTH_GITHUB_*, OAUTH_GOOGLE_*, OAUTH_AZURE_AD_*, OAUTH_AZURE_AD_HYBRID_*,
 // OAUTH_OKTA_*, OAUTH_AUTH0_*, OAUTH_DESCOPE_*, OAUTH_COGNITO_*,
 // OAUTH_GITLAB_*, OAUTH_KEYCLOAK_*, OAUTH_GENERIC_*, OAUTH_OIDC_*), with
-// OAUTH_PROMPT or OAUTH_<ID>_PROMPT. A provider whose variables are only
-// partly set is an error naming the missing ones; all such errors are
-// returned together. getenv is os.Getenv when nil.
-func ProvidersFromEnv(getenv func(string) string) ([]*Provider, error) {
+// OAUTH_PROMPT or OAUTH_<ID>_PROMPT, read as Chainlit reads them: the
+// providers Chainlit knows use ChainlitIdentity, so that a .env Chainlit ran
+// on keeps its users' identifiers (OIDC, chatauth's own, uses
+// VerifiedIdentity); set Identity on the result to change that. A provider
+// whose required variables are only partly set is an error naming the
+// missing ones (all such errors are returned together), unless
+// SkipPartlyConfigured is given. getenv is os.Getenv when nil. Nothing is
+// fetched from the network.
+func ProvidersFromEnv(getenv func(string) string, opts ...EnvOption) ([]*Provider, error) {
 	if getenv == nil {
 		getenv = os.Getenv
+	}
+	var o envOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	var out []*Provider
 	var errs []error
@@ -467,15 +613,26 @@ func ProvidersFromEnv(getenv func(string) string) ([]*Provider, error) {
 				set++
 			}
 		}
-		if set == 0 {
+		switch {
+		case set == 0:
 			continue
-		}
-		if len(missing) > 0 {
+		case len(missing) > 0 && o.skipPartial:
+			logger := o.logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("chatauth: OAuth provider skipped: its variables are only partly set",
+				slog.String("provider", pe.id(get)), slog.String("missing", strings.Join(missing, ", ")))
+			continue
+		case len(missing) > 0:
 			errs = append(errs, fmt.Errorf("provider %s is half configured: missing %s", pe.id(get), strings.Join(missing, ", ")))
 			continue
 		}
 		p := pe.build(get)
 		p.Prompt = promptFromEnv(getenv, p.ID)
+		if pe.prefix != "OIDC" {
+			p.Identity = ChainlitIdentity
+		}
 		out = append(out, p)
 	}
 	if len(errs) > 0 {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/chatauth/chatauth"
@@ -10,12 +12,28 @@ import (
 // addProviders registers the OAuth providers configured in the environment
 // (OAUTH_GITHUB_*, OAUTH_GOOGLE_*, ..., OAUTH_OIDC_*), read through getenv
 // like the rest of the configuration so that tests stay hermetic. The demo
-// accepts each login's default user: the provider's verified e-mail, or
-// "provider:subject".
-func addProviders(a *chatauth.Auth, getenv func(string) string) error {
-	providers, err := chatauth.ProvidersFromEnv(getenv)
-	if err != nil || len(providers) == 0 {
-		return err
+// accepts each login's default user: for Chainlit's providers the
+// identifier Chainlit gave (GitHub's login, the e-mail...), so that a
+// Chainlit .env keeps its users; for OAUTH_OIDC_* the verified e-mail, or
+// "provider:subject". A provider whose variables are only partly set stops
+// the start, unless CHATAUTH_OAUTH_PARTIAL=skip skips it with a warning, as
+// Chainlit does. Nothing is fetched from the providers here (OAUTH_OIDC_*
+// excepted, which is configured by discovery).
+func addProviders(a *chatauth.Auth, getenv func(string) string, log *slog.Logger) error {
+	var opts []chatauth.EnvOption
+	switch v := getenv("CHATAUTH_OAUTH_PARTIAL"); v {
+	case "", "refuse":
+	case "skip":
+		opts = append(opts, chatauth.SkipPartlyConfigured(log))
+	default:
+		return fmt.Errorf("CHATAUTH_OAUTH_PARTIAL=%q: want skip or refuse", v)
+	}
+	providers, err := chatauth.ProvidersFromEnv(getenv, opts...)
+	if err != nil {
+		return fmt.Errorf("%w (CHATAUTH_OAUTH_PARTIAL=skip skips such providers, as Chainlit does)", err)
+	}
+	if len(providers) == 0 {
+		return nil
 	}
 	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
 		return l.DefaultUser, nil

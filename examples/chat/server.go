@@ -96,7 +96,7 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	if s.headerUser != "" {
 		s.auth.OnHeader(headerLogin(s.headerUser))
 	}
-	if err := addProviders(s.auth, getenv); err != nil {
+	if err := addProviders(s.auth, getenv, log); err != nil {
 		return err
 	}
 	if s.pages, err = loadPages(); err != nil {
