@@ -454,8 +454,11 @@ func (a *Auth) clientAddr(r *http.Request) string {
 }
 
 // publicBase is the app's public URL: BaseURL, or the origin the request
-// says, believing X-Forwarded-Proto/-Host only from ForwardedAllowIPs
-// (loopback by default) and trusted proxies.
+// says. X-Forwarded-Proto is believed from ForwardedAllowIPs (loopback by
+// default, as uvicorn does) and trusted proxies; X-Forwarded-Host only from
+// trusted proxies, since uvicorn never reads it (a proxy on the same host
+// passes Host on), and a local process must not be able to move the
+// redirect URI to another host.
 func (a *Auth) publicBase(r *http.Request) string {
 	if a.cfg.BaseURL != "" {
 		return a.cfg.BaseURL
@@ -464,10 +467,13 @@ func (a *Auth) publicBase(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if a.forwardedFrom(peer(r)) || a.fromTrustedProxy(r) {
+	trusted := a.fromTrustedProxy(r)
+	if trusted || a.forwardedFrom(peer(r)) {
 		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
 			scheme = p
 		}
+	}
+	if trusted {
 		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && validHost(h) {
 			host = h
 		}

@@ -650,7 +650,7 @@ func TestPublicBase(t *testing.T) {
 		{name: "tls", remote: "203.0.113.7:1", tls: true, want: "https://example.com"},
 		{name: "BaseURL wins", base: "https://chat.example.org", remote: "10.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "x.test"}, want: "https://chat.example.org"},
 		{name: "BaseURL keeps its path", base: "https://chat.example.org/chat/", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Host": "x.test"}, want: "https://chat.example.org/chat"},
-		{name: "loopback proxy by default", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.test"}, want: "https://chat.test"},
+		{name: "loopback proxy by default", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.test"}, want: "https://example.com"},
 		{name: "IPv6 loopback proxy by default", remote: "[::1]:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "https://example.com"},
 		{name: "loopback not in ForwardedAllowIPs", forwarded: []string{"192.0.2.0/24"}, remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "http://example.com"},
 		{name: "ForwardedAllowIPs peer", forwarded: []string{"192.0.2.0/24"}, remote: "192.0.2.9:1", headers: map[string]string{"X-Forwarded-Proto": "https"}, want: "https://example.com"},

@@ -83,12 +83,13 @@ type Config struct {
 	// CHATAUTH_TRUSTED_PROXIES.
 	TrustedProxies []string
 	// ForwardedAllowIPs are the peers (CIDRs or addresses, "*" for any)
-	// whose X-Forwarded-Proto and X-Forwarded-Host are believed when the
-	// public URL comes from the request (BaseURL unset): for OAuth redirect
-	// URIs and the cookies' Secure flag. Default loopback (127.0.0.0/8 and
-	// ::1): uvicorn, and so Chainlit, believes X-Forwarded-Proto from
-	// 127.0.0.1 unless told otherwise, so a proxy on the same host works
-	// without settings. TrustedProxies are believed as well. These peers
+	// whose X-Forwarded-Proto is believed when the public URL comes from
+	// the request (BaseURL unset): for OAuth redirect URIs and the
+	// cookies' Secure flag. Default loopback (127.0.0.0/8 and ::1):
+	// uvicorn, and so Chainlit, believes X-Forwarded-Proto from 127.0.0.1
+	// unless told otherwise, so a proxy on the same host that passes Host
+	// on works without settings. X-Forwarded-Host, which uvicorn never
+	// reads, is believed from TrustedProxies only. These peers
 	// are believed about the URL only, never about who the user is (header
 	// login) or the client's address: that takes TrustedProxies. With
 	// BaseURL set, no request header matters. FORWARDED_ALLOW_IPS

@@ -122,9 +122,9 @@
 //   - Bodies over 64 KiB, tokens over MaxTokenBytes and floods of chunk
 //     cookies get a 4xx.
 //   - X-Forwarded-For and identity headers are believed only from
-//     TrustedProxies; X-Forwarded-Proto and -Host, which only shape the
-//     public URL when BaseURL is unset, also from ForwardedAllowIPs
-//     (loopback by default, as Chainlit under uvicorn).
+//     TrustedProxies, and so is X-Forwarded-Host; X-Forwarded-Proto, which
+//     only shapes the public URL when BaseURL is unset, also from
+//     ForwardedAllowIPs (loopback by default, as Chainlit under uvicorn).
 //   - Logs (log/slog, Config.Logger) never hold passwords, tokens, secrets
 //     or header values.
 //

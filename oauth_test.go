@@ -329,7 +329,7 @@ func TestOAuthRedirectURIBehindProxy(t *testing.T) {
 	}{
 		{"trusted proxy", []string{"127.0.0.1/32"}, []string{"192.0.2.1"}, "https://public.example.com/chat/auth/oauth/corp/callback"},
 		// Chainlit (uvicorn) believes a proxy on the same host by default.
-		{"loopback proxy by default", nil, nil, "https://public.example.com/chat/auth/oauth/corp/callback"},
+		{"loopback proxy by default", nil, nil, "https://HOST/chat/auth/oauth/corp/callback"},
 		{"untrusted peer", nil, []string{"192.0.2.1"}, "http://HOST/chat/auth/oauth/corp/callback"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
