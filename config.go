@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
 // minSecretBytes is the shortest accepted signing secret (RFC 7518 3.2:
@@ -28,7 +30,9 @@ type Config struct {
 	// deployment keeps its users logged in.
 	Secret []byte
 	// PreviousSecrets are still accepted when verifying tokens, so a secret
-	// can be rotated without logging everyone out.
+	// can be rotated without logging everyone out. A token's kid header,
+	// derived from the secret that signed it, picks the key; tokens without
+	// kid (Chainlit's) are tried with each.
 	PreviousSecrets [][]byte
 
 	// BaseURL is the public origin of the app ("https://chat.example.com"),
@@ -48,13 +52,23 @@ type Config struct {
 	// CookieSecure forces the Secure flag even when the app looks like it
 	// is served over plain http.
 	CookieSecure bool
-	// SessionTimeout is how long a session lasts; default 15 days.
+	// SessionTimeout is how long a session lasts; default 15 days, at
+	// least 1 s. A session lasts at least this long: token exp and cookie
+	// Max-Age are rounded up to the second (the cookie outlives the token
+	// by less than a second). It is also the most any session lasts: a
+	// token presented to /auth/jwt (a host's, or one signed with the secret
+	// whose exp is years away) gives a session that ends by then.
 	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
 	SessionTimeout time.Duration
 	// IdleTimeout, when set, ends a session unused for that long: tokens
 	// then expire after IdleTimeout, and the middleware re-issues the cookie
 	// (same session, new exp) once past half of it, never past the absolute
-	// SessionTimeout. Off by default.
+	// SessionTimeout. Off by default; at least 2 s when set. Renewal
+	// happens in RequireUser and WithUser, on requests that carry the
+	// session cookie; GET R/user does not renew (it only reads the
+	// session), and bearer tokens (Authorization, the WebSocket
+	// subprotocol) are never renewed: the client holds them, so a client
+	// of IssueToken asks for a new token before IdleTimeout runs out.
 	IdleTimeout time.Duration
 	// SessionCheckInterval is how often WatchSession asks the
 	// RevocationStore whether an open connection's session was revoked on
@@ -62,7 +76,11 @@ type Config struct {
 	SessionCheckInterval time.Duration
 	// MaxCookieChunks bounds the cookies one session may take; a user whose
 	// token needs more is refused when the session starts, with an error
-	// naming the metadata that made it large. Default 4.
+	// naming the metadata that made it large. Default 4, at most 5: five
+	// cookies of 3000 bytes are the longest token MaxTokenBytes reads back.
+	// The same budget holds for every token issued (login, StartSession,
+	// IssueToken, renewal, /auth/jwt), so none is issued that this Auth
+	// would refuse.
 	MaxCookieChunks int
 	// Partitioned makes the session cookie SameSite=None; Secure;
 	// Partitioned (CHIPS), for an app embedded in another site's page.
@@ -253,10 +271,16 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.SessionCheckInterval <= 0 {
 		c.SessionCheckInterval = 30 * time.Second
 	}
-	if c.MaxCookieChunks == 0 {
+	switch {
+	case c.MaxCookieChunks == 0:
 		c.MaxCookieChunks = 4
-	} else if c.MaxCookieChunks < 0 || c.MaxCookieChunks > 32 {
-		bad("MaxCookieChunks %d must be between 1 and 32", c.MaxCookieChunks)
+	case c.MaxCookieChunks < 0:
+		bad("MaxCookieChunks %d must be between 1 and %d", c.MaxCookieChunks, maxCookieChunks)
+	case c.MaxCookieChunks > maxCookieChunks:
+		// The two budgets must agree: a login would otherwise answer 200
+		// with a token that every later request refuses.
+		bad("MaxCookieChunks %d lets a session token grow to %d bytes (%d cookies of %d), more than MaxTokenBytes (%d) reads back: at most %d",
+			c.MaxCookieChunks, c.MaxCookieChunks*cookiechunk.Size, c.MaxCookieChunks, cookiechunk.Size, MaxTokenBytes, maxCookieChunks)
 	}
 	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout < 2*time.Second) {
 		bad("IdleTimeout %v must be at least 2s (or 0 for none)", c.IdleTimeout)
@@ -278,6 +302,10 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	return c, proxies, nil
 }
+
+// maxCookieChunks is the most session cookies whose joined value stays
+// within MaxTokenBytes: five of 3000 bytes.
+const maxCookieChunks = MaxTokenBytes / cookiechunk.Size
 
 // cleanRootPath turns "", "/" into "" and "chat/" into "/chat", and refuses
 // paths that could not be mounted as a ServeMux prefix.

@@ -207,3 +207,29 @@ func TestNewFromEnv(t *testing.T) {
 		t.Errorf("RootPath = %q", a.RootPath())
 	}
 }
+
+// TestNewRefusesCookieBudgetsThatDisagree: a MaxCookieChunks whose cookies
+// hold a longer token than MaxTokenBytes reads back is refused, naming
+// both values.
+func TestNewRefusesCookieBudgetsThatDisagree(t *testing.T) {
+	for _, tt := range []struct {
+		chunks int
+		want   string // "" for accepted
+	}{
+		{0, ""},
+		{1, ""},
+		{5, ""},
+		{6, "MaxCookieChunks 6 lets a session token grow to 18000 bytes (6 cookies of 3000), more than MaxTokenBytes (16384) reads back: at most 5"},
+		{8, "MaxCookieChunks 8"},
+		{32, "MaxCookieChunks 32"},
+		{-1, "MaxCookieChunks -1 must be between 1 and 5"},
+	} {
+		_, err := New(Config{Secret: testSecret, MaxCookieChunks: tt.chunks})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("MaxCookieChunks %d: %v", tt.chunks, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "MaxTokenBytes") && tt.chunks > 0):
+			t.Errorf("MaxCookieChunks %d: error %v, want one saying %q", tt.chunks, err, tt.want)
+		}
+	}
+}

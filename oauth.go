@@ -440,7 +440,7 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := a.startSession(w, r, u, a.newGrant(zeroTime, p.ID))
 	if err != nil {
-		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
+		a.hookFailed(w, r, method, err)
 		return
 	}
 	a.endPreviousSession(r, s)
