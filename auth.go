@@ -89,11 +89,15 @@ func New(cfg Config) (*Auth, error) {
 			return nil, fmt.Errorf("chatauth: bad configuration: %w", err)
 		}
 	}
-	for _, o := range slices.Concat([]string{cfg.BaseURL}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
+	// The origin lists are canonical already (withDefaults); BaseURL may
+	// still have upper-case letters or a default port, which browsers never
+	// send in Origin.
+	base, _ := canonicalOrigin(cfg.BaseURL)
+	for _, o := range slices.Concat([]string{base}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
 		if o == "" {
 			continue
 		}
-		if err := a.origins.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
+		if err := a.origins.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
 		}
 	}

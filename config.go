@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,13 +109,19 @@ type Config struct {
 	HeaderAuthTrustedProxiesOnly bool
 	// AllowedOrigins may send unsafe requests (POST) cross-origin, for
 	// instance a front end on another host ("https://app.example.com").
+	// Written in the form browsers send, as EmbedOrigins are.
 	// CHATAUTH_ALLOWED_ORIGINS.
 	AllowedOrigins []string
 
 	// EmbedOrigins are the sites allowed to embed the app (an iframe or a
 	// widget): the auth routes answer them CORS with credentials (their
 	// exact origin, never "*"), they may POST cross-origin, and
-	// Auth.AllowFraming lets them frame the app's pages.
+	// Auth.AllowFraming lets them frame the app's pages. CORS covers the
+	// library's routes only: wrap the app's own with Auth.CORS. New
+	// rewrites each in the form browsers send in Origin (scheme and host in
+	// lower case, no default port, no trailing slash), used by CORS, CSP
+	// and the cross-origin check alike, and refuses anything with a path,
+	// query or wildcard.
 	EmbedOrigins []string
 	// HostTokens, when set, makes /auth/jwt accept tokens of a host
 	// application signed with its own public keys instead of the secret.
@@ -238,14 +245,11 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 		}
 		proxies = append(proxies, pr)
 	}
-	for _, o := range c.AllowedOrigins {
-		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			bad("AllowedOrigins: %q is not an origin such as https://app.example.com", o)
-		}
-	}
-	if err := checkEmbedOrigins(c.EmbedOrigins); err != nil {
-		bad("%v", err)
-	}
+	var originErrs []error
+	c.AllowedOrigins, originErrs = canonicalOrigins("AllowedOrigins", "https://app.example.com", c.AllowedOrigins)
+	errs = append(errs, originErrs...)
+	c.EmbedOrigins, originErrs = canonicalOrigins("EmbedOrigins", "https://host.example.com (\"*\" is never allowed with credentials)", c.EmbedOrigins)
+	errs = append(errs, originErrs...)
 	l := &c.PasswordLimits
 	if l.PerUsername == 0 {
 		l.PerUsername = 10
@@ -406,4 +410,48 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// canonicalOrigins returns origins in the one spelling browsers send in
+// the Origin header (see canonicalOrigin), and an error naming each value
+// of field that is not an origin such as example.
+func canonicalOrigins(field, example string, origins []string) ([]string, []error) {
+	var out []string
+	var errs []error
+	for _, o := range origins {
+		c, err := canonicalOrigin(o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not an origin such as %s: %w", field, o, example, err))
+			continue
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, errs
+}
+
+// canonicalOrigin is the serialization of an origin (RFC 6454 section
+// 6.1), the form browsers send in Origin and that CORS, CSP and the
+// cross-origin check all compare with: scheme and host in lower case, the
+// scheme's default port dropped, no trailing slash. A path, query,
+// fragment, user info or wildcard is refused rather than dropped: each
+// says the value is not an origin.
+func canonicalOrigin(o string) (string, error) {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return "", err
+	case strings.Contains(o, "*"):
+		return "", errors.New("wildcards are not origins")
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "", errors.New("scheme and host are required")
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", errors.New("an origin has no user info, path, query or fragment")
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return scheme + "://" + host, nil
 }

@@ -233,3 +233,52 @@ func TestNewRefusesCookieBudgetsThatDisagree(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://host.example":        "https://host.example",
+		"https://host.example/":       "https://host.example",
+		"HTTPS://Host.Example":        "https://host.example",
+		"https://host.example:443":    "https://host.example",
+		"http://host.example:80/":     "http://host.example",
+		"https://host.example:8443":   "https://host.example:8443",
+		"http://host.example:443":     "http://host.example:443",
+		"http://[::1]:8080":           "http://[::1]:8080",
+		"chrome-extension://abcdefgh": "chrome-extension://abcdefgh",
+		"":                            "",
+		"host.example":                "",
+		"https://host.example/app":    "",
+		"https://host.example?x=1":    "",
+		"https://host.example/#top":   "",
+		"https://user@host.example":   "",
+		"https://*.host.example":      "",
+		"*":                           "",
+		"https://":                    "",
+		"mailto:ada@host.example":     "",
+	} {
+		got, err := canonicalOrigin(in)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("canonicalOrigin(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestNewNamesEachBadOrigin: every bad origin of both lists is named, as
+// given.
+func TestNewNamesEachBadOrigin(t *testing.T) {
+	_, err := New(Config{Secret: testSecret,
+		AllowedOrigins: []string{"https://ok.example", "https://App.Example/path"},
+		EmbedOrigins:   []string{"https://*.host.example", "HTTPS://Host.Example/", "host.example"},
+	})
+	if err == nil {
+		t.Fatal("bad origins accepted")
+	}
+	for _, want := range []string{`AllowedOrigins: "https://App.Example/path"`, `EmbedOrigins: "https://*.host.example"`, `EmbedOrigins: "host.example"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "Host.Example/\"") || strings.Contains(err.Error(), "ok.example") {
+		t.Errorf("error names a good origin:\n%v", err)
+	}
+}

@@ -23,8 +23,13 @@
 //
 // In a handler, UserFrom(r.Context()) is the logged-in User. RequireUser
 // answers 401 without a valid session; WithUser lets anonymous requests
-// through. Both accept WebSocket upgrades by cookie only, with the Origin
-// checked. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
+// through. Both accept WebSocket upgrades by the session cookie, or by a
+// token in the handshake's Sec-WebSocket-Protocol as "bearer.<token>"
+// (WebSocketBearerPrefix), and refuse a handshake whose Origin is not the
+// app's own, an AllowedOrigins or an EmbedOrigins one. The socket library's
+// own origin check still applies alongside (coder/websocket's
+// OriginPatterns, gorilla/websocket's CheckOrigin): let it accept the
+// EmbedOrigins too. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
 // (CHAINLIT_AUTH_SECRET, CHAINLIT_URL, CHAINLIT_ROOT_PATH, ...), so a
 // Chainlit .env works as is. Several *Auth values can live in one process.
 //
