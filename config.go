@@ -143,18 +143,32 @@ type Config struct {
 	Tokens TokenStore
 	// KeepProviderTokens stores each OAuth login's provider token in Tokens,
 	// for Auth.TokenSource. Off by default: the tokens are never put in the
-	// session either way.
+	// session either way. They are deleted when the user logs out (POST
+	// /logout or EndSession of a session opened with that provider) and by
+	// RevokeUser, unless KeepProviderTokensAfterLogout. Tokens keeps one
+	// token per user and provider, shared by all of the user's sessions, so
+	// logging out on one device ends TokenSource for the others until their
+	// next login with the provider.
 	KeepProviderTokens bool
+	// KeepProviderTokensAfterLogout keeps the provider tokens in Tokens
+	// after logout and RevokeUser, for apps that act for the user while
+	// they are away (a nightly sync). The id_token kept for ProviderLogout
+	// is deleted either way. Off by default: a logout ends the app's access
+	// to the provider too.
+	KeepProviderTokensAfterLogout bool
 	// ProviderLogout makes logout of a session opened with an OpenID
 	// provider that has an end_session_endpoint also log out at the
 	// provider (RP-initiated logout): POST /logout answers the provider's
 	// logout URL as its redirect. The login's id_token is kept in Tokens for
-	// the id_token_hint. Without it, the next "Sign in with ..." may log the
-	// user straight back in; OAUTH_PROMPT=login is the other cure.
+	// the id_token_hint, and deleted at logout. Without it, the next "Sign
+	// in with ..." may log the user straight back in; OAUTH_PROMPT=login is
+	// the other cure. A logout hook's SetLogoutRedirect does not cancel
+	// it: the provider logs the user out, then sends the browser to the
+	// hook's target (see SetLogoutRedirect).
 	ProviderLogout bool
 	// PostLogoutRedirectURI is where the provider sends the browser after
-	// its logout; default the public origin + root path + /login. Register
-	// it at the provider.
+	// its logout when the logout hook sets no redirect; default the public
+	// origin + root path + /login. Register it at the provider.
 	PostLogoutRedirectURI string
 	// HTTPClient makes every call to OAuth providers; default a client
 	// with a 10 s time-out.

@@ -107,10 +107,23 @@ func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
 
 // EndSession revokes the request's session, when it has a valid one, and
 // clears every session cookie. It returns the session that was ended, or nil
-// when the request had no valid session; the error is the RevocationStore's.
-// The revocation lasts until the session's absolute end, so that no renewed
-// token of the same session outlives it.
+// when the request had no valid session; the error is the RevocationStore's,
+// or the TokenStore's when the provider tokens of the session's OAuth login
+// could not be deleted (they are, unless
+// Config.KeepProviderTokensAfterLogout). The revocation lasts until the
+// session's absolute end, so that no renewed token of the same session
+// outlives it.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	s, err := a.endSession(w, r)
+	if s == nil || err != nil {
+		return s, err
+	}
+	return s, a.forgetProviderTokens(r.Context(), s.User.Identifier, s.Provider)
+}
+
+// endSession is EndSession but for the provider tokens, which POST /logout
+// deletes once the provider logout URL has used the id_token.
+func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, _, err := a.readSession(r)
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
 	if errors.Is(err, ErrStoreUnavailable) {
@@ -151,7 +164,10 @@ func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
 }
 
 // RevokeUser ends every session of the user issued until now, on every
-// instance sharing the RevocationStore ("log out everywhere").
+// instance sharing the RevocationStore ("log out everywhere"), and deletes
+// the provider tokens their OAuth logins kept, unless
+// Config.KeepProviderTokensAfterLogout; an error deleting them is
+// returned after the sessions are ended.
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
 	// One millisecond past now: sessions carry their issue time in
 	// milliseconds (iatms), so one opened in this very millisecond is
@@ -161,8 +177,20 @@ func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
 	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Millisecond).Add(time.Millisecond))
 	if err == nil {
 		a.signalRevocation()
+		err = a.forgetUserProviderTokens(ctx, identifier)
 	}
 	return err
+}
+
+// forgetUserProviderTokens deletes the provider tokens the user's logins
+// kept, at every configured provider, once RevokeUser has ended their
+// sessions.
+func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) error {
+	var errs []error
+	for _, p := range a.Providers() {
+		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
+	}
+	return errors.Join(errs...)
 }
 
 // sessionCookie is the template of the session cookie: the attributes used
