@@ -191,11 +191,15 @@ func (a *Auth) cors(h http.Handler) http.Handler {
 // with credentials: "include" can read the answer; preflights (OPTIONS
 // with Access-Control-Request-Method) are answered 204 here, before next,
 // since they carry no credentials for RequireUser to check. Without
-// EmbedOrigins it returns next unchanged. Wrap RequireUser with it, on a
-// pattern without a method so that preflights reach it:
+// EmbedOrigins it returns next unchanged; a nil next answers 404 to all
+// but preflights. Wrap RequireUser with it, on a pattern without a method
+// so that preflights reach it:
 //
 //	mux.Handle("/api/", a.CORS(a.RequireUser(api)))
 func (a *Auth) CORS(next http.Handler) http.Handler {
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
 	if len(a.cfg.EmbedOrigins) == 0 {
 		return next
 	}

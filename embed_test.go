@@ -339,6 +339,16 @@ func TestCORSOnAppRoutes(t *testing.T) {
 	if resp := request("GET", "https://host.example", func(*http.Request) {}); resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "https://host.example" {
 		t.Errorf("no session: %d %v (the embedding page must be able to read the 401)", resp.StatusCode, resp.Header)
 	}
+	// Without a handler, only preflights are answered.
+	pre := httptest.NewRequest("OPTIONS", "/api/messages", nil)
+	pre.Header.Set("Origin", "https://host.example")
+	preflight(pre)
+	if resp := serve(t, a.CORS(nil), pre); resp.StatusCode != 204 {
+		t.Errorf("CORS(nil) preflight: %d", resp.StatusCode)
+	}
+	if resp := serve(t, a.CORS(nil), httptest.NewRequest("GET", "/api/messages", nil)); resp.StatusCode != 404 {
+		t.Errorf("CORS(nil): %d", resp.StatusCode)
+	}
 	// Without EmbedOrigins there is no policy: preflights reach the app.
 	plain, _, _ := newTestAuth(t, Config{})
 	req := httptest.NewRequest("OPTIONS", "/api/messages", nil)
