@@ -95,31 +95,36 @@
 // a shorter token deletes the stale chunks. The cookie is HttpOnly,
 // SameSite=Lax by default ("none" forces Secure), Secure when the public
 // URL (BaseURL, or the request) is https, scoped to the root path, and lives SessionTimeout (15 days by
-// default); it is cleared with the same attributes. Token exp and cookie
-// Max-Age are rounded up to the second, so a session lasts at least its
-// configured time, and the cookie outlives its token by less than a second. Requests are
+// default); it is cleared with the same attributes. Requests are
 // authenticated by the unchunked cookie, else its chunks, else
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
 // turns a token into a cookie that ends when the token does.
 //
+// Token exp and cookie Max-Age are rounded up to the second, so a session
+// lasts at least its configured time, and the cookie outlives its token by
+// less than a second. No session outlives SessionTimeout, whatever exp a
+// token presented to POST R/auth/jwt carries.
+//
 // With IdleTimeout, tokens last that long and RequireUser re-issues the
 // cookie (same session, new exp, never past SessionTimeout) once past half
-// of it. Renewal happens in the middleware (RequireUser, WithUser) on
-// requests carrying the cookie; GET R/user only reads the session, and
-// bearer tokens are never renewed. WatchSession tells a long-lived connection when its session ends.
+// of it. WatchSession tells a long-lived connection when its session ends.
+// Renewal happens in the middleware (RequireUser, WithUser) on requests
+// carrying the cookie; GET R/user only reads the session, and bearer
+// tokens are never renewed.
 // MaxCookieChunks bounds the cookies one session takes: a larger one is
 // refused when it starts (ErrSessionTooLarge, naming the metadata).
 //
 // Logout revokes the token's jti in a RevocationStore until its end, and
 // RevokeUser ends every session of a user; every authenticated request
 // checks the store. SetKeys rotates the secret: new tokens are signed with
-// the new one, tokens of the previous ones passed along are still accepted.
+// the new one, tokens of the previous ones passed along are still accepted. Verified
+// tokens are cached by their exact text, but exp and revocation are checked
+// on every request.
+//
 // Tokens chatauth signs carry a kid header derived from their secret (a
 // short hash that does not reveal it), which picks the key to check them
 // with; tokens without kid, as Chainlit signs them, are tried with every
-// key. Verified
-// tokens are cached by their exact text, but exp and revocation are checked
-// on every request.
+// key.
 //
 // # Security defaults
 //
