@@ -54,11 +54,12 @@ type Config struct {
 	// is served over plain http.
 	CookieSecure bool
 	// SessionTimeout is how long a session lasts; default 15 days, at
-	// least 1 s. A session lasts at least this long: token exp and cookie
-	// Max-Age are rounded up to the second (the cookie outlives the token
-	// by less than a second). It is also the most any session lasts: a
-	// token presented to /auth/jwt (a host's, or one signed with the secret
-	// whose exp is years away) gives a session that ends by then.
+	// least 1 s. Unless idle or logged out, a session lasts at least this
+	// long: token exp and cookie Max-Age are rounded up to the second (the
+	// cookie outlives the token by less than a second). It is also the
+	// most any session lasts: a token presented to /auth/jwt (a host's, or
+	// one signed with the secret whose exp is years away) gives a session
+	// that ends by then.
 	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
 	SessionTimeout time.Duration
 	// IdleTimeout, when set, ends a session unused for that long: tokens
