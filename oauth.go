@@ -606,10 +606,10 @@ func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, 
 
 // TokenSource returns a source of the provider's access token for a user
 // who logged in with it, when Config.KeepProviderTokens is on (without it,
-// logins store none: the error wraps ErrNoToken and names the setting). It refreshes the
-// token with the refresh token when expired and stores the new one. ctx
-// carries the HTTP client and lives as long as the source is used. The
-// token is gone once the user logs out, unless
+// logins store none: the error wraps ErrNoToken and names the setting). It
+// refreshes the token with the refresh token when expired and stores the
+// new one. ctx carries the HTTP client and lives as long as the source is
+// used. The token is gone once the user logs out, unless
 // Config.KeepProviderTokensAfterLogout: the error then wraps ErrNoToken.
 func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
 	p := a.provider(providerID)
