@@ -48,6 +48,7 @@ type Auth struct {
 	renewed     renewals
 	revokedMu   sync.Mutex
 	revokedCh   chan struct{}
+	tokenBudget int // the longest token issued: what MaxCookieChunks cookies hold
 }
 
 // zeroTime reads better than time.Time{} in grants: "no fixed end".
@@ -90,11 +91,15 @@ func New(cfg Config) (*Auth, error) {
 			return nil, fmt.Errorf("chatauth: bad configuration: %w", err)
 		}
 	}
-	for _, o := range slices.Concat([]string{baseOrigin(cfg.BaseURL)}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
+	// The origin lists are canonical already (withDefaults); BaseURL may
+	// still have upper-case letters or a default port, which browsers never
+	// send in Origin.
+	base, _ := canonicalOrigin(baseOrigin(cfg.BaseURL))
+	for _, o := range slices.Concat([]string{base}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
 		if o == "" {
 			continue
 		}
-		if err := a.origins.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
+		if err := a.origins.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
 		}
 	}
@@ -120,6 +125,7 @@ func New(cfg Config) (*Auth, error) {
 	a.parserOptions = opts
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
+	a.tokenBudget = a.cookieTokenBudget()
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)
 	return a, nil
@@ -245,6 +251,10 @@ const (
 	reasonBadOrigin     = "bad_origin"
 	reasonBadRequest    = "bad_request"
 	reasonBadRedirect   = "bad_redirect"
+	// reasonSessionTooLarge is a user from the app (a hook) whose token
+	// would not fit the cookie budget: the app's data, so a 500, unlike
+	// reasonTooLarge, which is the client's input.
+	reasonSessionTooLarge = "session_too_large"
 )
 
 // sessionReason maps a VerifyToken error to its reason code and status.
@@ -359,11 +369,15 @@ func callHook(f func() (*User, error)) (u *User, err error) {
 	return f()
 }
 
-// hookFailed answers a hook's error or panic: 500, cause logged, nothing leaked.
+// hookFailed answers a hook's error or panic, or a user from a hook too
+// large for the cookie budget: 500, cause logged, nothing leaked.
 func (a *Auth) hookFailed(w http.ResponseWriter, r *http.Request, method string, err error) {
 	reason := reasonHookError
-	if errors.Is(err, errHookPanic) {
+	switch {
+	case errors.Is(err, errHookPanic):
 		reason = reasonHookPanic
+	case errors.Is(err, ErrSessionTooLarge):
+		reason = reasonSessionTooLarge
 	}
 	a.reject(w, r, method, http.StatusInternalServerError, reason, "internal error", err)
 }
@@ -376,8 +390,15 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *U
 		return
 	}
 	s, err := a.startSession(w, r, u, g)
+	if errors.Is(err, ErrSessionTooLarge) && method == "jwt" {
+		// At /auth/jwt the user is the client's token, not the app's data:
+		// a 4xx, like any other token too large to carry.
+		a.reject(w, r, method, http.StatusRequestHeaderFieldsTooLarge, reasonTooLarge,
+			sessionDetail(reasonTooLarge, http.StatusRequestHeaderFieldsTooLarge), err)
+		return
+	}
 	if err != nil {
-		a.reject(w, r, method, http.StatusInternalServerError, sessionErrorReason(err), "internal error", err)
+		a.hookFailed(w, r, method, err)
 		return
 	}
 	a.endPreviousSession(r, s)
@@ -401,14 +422,6 @@ func (a *Auth) persistUser(w http.ResponseWriter, r *http.Request, method string
 		return stored, true
 	}
 	return u, true
-}
-
-// sessionErrorReason is the reason code of a failure to start a session.
-func sessionErrorReason(err error) string {
-	if errors.Is(err, ErrSessionTooLarge) {
-		return reasonTooLarge
-	}
-	return reasonHookError
 }
 
 // peer is the address of the host that sent the request, unmapped.
@@ -503,9 +516,5 @@ func validHost(h string) bool {
 
 // retryAfterSeconds renders a wait as whole seconds, at least 1.
 func retryAfterSeconds(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(s, 10)
+	return strconv.Itoa(max(ceilSeconds(d), 1))
 }

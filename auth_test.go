@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
 // testSecret is a valid signing secret (32 bytes or more).
@@ -791,5 +793,69 @@ func TestForwardedAllowIPsAreNotTrustedProxies(t *testing.T) {
 	wantError(t, serve(t, a, req), http.StatusUnauthorized, "credentialssignin")
 	if !strings.Contains(logs.String(), "auth.reason=untrusted_peer") {
 		t.Errorf("header login from loopback not refused as untrusted_peer:\n%s", logs)
+	}
+}
+
+// TestOversizedSessionStatus: a session too large for the cookie budget is
+// the app's fault when a hook made the user (500, session_too_large) and
+// the client's when its token did (4xx at /auth/jwt: a valid Chainlit token
+// with 12 KB of metadata used to answer 500); log, status and doc.go's
+// table agree.
+func TestOversizedSessionStatus(t *testing.T) {
+	// A token of five cookies (over 12,000 bytes), under MaxTokenBytes.
+	big := &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 9500)}}
+	tests := []struct {
+		name       string
+		cfg        Config
+		setup      func(a *Auth)
+		req        func(a *Auth) *http.Request
+		middleware bool // req goes to RequireUser, not the auth routes
+		status     int
+		reason     string
+	}{
+		{name: "password login", setup: func(a *Auth) { a.OnPassword(acceptUser(big)) },
+			req:    func(*Auth) *http.Request { return loginRequest("", "ada", "pw") },
+			status: 500, reason: reasonSessionTooLarge},
+		{name: "persist hook", setup: func(a *Auth) {
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			a.OnPersist(func(context.Context, *User) (*User, error) { return big, nil })
+		}, req: func(*Auth) *http.Request { return loginRequest("", "ada", "pw") },
+			status: 500, reason: reasonSessionTooLarge},
+		{name: "header login on every request", cfg: Config{HeaderAuthOnEveryRequest: true, TrustedProxies: []string{"192.0.2.0/24"}},
+			setup: func(a *Auth) {
+				a.OnHeader(func(context.Context, http.Header) (*User, error) { return big, nil })
+			},
+			req:        func(*Auth) *http.Request { return httptest.NewRequest("GET", "/chat", nil) },
+			middleware: true, status: 500, reason: reasonSessionTooLarge},
+		{name: "Chainlit token at /auth/jwt", req: func(a *Auth) *http.Request {
+			now := a.now()
+			token := rawToken(hs256, map[string]any{"identifier": "ada", "display_name": nil, "metadata": big.Metadata,
+				"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}, testSecret)
+			if len(token) <= 4*cookiechunk.Size || len(token) > MaxTokenBytes {
+				t.Fatalf("token of %d bytes, want five cookies' worth", len(token))
+			}
+			req := httptest.NewRequest("POST", "/auth/jwt", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			return req
+		}, status: http.StatusRequestHeaderFieldsTooLarge, reason: reasonTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, logs := newTestAuth(t, tt.cfg)
+			if tt.setup != nil {
+				tt.setup(a)
+			}
+			var h http.Handler = a
+			if tt.middleware {
+				h = protected(a)
+			}
+			resp := serve(t, h, tt.req(a))
+			if resp.StatusCode != tt.status || len(resp.Cookies()) != 0 {
+				t.Errorf("status %d, cookies %v; want %d and none", resp.StatusCode, resp.Cookies(), tt.status)
+			}
+			if !strings.Contains(logs.String(), "auth.reason="+tt.reason+" ") || !strings.Contains(logs.String(), `\"groups\"`) {
+				t.Errorf("log does not say %s and name the field:\n%s", tt.reason, logs)
+			}
+		})
 	}
 }

@@ -316,7 +316,10 @@ func badCases() map[string][]badCase {
 		{name: "claims_100KB", reason: reasonTooLarge, status: http.StatusRequestHeaderFieldsTooLarge,
 			userDetail: dTooLarge, loginDetail: dTooLarge, token: func(t *testing.T, app *badApp) string {
 				// Correctly signed, 100 KB of metadata.
-				tok := issue(t, app.a, &User{Identifier: "ada", Metadata: map[string]any{"blob": strings.Repeat("b", 100<<10)}})
+				// IssueToken refuses a token beyond the cookie budget.
+				tok := rawToken(hs256, app.with(func(c map[string]any) {
+					c["metadata"] = map[string]any{"blob": strings.Repeat("b", 100<<10)}
+				}), testSecret)
 				if len(tok) < 100<<10 {
 					t.Fatalf("token of %d bytes", len(tok))
 				}

@@ -8,9 +8,12 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
 // minSecretBytes is the shortest accepted signing secret (RFC 7518 3.2:
@@ -28,7 +31,9 @@ type Config struct {
 	// deployment keeps its users logged in.
 	Secret []byte
 	// PreviousSecrets are still accepted when verifying tokens, so a secret
-	// can be rotated without logging everyone out.
+	// can be rotated without logging everyone out. A token's kid header,
+	// derived from the secret that signed it, picks the key; tokens without
+	// kid (Chainlit's) are tried with each.
 	PreviousSecrets [][]byte
 
 	// BaseURL is the public URL of the app ("https://chat.example.com"),
@@ -52,13 +57,24 @@ type Config struct {
 	// CookieSecure forces the Secure flag even when the app looks like it
 	// is served over plain http.
 	CookieSecure bool
-	// SessionTimeout is how long a session lasts; default 15 days.
+	// SessionTimeout is how long a session lasts; default 15 days, at
+	// least 1 s. Unless idle or logged out, a session lasts at least this
+	// long: token exp and cookie Max-Age are rounded up to the second (the
+	// cookie outlives the token by less than a second). It is also the
+	// most any session lasts: a token presented to /auth/jwt (a host's, or
+	// one signed with the secret whose exp is years away) gives a session
+	// that ends by then.
 	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
 	SessionTimeout time.Duration
 	// IdleTimeout, when set, ends a session unused for that long: tokens
 	// then expire after IdleTimeout, and the middleware re-issues the cookie
 	// (same session, new exp) once past half of it, never past the absolute
-	// SessionTimeout. Off by default.
+	// SessionTimeout. Off by default; at least 2 s when set. Renewal
+	// happens in RequireUser and WithUser, on requests that carry the
+	// session cookie; GET R/user does not renew (it only reads the
+	// session), and bearer tokens (Authorization, the WebSocket
+	// subprotocol) are never renewed: the client holds them, so a client
+	// of IssueToken asks for a new token before IdleTimeout runs out.
 	IdleTimeout time.Duration
 	// SessionCheckInterval is how often WatchSession asks the
 	// RevocationStore whether an open connection's session was revoked on
@@ -66,7 +82,11 @@ type Config struct {
 	SessionCheckInterval time.Duration
 	// MaxCookieChunks bounds the cookies one session may take; a user whose
 	// token needs more is refused when the session starts, with an error
-	// naming the metadata that made it large. Default 4.
+	// naming the metadata that made it large. Default 4, at most 5: five
+	// cookies of 3000 bytes are the longest token MaxTokenBytes reads back.
+	// The same budget holds for every token issued (login, StartSession,
+	// IssueToken, renewal, /auth/jwt), so none is issued that this Auth
+	// would refuse.
 	MaxCookieChunks int
 	// Partitioned makes the session cookie SameSite=None; Secure;
 	// Partitioned (CHIPS), for an app embedded in another site's page.
@@ -107,13 +127,19 @@ type Config struct {
 	HeaderAuthTrustedProxiesOnly bool
 	// AllowedOrigins may send unsafe requests (POST) cross-origin, for
 	// instance a front end on another host ("https://app.example.com").
+	// Written in the form browsers send, as EmbedOrigins are.
 	// CHATAUTH_ALLOWED_ORIGINS.
 	AllowedOrigins []string
 
 	// EmbedOrigins are the sites allowed to embed the app (an iframe or a
 	// widget): the auth routes answer them CORS with credentials (their
 	// exact origin, never "*"), they may POST cross-origin, and
-	// Auth.AllowFraming lets them frame the app's pages.
+	// Auth.AllowFraming lets them frame the app's pages. CORS covers the
+	// library's routes only: wrap the app's own with Auth.CORS. New
+	// rewrites each in the form browsers send in Origin (scheme and host in
+	// lower case, no default port, no trailing slash), used by CORS, CSP
+	// and the cross-origin check alike, and refuses anything with a path,
+	// query or wildcard.
 	EmbedOrigins []string
 	// HostTokens, when set, makes /auth/jwt accept tokens of a host
 	// application signed with its own public keys instead of the secret.
@@ -135,18 +161,32 @@ type Config struct {
 	Tokens TokenStore
 	// KeepProviderTokens stores each OAuth login's provider token in Tokens,
 	// for Auth.TokenSource. Off by default: the tokens are never put in the
-	// session either way.
+	// session either way. They are deleted when the user logs out (POST
+	// /logout or EndSession of a session opened with that provider) and by
+	// RevokeUser, unless KeepProviderTokensAfterLogout. Tokens keeps one
+	// token per user and provider, shared by all of the user's sessions, so
+	// logging out on one device ends TokenSource for the others until their
+	// next login with the provider.
 	KeepProviderTokens bool
+	// KeepProviderTokensAfterLogout keeps the provider tokens in Tokens
+	// after logout and RevokeUser, for apps that act for the user while
+	// they are away (a nightly sync). The id_token kept for ProviderLogout
+	// is deleted either way. Off by default: a logout ends the app's access
+	// to the provider too.
+	KeepProviderTokensAfterLogout bool
 	// ProviderLogout makes logout of a session opened with an OpenID
 	// provider that has an end_session_endpoint also log out at the
 	// provider (RP-initiated logout): POST /logout answers the provider's
 	// logout URL as its redirect. The login's id_token is kept in Tokens for
-	// the id_token_hint. Without it, the next "Sign in with ..." may log the
-	// user straight back in; OAUTH_PROMPT=login is the other cure.
+	// the id_token_hint, and deleted at logout. Without it, the next "Sign
+	// in with ..." may log the user straight back in; OAUTH_PROMPT=login is
+	// the other cure. A logout hook's SetLogoutRedirect does not cancel
+	// it: the provider logs the user out, then sends the browser to the
+	// hook's target (see SetLogoutRedirect).
 	ProviderLogout bool
 	// PostLogoutRedirectURI is where the provider sends the browser after
-	// its logout; default the public origin + root path + /login. Register
-	// it at the provider.
+	// its logout when the logout hook sets no redirect; default the public
+	// origin + root path + /login. Register it at the provider.
 	PostLogoutRedirectURI string
 	// HTTPClient makes every call to OAuth providers; default a client
 	// with a 10 s time-out.
@@ -240,14 +280,11 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if _, err := forwardedPeers(c.ForwardedAllowIPs); err != nil {
 		bad("ForwardedAllowIPs: %v", err)
 	}
-	for _, o := range c.AllowedOrigins {
-		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			bad("AllowedOrigins: %q is not an origin such as https://app.example.com", o)
-		}
-	}
-	if err := checkEmbedOrigins(c.EmbedOrigins); err != nil {
-		bad("%v", err)
-	}
+	var originErrs []error
+	c.AllowedOrigins, originErrs = canonicalOrigins("AllowedOrigins", "https://app.example.com", c.AllowedOrigins)
+	errs = append(errs, originErrs...)
+	c.EmbedOrigins, originErrs = canonicalOrigins("EmbedOrigins", "https://host.example.com (\"*\" is never allowed with credentials)", c.EmbedOrigins)
+	errs = append(errs, originErrs...)
 	l := &c.PasswordLimits
 	if l.PerUsername == 0 {
 		l.PerUsername = 10
@@ -273,10 +310,16 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.SessionCheckInterval <= 0 {
 		c.SessionCheckInterval = 30 * time.Second
 	}
-	if c.MaxCookieChunks == 0 {
+	switch {
+	case c.MaxCookieChunks == 0:
 		c.MaxCookieChunks = 4
-	} else if c.MaxCookieChunks < 0 || c.MaxCookieChunks > 32 {
-		bad("MaxCookieChunks %d must be between 1 and 32", c.MaxCookieChunks)
+	case c.MaxCookieChunks < 0:
+		bad("MaxCookieChunks %d must be between 1 and %d", c.MaxCookieChunks, maxCookieChunks)
+	case c.MaxCookieChunks > maxCookieChunks:
+		// The two budgets must agree: a login would otherwise answer 200
+		// with a token that every later request refuses.
+		bad("MaxCookieChunks %d lets a session token grow to %d bytes (%d cookies of %d), more than MaxTokenBytes (%d) reads back: at most %d",
+			c.MaxCookieChunks, c.MaxCookieChunks*cookiechunk.Size, c.MaxCookieChunks, cookiechunk.Size, MaxTokenBytes, maxCookieChunks)
 	}
 	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout < 2*time.Second) {
 		bad("IdleTimeout %v must be at least 2s (or 0 for none)", c.IdleTimeout)
@@ -298,6 +341,10 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	return c, proxies, nil
 }
+
+// maxCookieChunks is the most session cookies whose joined value stays
+// within MaxTokenBytes: five of 3000 bytes.
+const maxCookieChunks = MaxTokenBytes / cookiechunk.Size
 
 // cleanRootPath turns "", "/" into "" and "chat/" into "/chat", and refuses
 // paths that could not be mounted as a ServeMux prefix.
@@ -433,4 +480,48 @@ func baseOrigin(base string) string {
 		return scheme + "://" + host
 	}
 	return base
+}
+
+// canonicalOrigins returns origins in the one spelling browsers send in
+// the Origin header (see canonicalOrigin), and an error naming each value
+// of field that is not an origin such as example.
+func canonicalOrigins(field, example string, origins []string) ([]string, []error) {
+	var out []string
+	var errs []error
+	for _, o := range origins {
+		c, err := canonicalOrigin(o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not an origin such as %s: %w", field, o, example, err))
+			continue
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, errs
+}
+
+// canonicalOrigin is the serialization of an origin (RFC 6454 section
+// 6.1), the form browsers send in Origin and that CORS, CSP and the
+// cross-origin check all compare with: scheme and host in lower case, the
+// scheme's default port dropped, no trailing slash. A path, query,
+// fragment, user info or wildcard is refused rather than dropped: each
+// says the value is not an origin.
+func canonicalOrigin(o string) (string, error) {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return "", err
+	case strings.Contains(o, "*"):
+		return "", errors.New("wildcards are not origins")
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "", errors.New("scheme and host are required")
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", errors.New("an origin has no user info, path, query or fragment")
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return scheme + "://" + host, nil
 }

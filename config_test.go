@@ -235,3 +235,78 @@ func TestForwardedAllowIPsFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestNewRefusesCookieBudgetsThatDisagree: a MaxCookieChunks whose cookies
+// hold a longer token than MaxTokenBytes reads back is refused, naming
+// both values.
+func TestNewRefusesCookieBudgetsThatDisagree(t *testing.T) {
+	for _, tt := range []struct {
+		chunks int
+		want   string // "" for accepted
+	}{
+		{0, ""},
+		{1, ""},
+		{5, ""},
+		{6, "MaxCookieChunks 6 lets a session token grow to 18000 bytes (6 cookies of 3000), more than MaxTokenBytes (16384) reads back: at most 5"},
+		{8, "MaxCookieChunks 8"},
+		{32, "MaxCookieChunks 32"},
+		{-1, "MaxCookieChunks -1 must be between 1 and 5"},
+	} {
+		_, err := New(Config{Secret: testSecret, MaxCookieChunks: tt.chunks})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("MaxCookieChunks %d: %v", tt.chunks, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "MaxTokenBytes") && tt.chunks > 0):
+			t.Errorf("MaxCookieChunks %d: error %v, want one saying %q", tt.chunks, err, tt.want)
+		}
+	}
+}
+
+func TestCanonicalOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://host.example":        "https://host.example",
+		"https://host.example/":       "https://host.example",
+		"HTTPS://Host.Example":        "https://host.example",
+		"https://host.example:443":    "https://host.example",
+		"http://host.example:80/":     "http://host.example",
+		"https://host.example:8443":   "https://host.example:8443",
+		"http://host.example:443":     "http://host.example:443",
+		"http://[::1]:8080":           "http://[::1]:8080",
+		"chrome-extension://abcdefgh": "chrome-extension://abcdefgh",
+		"":                            "",
+		"host.example":                "",
+		"https://host.example/app":    "",
+		"https://host.example?x=1":    "",
+		"https://host.example/#top":   "",
+		"https://user@host.example":   "",
+		"https://*.host.example":      "",
+		"*":                           "",
+		"https://":                    "",
+		"mailto:ada@host.example":     "",
+	} {
+		got, err := canonicalOrigin(in)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("canonicalOrigin(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestNewNamesEachBadOrigin: every bad origin of both lists is named, as
+// given.
+func TestNewNamesEachBadOrigin(t *testing.T) {
+	_, err := New(Config{Secret: testSecret,
+		AllowedOrigins: []string{"https://ok.example", "https://App.Example/path"},
+		EmbedOrigins:   []string{"https://*.host.example", "HTTPS://Host.Example/", "host.example"},
+	})
+	if err == nil {
+		t.Fatal("bad origins accepted")
+	}
+	for _, want := range []string{`AllowedOrigins: "https://App.Example/path"`, `EmbedOrigins: "https://*.host.example"`, `EmbedOrigins: "host.example"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "Host.Example/\"") || strings.Contains(err.Error(), "ok.example") {
+		t.Errorf("error names a good origin:\n%v", err)
+	}
+}

@@ -23,8 +23,13 @@
 //
 // In a handler, UserFrom(r.Context()) is the logged-in User. RequireUser
 // answers 401 without a valid session; WithUser lets anonymous requests
-// through. Both accept WebSocket upgrades by cookie only, with the Origin
-// checked. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
+// through. Both accept WebSocket upgrades by the session cookie, or by a
+// token in the handshake's Sec-WebSocket-Protocol as "bearer.<token>"
+// (WebSocketBearerPrefix), and refuse a handshake whose Origin is not the
+// app's own, an AllowedOrigins or an EmbedOrigins one. The socket library's
+// own origin check still applies alongside (coder/websocket's
+// OriginPatterns, gorilla/websocket's CheckOrigin): let it accept the
+// EmbedOrigins too. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
 // (CHAINLIT_AUTH_SECRET, CHAINLIT_URL, CHAINLIT_ROOT_PATH, ...), so a
 // Chainlit .env works as is. Several *Auth values can live in one process.
 //
@@ -79,7 +84,12 @@
 //
 // An app with its own login route calls StartSession to issue the same
 // session (and EndSession to end one); IssueToken gives a token for
-// "Authorization: Bearer" clients.
+// "Authorization: Bearer" clients. Every path that issues a token (login,
+// StartSession, IssueToken, renewal, /auth/jwt) applies the same two
+// rules: the session lasts at least its configured time and at most
+// SessionTimeout, and the token fits in MaxCookieChunks cookies (else
+// ErrSessionTooLarge), so no token is issued that the same Auth would
+// refuse.
 //
 // # Sessions and cookies
 //
@@ -95,9 +105,17 @@
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
 // turns a token into a cookie that ends when the token does.
 //
+// Token exp and cookie Max-Age are rounded up to the second, so a session
+// lasts at least its configured time, and the cookie outlives its token by
+// less than a second. No session outlives SessionTimeout, whatever exp a
+// token presented to POST R/auth/jwt carries.
+//
 // With IdleTimeout, tokens last that long and RequireUser re-issues the
 // cookie (same session, new exp, never past SessionTimeout) once past half
 // of it. WatchSession tells a long-lived connection when its session ends.
+// Renewal happens in the middleware (RequireUser, WithUser) on requests
+// carrying the cookie; GET R/user only reads the session, and bearer
+// tokens are never renewed.
 // MaxCookieChunks bounds the cookies one session takes: a larger one is
 // refused when it starts (ErrSessionTooLarge, naming the metadata).
 //
@@ -107,6 +125,11 @@
 // the new one, tokens of the previous ones passed along are still accepted. Verified
 // tokens are cached by their exact text, but exp and revocation are checked
 // on every request.
+//
+// Tokens chatauth signs carry a kid header derived from their secret (a
+// short hash that does not reveal it), which picks the key to check them
+// with; tokens without kid, as Chainlit signs them, are tried with every
+// key.
 //
 // # Security defaults
 //
@@ -145,7 +168,7 @@
 //	invalid_token      bad signature, algorithm, claims or format (401)
 //	expired            the token's exp has passed (401)
 //	revoked            logged out, or RevokeUser (401)
-//	too_large          body, cookie or token beyond the limits (413, 431)
+//	too_large          body, cookie or token beyond the limits, or a token at R/auth/jwt too large for the cookie budget (413, 431)
 //	header_missing     POST R/auth/jwt without Authorization (401)
 //	bad_scheme         Authorization is not Bearer (401)
 //	bad_header_format  Authorization is not two words (401)
@@ -153,7 +176,8 @@
 //	hook_error         a hook returned an error (500)
 //	hook_panic         a hook panicked (500)
 //	store_unavailable  the RevocationStore or Throttle failed (503)
-//	bad_redirect       an OAuth redirect outside the root path (400)
+//	bad_redirect       an OAuth redirect outside the root path (400), or a logout hook's target that cannot be a post_logout_redirect_uri (logged)
+//	session_too_large  a user from a hook whose token would not fit MaxCookieChunks cookies (500, the log names its largest metadata)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,

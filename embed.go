@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +20,26 @@ import (
 // (the site that embeds the chat) with its own asymmetric keys, instead of
 // sharing the HMAC secret with it. In this mode HS256 tokens are refused at
 // /auth/jwt, and iss and aud are required.
+//
+// The token becomes the session's user: its "identifier" claim, else its
+// "sub", is User.Identifier; "display_name", else "name", is
+// User.DisplayName; and its "metadata" object is User.Metadata as is. The
+// host is trusted with all of it: it may set any metadata, so an app that
+// reads roles or rights from metadata takes them from the host. The session
+// ends with the token's exp, and never later than SessionTimeout.
+//
+// Keys from JWKSURL are fetched on first use, again after an hour, and at
+// once when a token names a kid the cached set does not have (the host
+// rotated its key), but at most once per 10 seconds: tokens with made-up
+// kids must not make chatauth hammer the host. So a host that starts
+// signing with a new key the moment it publishes it may see that key's
+// tokens refused for up to 10 s, if another new kid started the cooldown
+// just before; publish a key before signing with it, as JWKS rotation
+// intends. Only a token that passes every check but the signature (alg,
+// iss, aud, exp, iat) can cause a fetch, so tokens meant for another
+// issuer or audience, or expired ones, never start the cooldown. A forged
+// token with the right iss and aud still can: its signature cannot be
+// checked without the key it names, which is what the fetch is for.
 type HostTokens struct {
 	// JWKSURL is where the host publishes its public keys, or
 	// PublicKeysPEM holds them ("PUBLIC KEY" blocks). One is required.
@@ -36,6 +55,9 @@ type HostTokens struct {
 type hostVerifier struct {
 	keys   *jwks.Set
 	parser *jwt.Parser
+	// claims checks a token's claims before its keys are looked up, so
+	// that a token for another issuer or audience never makes us fetch.
+	claims *jwt.Validator
 }
 
 func newHostVerifier(h *HostTokens, client *http.Client, now func() time.Time) (*hostVerifier, error) {
@@ -61,10 +83,14 @@ func newHostVerifier(h *HostTokens, client *http.Client, now func() time.Time) (
 			return nil, fmt.Errorf("HostTokens: algorithm %q is not an asymmetric one (%s)", alg, strings.Join(idTokenAlgorithms, ", "))
 		}
 	}
-	v := &hostVerifier{parser: jwt.NewParser(
-		jwt.WithValidMethods(algs), jwt.WithIssuer(h.Issuer), jwt.WithAudience(h.Audience),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5*time.Second), jwt.WithTimeFunc(now),
-	)}
+	checks := []jwt.ParserOption{
+		jwt.WithIssuer(h.Issuer), jwt.WithAudience(h.Audience),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5 * time.Second), jwt.WithTimeFunc(now),
+	}
+	v := &hostVerifier{
+		parser: jwt.NewParser(append(checks, jwt.WithValidMethods(algs))...),
+		claims: jwt.NewValidator(checks...),
+	}
 	if h.JWKSURL != "" {
 		v.keys = jwks.New(h.JWKSURL, client)
 		return v, nil
@@ -97,10 +123,14 @@ func parsePublicKeys(b []byte) ([]any, error) {
 }
 
 // verify checks a host-issued token and returns its user and expiry. The
-// identifier is the token's "identifier" claim, else its "sub".
+// identifier is the token's "identifier" claim, else its "sub"; see
+// HostTokens.
 func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Time, error) {
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if err := v.claims.Validate(t.Claims); err != nil {
+			return nil, fmt.Errorf("claims checked before fetching keys: %w", err)
+		}
 		kid, _ := t.Header["kid"].(string)
 		keys, err := v.keys.Keys(ctx, kid)
 		if err != nil {
@@ -130,18 +160,6 @@ func toVerificationKeys(keys []any) []jwt.VerificationKey {
 	return out
 }
 
-// checkEmbedOrigins refuses "*" and anything that is not an origin: with
-// credentials, only an explicit list is safe.
-func checkEmbedOrigins(origins []string) error {
-	for _, o := range origins {
-		u, err := url.Parse(o)
-		if o == "*" || err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || strings.Contains(o, "*") {
-			return fmt.Errorf("EmbedOrigins: %q is not an origin such as https://host.example.com (\"*\" is never allowed with credentials)", o)
-		}
-	}
-	return nil
-}
-
 // embedOrigin returns the request's Origin when it is one of EmbedOrigins.
 func (a *Auth) embedOrigin(r *http.Request) string {
 	o := r.Header.Get("Origin")
@@ -167,13 +185,42 @@ func (a *Auth) cors(h http.Handler) http.Handler {
 	})
 }
 
+// CORS applies the CORS policy of the auth routes to the app's own routes:
+// requests from Config.EmbedOrigins are answered with their exact origin
+// and Access-Control-Allow-Credentials, so that the embedded page's fetch
+// with credentials: "include" can read the answer; preflights (OPTIONS
+// with Access-Control-Request-Method) are answered 204 here, before next,
+// since they carry no credentials for RequireUser to check. Without
+// EmbedOrigins it returns next unchanged; a nil next answers 404 to all
+// but preflights. Wrap RequireUser with it, on a pattern without a method
+// so that preflights reach it:
+//
+//	mux.Handle("/api/", a.CORS(a.RequireUser(api)))
+func (a *Auth) CORS(next http.Handler) http.Handler {
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
+	if len(a.cfg.EmbedOrigins) == 0 {
+		return next
+	}
+	preflight := a.cors(http.HandlerFunc(a.servePreflight))
+	actual := a.cors(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			preflight.ServeHTTP(w, r)
+			return
+		}
+		actual.ServeHTTP(w, r)
+	})
+}
+
 // servePreflight answers CORS preflight requests of the embedding origins.
 func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 	if a.embedOrigin(r) == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+	w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
 	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Requested-With")
 	w.Header().Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
@@ -185,7 +232,7 @@ func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 func (a *Auth) AllowFraming(next http.Handler) http.Handler {
 	policy := "frame-ancestors 'self'"
 	for _, o := range a.cfg.EmbedOrigins {
-		policy += " " + strings.TrimRight(o, "/")
+		policy += " " + o
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,5 +267,220 @@ func TestLogoutRedirect(t *testing.T) {
 	form.Header.Set("Sec-Fetch-Mode", "navigate")
 	if resp := serve(t, a, form); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/goodbye" {
 		t.Errorf("form logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestEmbedOriginSpellings: however an origin is written in EmbedOrigins,
+// the browser's spelling of it gets CORS on the library's routes and the
+// app's (Auth.CORS), may POST cross-origin, and may frame the app (a
+// trailing slash or upper case used to work for the CSP and POSTs only).
+func TestEmbedOriginSpellings(t *testing.T) {
+	const origin = "https://host.example"
+	for _, spelling := range []string{"https://host.example", "https://host.example/", "HTTPS://Host.EXAMPLE", "https://host.example:443"} {
+		t.Run(spelling, func(t *testing.T) {
+			a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{spelling}})
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			login := loginRequest("", "ada", "pw")
+			login.Header.Set("Origin", origin)
+			login.Header.Set("Sec-Fetch-Site", "cross-site")
+			resp := serve(t, a, login)
+			if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("cross-origin login: %d, Access-Control-Allow-Origin %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+			}
+			api := httptest.NewRequest("GET", "/api/messages", nil)
+			api.Header.Set("Origin", origin)
+			if got := serve(t, a.CORS(protected(a)), addCookies(api, resp)); got.StatusCode != 200 || got.Header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("app route: %d, Access-Control-Allow-Origin %q", got.StatusCode, got.Header.Get("Access-Control-Allow-Origin"))
+			}
+			framed := serve(t, a.AllowFraming(http.NotFoundHandler()), httptest.NewRequest("GET", "/", nil))
+			if csp := framed.Header.Get("Content-Security-Policy"); csp != "frame-ancestors 'self' "+origin {
+				t.Errorf("CSP %q", csp)
+			}
+		})
+	}
+}
+
+// TestCORSOnAppRoutes: Auth.CORS gives the app's own routes behind
+// RequireUser the auth routes' policy: preflights answered before the
+// session check, credentials allowed for EmbedOrigins only.
+func TestCORSOnAppRoutes(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{"https://host.example"}})
+	token := issue(t, a, &User{Identifier: "ada"})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a.CORS(protected(a)))
+	request := func(method, origin string, mod func(*http.Request)) *http.Response {
+		req := httptest.NewRequest(method, "/api/messages", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		mod(req)
+		return serve(t, mux, req)
+	}
+	preflight := func(r *http.Request) {
+		r.Header.Set("Access-Control-Request-Method", "DELETE")
+		r.Header.Set("Access-Control-Request-Headers", "content-type")
+	}
+	withCookie := func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "access_token", Value: token}) }
+
+	resp := request("OPTIONS", "https://host.example", preflight)
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://host.example" ||
+		resp.Header.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "DELETE") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := request("OPTIONS", "https://evil.example", preflight); resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("foreign preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp = request("DELETE", "https://host.example", withCookie)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://host.example" || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Errorf("embedded DELETE: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := request("DELETE", "https://evil.example", withCookie); resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("foreign DELETE: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := request("GET", "https://host.example", func(*http.Request) {}); resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "https://host.example" {
+		t.Errorf("no session: %d %v (the embedding page must be able to read the 401)", resp.StatusCode, resp.Header)
+	}
+	// Without a handler, only preflights are answered.
+	pre := httptest.NewRequest("OPTIONS", "/api/messages", nil)
+	pre.Header.Set("Origin", "https://host.example")
+	preflight(pre)
+	if resp := serve(t, a.CORS(nil), pre); resp.StatusCode != 204 {
+		t.Errorf("CORS(nil) preflight: %d", resp.StatusCode)
+	}
+	if resp := serve(t, a.CORS(nil), httptest.NewRequest("GET", "/api/messages", nil)); resp.StatusCode != 404 {
+		t.Errorf("CORS(nil): %d", resp.StatusCode)
+	}
+	// Without EmbedOrigins there is no policy: preflights reach the app.
+	plain, _, _ := newTestAuth(t, Config{})
+	req := httptest.NewRequest("OPTIONS", "/api/messages", nil)
+	req.Header.Set("Origin", "https://host.example")
+	preflight(req)
+	if resp := serve(t, plain.CORS(protected(plain)), req); resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("without EmbedOrigins: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// rotatingJWKS is a host's key set that the test can add keys to, counting
+// fetches.
+type rotatingJWKS struct {
+	mu      sync.Mutex
+	keys    []any
+	fetches int
+}
+
+func (j *rotatingJWKS) add(t *testing.T, kid string) *rsa.PrivateKey {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.keys = append(j.keys, map[string]any{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes())})
+	return key
+}
+
+func (j *rotatingJWKS) fetched() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.fetches
+}
+
+func (j *rotatingJWKS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.fetches++
+	json.NewEncoder(w).Encode(map[string]any{"keys": j.keys})
+}
+
+// TestHostKeyRotationNotDelayedByForeignTokens: a token with an unknown kid
+// meant for another issuer or audience, or expired, does not fetch the key
+// set, so it cannot start the refetch cooldown that would make the host's
+// next new key wait 10 s.
+func TestHostKeyRotationNotDelayedByForeignTokens(t *testing.T) {
+	for name, mod := range map[string]func(jwt.MapClaims){
+		"other issuer":   func(c jwt.MapClaims) { c["iss"] = "https://other.example" },
+		"other audience": func(c jwt.MapClaims) { c["aud"] = "billing" },
+		"expired":        func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			keys := &rotatingJWKS{}
+			first := keys.add(t, "host-1")
+			srv := httptest.NewServer(keys)
+			t.Cleanup(srv.Close)
+			// The real clock: the cooldown of internal/jwks runs on it.
+			a, err := New(Config{Secret: testSecret, Logger: discardLogger(),
+				HostTokens: &HostTokens{JWKSURL: srv.URL, Issuer: "https://host.example", Audience: "chat"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims := func() jwt.MapClaims {
+				now := time.Now()
+				return jwt.MapClaims{"iss": "https://host.example", "aud": "chat", "sub": "ada", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+			}
+			if resp := jwtLogin(t, a, hostToken(t, jwt.SigningMethodRS256, first, "host-1", claims())); resp.StatusCode != 200 {
+				t.Fatalf("first key: %d", resp.StatusCode)
+			}
+			foreign := claims()
+			mod(foreign)
+			other, _ := rsa.GenerateKey(rand.Reader, 2048)
+			if resp := jwtLogin(t, a, hostToken(t, jwt.SigningMethodRS256, other, "foreign-kid", foreign)); resp.StatusCode != 401 {
+				t.Fatalf("foreign token: %d", resp.StatusCode)
+			}
+			if n := keys.fetched(); n != 1 {
+				t.Errorf("the foreign token fetched the key set (%d fetches)", n)
+			}
+			// The host rotates: its new key works at once.
+			second := keys.add(t, "host-2")
+			if resp := jwtLogin(t, a, hostToken(t, jwt.SigningMethodRS256, second, "host-2", claims())); resp.StatusCode != 200 {
+				t.Errorf("new host key refused: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestHostTokenUser: identifier wins over sub, display_name over name, and
+// the host's metadata is the user's, as HostTokens documents.
+func TestHostTokenUser(t *testing.T) {
+	key, jwks := hostJWKS(t)
+	a, clk, _ := newTestAuth(t, Config{HostTokens: &HostTokens{JWKSURL: jwks.URL, Issuer: "h", Audience: "chat"}})
+	now := clk.Now()
+	base := jwt.MapClaims{"iss": "h", "aud": "chat", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	for _, tt := range []struct {
+		name    string
+		claims  jwt.MapClaims
+		id, dn  string
+		role    any
+		refused bool
+	}{
+		{name: "sub and name", claims: jwt.MapClaims{"sub": "u-7", "name": "Ada"}, id: "u-7", dn: "Ada"},
+		{name: "identifier wins", claims: jwt.MapClaims{"sub": "u-7", "identifier": "ada@host.example", "name": "Ada", "display_name": "Ada L."}, id: "ada@host.example", dn: "Ada L."},
+		{name: "metadata as set", claims: jwt.MapClaims{"sub": "u-7", "metadata": map[string]any{"role": "admin"}}, id: "u-7", role: "admin"},
+		{name: "neither", claims: jwt.MapClaims{"name": "Ada"}, refused: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := jwt.MapClaims{}
+			for k, v := range base {
+				c[k] = v
+			}
+			for k, v := range tt.claims {
+				c[k] = v
+			}
+			resp := jwtLogin(t, a, hostToken(t, jwt.SigningMethodRS256, key, "host-1", c))
+			if tt.refused {
+				if resp.StatusCode != 401 {
+					t.Errorf("%d", resp.StatusCode)
+				}
+				return
+			}
+			s, err := a.VerifyToken(context.Background(), cookieNamed(resp, "access_token").Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.User.Identifier != tt.id || s.User.DisplayName != tt.dn || s.User.Metadata["role"] != tt.role {
+				t.Errorf("user %+v", s.User)
+			}
+		})
 	}
 }

@@ -179,3 +179,48 @@ func ExampleAuth_StartSession() {
 	// POST /sso 204
 	// GET /user 200 {"identifier":"ada@example.com","display_name":"Ada","metadata":{"team":"math"}}
 }
+
+// The app's own API, called by a page of an embedding site with
+// fetch(..., {credentials: "include"}): CORS gives it the EmbedOrigins
+// policy of the auth routes, and answers the browser's preflight before
+// RequireUser asks for a session the preflight never carries.
+func ExampleAuth_CORS() {
+	a, err := chatauth.New(chatauth.Config{
+		Secret:       exampleSecret,
+		EmbedOrigins: []string{"https://host.example"},
+		Logger:       quiet,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "messages of %s", chatauth.UserFrom(r.Context()).Identifier)
+	})
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	mux.Handle("/api/", a.CORS(a.RequireUser(api)))
+
+	token, _, err := a.IssueToken(&chatauth.User{Identifier: "ada"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	preflight := httptest.NewRequest(http.MethodOptions, "/api/messages", nil)
+	preflight.Header.Set("Origin", "https://host.example")
+	preflight.Header.Set("Access-Control-Request-Method", "GET")
+	get := httptest.NewRequest(http.MethodGet, "/api/messages", nil)
+	get.Header.Set("Origin", "https://host.example")
+	get.AddCookie(&http.Cookie{Name: a.CookieName(), Value: token})
+	for _, req := range []*http.Request{preflight, get} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		fmt.Println(req.Method, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"),
+			rec.Header().Get("Access-Control-Allow-Credentials"))
+		if rec.Body.Len() > 0 {
+			fmt.Println(rec.Body.String())
+		}
+	}
+	// Output:
+	// OPTIONS 204 https://host.example true
+	// GET 200 https://host.example true
+	// messages of ada
+}

@@ -2,6 +2,8 @@ package chatauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,7 +20,7 @@ import (
 // Config.ProviderLogout); an HTML form post gets a 303 there instead.
 func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	const method = "logout"
-	s, err := a.EndSession(w, r)
+	s, err := a.endSession(w, r)
 	if err != nil {
 		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
 		return
@@ -28,6 +30,9 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if s != nil {
 		u = s.User
 		attrs = append(attrs, slog.String("user", u.Identifier), slog.String("session", s.ID))
+		// Last, whatever the hook does: the provider logout URL below
+		// still needs the kept id_token.
+		defer a.forgetProviderTokensAtLogout(r, s)
 	}
 	hw := &hookWriter{ResponseWriter: w}
 	if a.logout != nil {
@@ -46,8 +51,11 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	redirect := hw.redirect
-	if redirect == "" && s != nil {
-		redirect = a.providerLogoutURL(r, s)
+	if s != nil {
+		// Provider logout first, then back to the hook's target, if any.
+		if end := a.providerLogoutURL(r, s, hw.redirect); end != "" {
+			redirect = end
+		}
 	}
 	if redirect != "" {
 		attrs = append(attrs, slog.String("redirect", redirectHost(redirect)))
@@ -92,8 +100,21 @@ func isFormPost(r *http.Request) bool {
 
 // SetLogoutRedirect, called by a logout hook on the w it was given, sets
 // where the browser goes after logout: POST /logout then answers
-// {"success": true, "redirect": target} to fetch callers and 303 to form
-// posts.
+// {"success": true, "redirect": target} to fetch callers and 303 See Other
+// to a browser's form post. A form post is a request with
+// Sec-Fetch-Mode: navigate, or with a form body (urlencoded or multipart)
+// and an Accept header naming text/html; everything else gets JSON.
+//
+// With Config.ProviderLogout, a session opened with an OpenID provider is
+// first logged out at the provider, which then sends the browser to
+// target, given as the post_logout_redirect_uri: a relative target is
+// made absolute at the app's public origin (BaseURL, or the request's).
+// Providers only send browsers to post-logout URIs registered for the
+// client, compared exactly, so register each absolute target the hook uses
+// (a fixed path, without a varying query). A target that cannot be one (not
+// http or https, with a fragment or user info) is logged with reason
+// bad_redirect, and the provider sends the browser to
+// Config.PostLogoutRedirectURI instead.
 func SetLogoutRedirect(w http.ResponseWriter, target string) {
 	for w != nil {
 		if hw, ok := w.(*hookWriter); ok {
@@ -115,8 +136,9 @@ func idTokenKey(provider string) string { return "id_token:" + provider }
 // providerLogoutURL is the provider's end_session_endpoint with
 // id_token_hint, client_id, post_logout_redirect_uri and state (OpenID
 // Connect RP-Initiated Logout 1.0), when Config.ProviderLogout is on and
-// the session came from an OpenID provider that has one.
-func (a *Auth) providerLogoutURL(r *http.Request, s *Session) string {
+// the session came from an OpenID provider that has one. The provider
+// sends the browser back to after, the logout hook's target, when set.
+func (a *Auth) providerLogoutURL(r *http.Request, s *Session, after string) string {
 	if !a.cfg.ProviderLogout || s.Provider == "" {
 		return ""
 	}
@@ -132,19 +154,26 @@ func (a *Auth) providerLogoutURL(r *http.Request, s *Session) string {
 	ctx := r.Context()
 	if tok, err := a.cfg.Tokens.Token(ctx, s.User.Identifier, idTokenKey(p.ID)); err == nil {
 		q.Set("id_token_hint", tok.AccessToken)
-		_ = a.cfg.Tokens.DeleteToken(ctx, s.User.Identifier, idTokenKey(p.ID))
 	}
 	q.Set("client_id", p.ClientID)
-	q.Set("post_logout_redirect_uri", a.postLogoutRedirectURI(r))
+	q.Set("post_logout_redirect_uri", a.postLogoutRedirectURI(r, after))
 	q.Set("state", randomToken(16))
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 // postLogoutRedirectURI is where the provider sends the browser back after
-// its logout: Config.PostLogoutRedirectURI, else R/login at the public
-// origin.
-func (a *Auth) postLogoutRedirectURI(r *http.Request) string {
+// its logout: the logout hook's target made absolute, else
+// Config.PostLogoutRedirectURI, else R/login at the public origin.
+func (a *Auth) postLogoutRedirectURI(r *http.Request, after string) string {
+	if after != "" {
+		target, err := a.absoluteRedirect(r, after)
+		if err == nil {
+			return target
+		}
+		a.logDecision(r, slog.LevelWarn, "logout", "redirect_ignored", reasonBadRedirect,
+			slog.String("redirect", redirectHost(after)), slog.String("error", err.Error()))
+	}
 	if a.cfg.PostLogoutRedirectURI != "" {
 		return a.cfg.PostLogoutRedirectURI
 	}
@@ -176,3 +205,51 @@ func (h *hookWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (h *hookWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// absoluteRedirect makes a logout hook's target an absolute URL a provider
+// can have registered as a post_logout_redirect_uri: a relative target is
+// resolved against the public origin and root path.
+func (a *Auth) absoluteRedirect(r *http.Request, target string) (string, error) {
+	base, err := url.Parse(a.publicBase(r) + a.cfg.RootPath + "/")
+	if err != nil {
+		return "", err
+	}
+	t, err := url.Parse(target)
+	if err != nil {
+		return "", err
+	}
+	u := base.ResolveReference(t)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return "", errors.New("a post_logout_redirect_uri is an http(s) URL without user info or fragment")
+	}
+	return u.String(), nil
+}
+
+// forgetProviderTokensAtLogout deletes the provider tokens of the
+// session's login once it has ended (see forgetProviderTokens): a failure
+// is logged, the logout stands.
+func (a *Auth) forgetProviderTokensAtLogout(r *http.Request, s *Session) {
+	if err := a.forgetProviderTokens(r.Context(), s.User.Identifier, s.Provider); err != nil {
+		a.logDecision(r, slog.LevelError, "logout", "token_delete_failed", reasonStoreDown,
+			slog.String("user", s.User.Identifier), slog.String("error", err.Error()))
+	}
+}
+
+// forgetProviderTokens deletes what a login with the provider kept in the
+// TokenStore for the user: the id_token of RP-initiated logout always, the
+// access and refresh token unless Config.KeepProviderTokensAfterLogout.
+// The store keeps one token per user and provider, so this ends the
+// provider access of every session of the user opened with it.
+func (a *Auth) forgetProviderTokens(ctx context.Context, identifier, provider string) error {
+	if provider == "" {
+		return nil
+	}
+	err := a.cfg.Tokens.DeleteToken(ctx, identifier, idTokenKey(provider))
+	if !a.cfg.KeepProviderTokensAfterLogout {
+		err = errors.Join(err, a.cfg.Tokens.DeleteToken(ctx, identifier, provider))
+	}
+	if err != nil {
+		return fmt.Errorf("chatauth: deleting the provider tokens of %q at %q: %w", identifier, provider, err)
+	}
+	return nil
+}

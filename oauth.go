@@ -508,7 +508,7 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := a.startSession(w, r, u, a.newGrant(zeroTime, p.ID))
 	if err != nil {
-		a.reject(w, r, method, http.StatusInternalServerError, reasonHookError, "internal error", err)
+		a.hookFailed(w, r, method, err)
 		return
 	}
 	a.endPreviousSession(r, s)
@@ -684,15 +684,21 @@ func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, 
 }
 
 // TokenSource returns a source of the provider's access token for a user
-// who logged in with it, when KeepProviderTokens is on. It refreshes the
-// token with the refresh token when expired and stores the new one. ctx
-// carries the HTTP client and lives as long as the source is used.
+// who logged in with it, when Config.KeepProviderTokens is on (without it,
+// logins store none: the error wraps ErrNoToken and names the setting). It
+// refreshes the token with the refresh token when expired and stores the
+// new one. ctx carries the HTTP client and lives as long as the source is
+// used. The token is gone once the user logs out, unless
+// Config.KeepProviderTokensAfterLogout: the error then wraps ErrNoToken.
 func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
 	p := a.provider(providerID)
 	if p == nil {
 		return nil, fmt.Errorf("chatauth: provider %q not found", providerID)
 	}
 	tok, err := a.cfg.Tokens.Token(ctx, identifier, providerID)
+	if errors.Is(err, ErrNoToken) && !a.cfg.KeepProviderTokens {
+		return nil, fmt.Errorf("%w (Config.KeepProviderTokens is off: OAuth logins store no provider tokens)", err)
+	}
 	if err != nil {
 		return nil, err
 	}

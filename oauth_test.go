@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -542,5 +544,147 @@ func TestOAuthRedirectURIKeepsBaseURLPath(t *testing.T) {
 				t.Errorf("POST from BaseURL's origin: %d, want 200", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// logout posts R/logout with c's session as fetch would, and returns the
+// redirect it answers.
+func (app *oauthApp) logout(t *testing.T, c *http.Client) string {
+	t.Helper()
+	resp, err := c.Post(app.base+"/logout", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Success  bool
+		Redirect string
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || !body.Success {
+		t.Fatalf("logout: %d %v %+v", resp.StatusCode, err, body)
+	}
+	return body.Redirect
+}
+
+// TestLogoutHookRedirectAfterProviderLogout: a logout hook's redirect no
+// longer cancels RP-initiated logout; the provider logs the user out and
+// sends the browser on to the hook's target, registered at the provider
+// as a post_logout_redirect_uri. A target that cannot be one falls back to
+// the default, with a log line.
+func TestLogoutHookRedirectAfterProviderLogout(t *testing.T) {
+	for _, tt := range []struct {
+		name, target, want string // want: the post_logout_redirect_uri, after the base URL
+		loggedBad          bool
+	}{
+		{name: "path", target: "/goodbye", want: "/goodbye"},
+		{name: "relative", target: "goodbye?from=chat", want: "/goodbye?from=chat"},
+		{name: "absolute", target: "https://www.example.com/bye", want: "https://www.example.com/bye"},
+		{name: "unusable", target: "javascript:alert(1)", want: "/login", loggedBad: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newOAuthApp(t, chatauth.Config{ProviderLogout: true}, nil)
+			app.auth.OnLogout(func(w http.ResponseWriter, r *http.Request, u *chatauth.User) {
+				chatauth.SetLogoutRedirect(w, tt.target)
+			})
+			want := tt.want
+			if strings.HasPrefix(want, "/") {
+				want = app.base + want
+			}
+			app.idp.AllowPostLogoutRedirectURI(want)
+			c := app.idp.LoginClient(t, app.base, "corp")
+			redirect := app.logout(t, c)
+			end, err := url.Parse(redirect)
+			if err != nil || !strings.HasPrefix(redirect, app.idp.Issuer) {
+				t.Fatalf("logout redirect %q is not the provider's", redirect)
+			}
+			if got := end.Query().Get("post_logout_redirect_uri"); got != want {
+				t.Errorf("post_logout_redirect_uri %q, want %q", got, want)
+			}
+			if bad := strings.Contains(app.logs.String(), "auth.reason=bad_redirect"); bad != tt.loggedBad {
+				t.Errorf("bad_redirect logged: %v, want %v:\n%s", bad, tt.loggedBad, app.logs)
+			}
+			if strings.HasPrefix(want, app.base) {
+				final, err := c.Get(redirect) // the provider logs out, then sends the browser back
+				if err != nil {
+					t.Fatal(err)
+				}
+				final.Body.Close()
+				if got := final.Request.URL.String(); !strings.HasPrefix(got, want) || len(app.idp.EndSessions()) != 1 {
+					t.Errorf("ended on %s, want %s; end sessions %v", got, want, app.idp.EndSessions())
+				}
+			}
+		})
+	}
+}
+
+// TestProviderTokensEndWithLogout: the provider's tokens and the kept
+// id_token leave the TokenStore at logout, EndSession and RevokeUser,
+// unless the app keeps them with KeepProviderTokensAfterLogout (the
+// id_token goes either way).
+func TestProviderTokensEndWithLogout(t *testing.T) {
+	user := chatauthtest.DefaultUser.Email
+	for _, keep := range []bool{false, true} {
+		for name, end := range map[string]func(t *testing.T, app *oauthApp, c *http.Client){
+			"logout": func(t *testing.T, app *oauthApp, c *http.Client) { app.logout(t, c) },
+			"EndSession": func(t *testing.T, app *oauthApp, c *http.Client) {
+				req := httptest.NewRequest("POST", app.base+"/bye", nil)
+				for _, ck := range c.Jar.Cookies(req.URL) {
+					req.AddCookie(ck)
+				}
+				if s, err := app.auth.EndSession(httptest.NewRecorder(), req); s == nil || err != nil {
+					t.Fatalf("EndSession: %v %v", s, err)
+				}
+			},
+			"RevokeUser": func(t *testing.T, app *oauthApp, c *http.Client) {
+				if err := app.auth.RevokeUser(context.Background(), user); err != nil {
+					t.Fatal(err)
+				}
+			},
+		} {
+			t.Run(fmt.Sprintf("%s, kept after logout: %v", name, keep), func(t *testing.T) {
+				tokens := chatauth.NewMemoryTokenStore()
+				app := newOAuthApp(t, chatauth.Config{KeepProviderTokens: true, KeepProviderTokensAfterLogout: keep,
+					ProviderLogout: true, Tokens: tokens}, nil)
+				c := app.idp.LoginClient(t, app.base, "corp")
+				ctx := context.Background()
+				if _, err := tokens.Token(ctx, user, "corp"); err != nil {
+					t.Fatalf("provider token not kept: %v", err)
+				}
+				if _, err := tokens.Token(ctx, user, "id_token:corp"); err != nil {
+					t.Fatalf("id_token not kept: %v", err)
+				}
+				end(t, app, c)
+				_, err := app.auth.TokenSource(ctx, user, "corp")
+				if keep != (err == nil) || (err != nil && !errors.Is(err, chatauth.ErrNoToken)) {
+					t.Errorf("TokenSource after %s: %v", name, err)
+				}
+				if _, err := tokens.Token(ctx, user, "id_token:corp"); !errors.Is(err, chatauth.ErrNoToken) {
+					t.Errorf("id_token still kept: %v", err)
+				}
+			})
+		}
+	}
+}
+
+func TestTokenSourceNamesKeepProviderTokens(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	app.idp.LoginClient(t, app.base, "corp")
+	_, err := app.auth.TokenSource(context.Background(), chatauthtest.DefaultUser.Email, "corp")
+	if !errors.Is(err, chatauth.ErrNoToken) || !strings.Contains(err.Error(), "KeepProviderTokens") {
+		t.Errorf("TokenSource without KeepProviderTokens: %v", err)
+	}
+}
+
+// TestOAuthSessionTooLarge: a user from the OAuth hook too large for the
+// cookie budget is the app's data: 500 session_too_large, as at every
+// other login.
+func TestOAuthSessionTooLarge(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) {
+		return &chatauth.User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 20000)}}, nil
+	})
+	resp, _ := app.idp.Login(t, newJarClient(), app.base+"/auth/oauth/corp")
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(app.logs.String(), "auth.reason=session_too_large") {
+		t.Errorf("%d\n%s", resp.StatusCode, app.logs)
 	}
 }

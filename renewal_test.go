@@ -248,7 +248,7 @@ func TestCookieBudget(t *testing.T) {
 	if resp.StatusCode != http.StatusInternalServerError || len(resp.Cookies()) != 0 {
 		t.Fatalf("oversized session: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
-	if !strings.Contains(logs.String(), `\"groups\"`) || !strings.Contains(logs.String(), "auth.reason=too_large") {
+	if !strings.Contains(logs.String(), `\"groups\"`) || !strings.Contains(logs.String(), "auth.reason=session_too_large") {
 		t.Errorf("log does not name the field:\n%s", logs)
 	}
 	_, err := a.StartSession(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), big)
@@ -274,8 +274,8 @@ func TestCookieBudget(t *testing.T) {
 }
 
 func TestCookieBudgetWithLongAttributes(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{RootPath: "/" + strings.Repeat("p", 1500), MaxCookieChunks: 8})
-	u := &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 9000)}}
+	a, _, _ := newTestAuth(t, Config{RootPath: "/" + strings.Repeat("p", 1500), MaxCookieChunks: 5})
+	u := &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 8000)}}
 	rec := httptest.NewRecorder()
 	if _, err := a.StartSession(rec, httptest.NewRequest("GET", "/", nil), u); err != nil {
 		t.Fatal(err)

@@ -36,13 +36,12 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g g
 }
 
 // writeSessionCookie sets token as the session cookie, chunked, living as
-// long as the token, after checking it fits the cookie budget.
+// long as the token: Max-Age is rounded up, so that the cookie never goes
+// before the token does, and outlives it by less than a second. issueToken
+// has checked that the token fits the cookie budget.
 func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token string, s *Session) error {
 	c := a.sessionCookie(r)
-	c.MaxAge = max(int(s.ExpiresAt.Sub(a.now())/time.Second), 1)
-	if n := len(cookiechunk.Split(c, token)); n > a.cfg.MaxCookieChunks {
-		return sessionTooLarge(s.User, len(token), n, a.cfg.MaxCookieChunks)
-	}
+	c.MaxAge = max(ceilSeconds(s.ExpiresAt.Sub(a.now())), 1)
 	cookiechunk.Write(w, r, c, token)
 	return nil
 }
@@ -51,8 +50,36 @@ func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token 
 // Config.MaxCookieChunks: the error names the metadata that made it large.
 var ErrSessionTooLarge = errors.New("chatauth: session too large for cookies")
 
+// checkTokenSize refuses a token longer than the cookie budget: the
+// longest token MaxCookieChunks cookies hold, which New made sure is no
+// longer than MaxTokenBytes. Every path that issues a token asks it, so no
+// token is issued that the same Auth would refuse to set or to read.
+func (a *Auth) checkTokenSize(u *User, token string) error {
+	if len(token) <= a.tokenBudget {
+		return nil
+	}
+	return sessionTooLarge(u, len(token), a.tokenBudget, a.cfg.MaxCookieChunks)
+}
+
+// cookieTokenBudget is the longest token MaxCookieChunks session cookies hold,
+// counted with every attribute at its longest (Secure on, the Max-Age of a
+// whole SessionTimeout), so that the answer does not depend on the request.
+func (a *Auth) cookieTokenBudget() int {
+	// No request: Secure is forced below, and nothing else of the cookie
+	// depends on the request.
+	c := a.sessionCookie(&http.Request{})
+	c.Secure = true
+	c.MaxAge = ceilSeconds(a.cfg.SessionTimeout) + 1
+	return cookiechunk.Capacity(c, a.cfg.MaxCookieChunks)
+}
+
+// ceilSeconds is d in whole seconds, rounded up.
+func ceilSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
+}
+
 // sessionTooLarge names the largest metadata fields of u, biggest first.
-func sessionTooLarge(u *User, tokenLen, chunks, limit int) error {
+func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
 	type field struct {
 		name string
 		size int
@@ -74,16 +101,29 @@ func sessionTooLarge(u *User, tokenLen, chunks, limit int) error {
 	if len(names) > 0 {
 		largest = strings.Join(names, ", ")
 	}
-	return fmt.Errorf("%w: the token for %q is %d bytes, %d cookies where at most %d are allowed; largest metadata: %s",
-		ErrSessionTooLarge, u.Identifier, tokenLen, chunks, limit, largest)
+	return fmt.Errorf("%w: the token for %q is %d bytes, more than the %d bytes that MaxCookieChunks (%d cookies) holds; largest metadata: %s",
+		ErrSessionTooLarge, u.Identifier, tokenLen, budget, chunks, largest)
 }
 
 // EndSession revokes the request's session, when it has a valid one, and
 // clears every session cookie. It returns the session that was ended, or nil
-// when the request had no valid session; the error is the RevocationStore's.
-// The revocation lasts until the session's absolute end, so that no renewed
-// token of the same session outlives it.
+// when the request had no valid session; the error is the RevocationStore's,
+// or the TokenStore's when the provider tokens of the session's OAuth login
+// could not be deleted (they are, unless
+// Config.KeepProviderTokensAfterLogout). The revocation lasts until the
+// session's absolute end, so that no renewed token of the same session
+// outlives it.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	s, err := a.endSession(w, r)
+	if s == nil || err != nil {
+		return s, err
+	}
+	return s, a.forgetProviderTokens(r.Context(), s.User.Identifier, s.Provider)
+}
+
+// endSession is EndSession but for the provider tokens, which POST /logout
+// deletes once the provider logout URL has used the id_token.
+func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, _, err := a.readSession(r)
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
 	if errors.Is(err, ErrStoreUnavailable) {
@@ -124,7 +164,10 @@ func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
 }
 
 // RevokeUser ends every session of the user issued until now, on every
-// instance sharing the RevocationStore ("log out everywhere").
+// instance sharing the RevocationStore ("log out everywhere"), and deletes
+// the provider tokens their OAuth logins kept, unless
+// Config.KeepProviderTokensAfterLogout; an error deleting them is
+// returned after the sessions are ended.
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
 	// One millisecond past now: sessions carry their issue time in
 	// milliseconds (iatms), so one opened in this very millisecond is
@@ -134,8 +177,20 @@ func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
 	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Millisecond).Add(time.Millisecond))
 	if err == nil {
 		a.signalRevocation()
+		err = a.forgetUserProviderTokens(ctx, identifier)
 	}
 	return err
+}
+
+// forgetUserProviderTokens deletes the provider tokens the user's logins
+// kept, at every configured provider, once RevokeUser has ended their
+// sessions.
+func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) error {
+	var errs []error
+	for _, p := range a.Providers() {
+		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
+	}
+	return errors.Join(errs...)
 }
 
 // sessionCookie is the template of the session cookie: the attributes used

@@ -587,3 +587,41 @@ func TestOversizedHeadersOverHTTP(t *testing.T) {
 		t.Errorf("2 MiB header: %d, want 4xx", resp.StatusCode)
 	}
 }
+
+// TestCookieMaxAgeRoundsUp: the cookie never goes before its token (a
+// token with 3.4 s left used to get Max-Age=3), and outlives it by less
+// than a second.
+func TestCookieMaxAgeRoundsUp(t *testing.T) {
+	for _, frac := range []time.Duration{0, time.Millisecond, 400 * time.Millisecond, 970 * time.Millisecond} {
+		for name, start := range map[string]func(t *testing.T, a *Auth, now time.Time) *http.Response{
+			"login": func(t *testing.T, a *Auth, now time.Time) *http.Response {
+				return serve(t, a, loginRequest("", "ada", "pw"))
+			},
+			"/auth/jwt": func(t *testing.T, a *Auth, now time.Time) *http.Response {
+				// The presented token ends 4 s after the start of this second.
+				return jwtLogin(t, a, rawToken(hs256, map[string]any{"identifier": "ada",
+					"iat": now.Unix(), "exp": now.Truncate(time.Second).Add(4 * time.Second).Unix()}, testSecret))
+			},
+		} {
+			t.Run(fmt.Sprintf("%s at +%v", name, frac), func(t *testing.T) {
+				a, clk, _ := newTestAuth(t, Config{SessionTimeout: 3 * time.Second})
+				a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+				clk.Advance(frac)
+				now := clk.Now()
+				resp := start(t, a, now)
+				c := cookieNamed(resp, "access_token")
+				if c == nil {
+					t.Fatalf("no cookie: %d", resp.StatusCode)
+				}
+				s, err := a.VerifyToken(context.Background(), c.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				left := s.ExpiresAt.Sub(now)
+				if maxAge := time.Duration(c.MaxAge) * time.Second; maxAge < left || maxAge >= left+time.Second {
+					t.Errorf("Max-Age %d for a token with %v left", c.MaxAge, left)
+				}
+			})
+		}
+	}
+}

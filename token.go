@@ -118,7 +118,10 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // SetKeys replaces the signing secret and the previous secrets still
 // accepted, for key rotation: sign with current, verify with current and
 // previous. Tokens verified before are forgotten, so a token signed with a
-// removed key is refused from the next request on.
+// removed key is refused from the next request on. Tokens chatauth signs
+// name their key in a kid header derived from the secret (a short hash
+// that reveals nothing of it); tokens without kid, as Chainlit signs them,
+// are tried with every key.
 func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
@@ -128,11 +131,17 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 }
 
 // IssueToken signs a session token for u that expires after the session
-// timeout. Apps use it to hand a token to a client that sends it back as
-// "Authorization: Bearer", or to POST /auth/jwt.
+// timeout, or after IdleTimeout when that is set: the same token a login
+// would put in the cookie. Apps use it to hand a token to a client that
+// sends it back as "Authorization: Bearer", or to POST /auth/jwt. Bearer
+// tokens are never renewed, so with IdleTimeout such a client asks for a
+// new token before the old one ends (or trades it at /auth/jwt for a
+// cookie, which is renewed up to SessionTimeout). A user whose token would
+// not fit in MaxCookieChunks cookies is refused with an error wrapping
+// ErrSessionTooLarge, as at login: no token is issued that this Auth would
+// refuse to read or to set as a cookie.
 func (a *Auth) IssueToken(u *User) (string, *Session, error) {
-	now := a.now()
-	return a.issueToken(u, grant{issued: now, expires: now.Add(a.cfg.SessionTimeout)})
+	return a.issueToken(u, a.newGrant(zeroTime, ""))
 }
 
 // grant is what a new token says besides its user.
@@ -162,15 +171,17 @@ func (a *Auth) idleEnd(now, absolute time.Time) time.Time {
 	return absolute
 }
 
+// issueToken signs the token of every path that makes one (login,
+// StartSession, IssueToken, renewal, /auth/jwt), so that its two rules hold
+// everywhere: a session lasts at least its configured time and never more
+// than SessionTimeout from now (see sessionEnds), and the token fits the
+// cookie budget (see checkTokenSize).
 func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	if u == nil || u.Identifier == "" {
 		return "", nil, errors.New("chatauth: user has no identifier")
 	}
-	iat, exp := g.issued.Truncate(time.Second), g.expires.Truncate(time.Second)
-	abs := exp
-	if !g.absolute.IsZero() {
-		abs = g.absolute.Truncate(time.Second)
-	}
+	iat := g.issued.Truncate(time.Second)
+	exp, abs := a.sessionEnds(g)
 	if g.id == "" {
 		g.id = randomID()
 	}
@@ -196,6 +207,9 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	signed, err := t.SignedString(keys.current.secret)
 	if err != nil {
 		return "", nil, fmt.Errorf("chatauth: signing token: %w", err)
+	}
+	if err := a.checkTokenSize(u, signed); err != nil {
+		return "", nil, err
 	}
 	user := c.userJSON.user()
 	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: issued, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
@@ -229,6 +243,38 @@ func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) 
 		return nil, ErrRevoked
 	}
 	return s, nil
+}
+
+// sessionEnds is when the token of grant g expires and when its session
+// ends for good. Both are rounded up to the second (JWT times are whole
+// seconds): rounding down would end a 3 s session after 2.01 s. Neither is
+// ever later than SessionTimeout after g.issued, whatever end a presented
+// token or a renewed session asked for, so that a token with an exp of
+// 2^62 gives a session of SessionTimeout, not of forever.
+func (a *Auth) sessionEnds(g grant) (exp, absolute time.Time) {
+	absolute = g.absolute
+	if absolute.IsZero() {
+		absolute = g.expires
+	}
+	limit := ceilSecond(g.issued.Add(a.cfg.SessionTimeout))
+	absolute = earlier(ceilSecond(absolute), limit)
+	exp = earlier(ceilSecond(g.expires), absolute)
+	return exp, absolute
+}
+
+func earlier(t, u time.Time) time.Time {
+	if u.Before(t) {
+		return u
+	}
+	return t
+}
+
+// ceilSecond rounds t up to a whole second.
+func ceilSecond(t time.Time) time.Time {
+	if down := t.Truncate(time.Second); down.Before(t) {
+		return down.Add(time.Second)
+	}
+	return t
 }
 
 func (a *Auth) parseToken(keys *keyring, token string) (*Session, error) {

@@ -2,18 +2,28 @@ package chatauth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"hash"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
 // signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
@@ -455,5 +465,168 @@ func TestKeyIDRevealsNothing(t *testing.T) {
 	id := keyID(testSecret)
 	if strings.Contains(string(testSecret), id) || len(id) != 8 || id == keyID([]byte("other-secret-0123456789abcdef0123456789")) {
 		t.Errorf("keyID = %q", id)
+	}
+}
+
+// TestSessionLastsAtLeastItsTimeout: exp is rounded up to the second, so a
+// token issued at any fraction of a second lasts its whole timeout (a 3 s
+// session issued at .97 used to end after 2.03 s), and never a whole
+// second more.
+func TestSessionLastsAtLeastItsTimeout(t *testing.T) {
+	for _, timeout := range []time.Duration{time.Second, 3 * time.Second, 2500 * time.Millisecond, time.Hour} {
+		for _, frac := range []time.Duration{0, time.Millisecond, 500 * time.Millisecond, 970 * time.Millisecond, time.Second - time.Nanosecond} {
+			t.Run(fmt.Sprintf("%v at +%v", timeout, frac), func(t *testing.T) {
+				a, clk, _ := newTestAuth(t, Config{SessionTimeout: timeout})
+				clk.Advance(frac)
+				start := clk.Now()
+				token, s, err := a.IssueToken(&User{Identifier: "ada"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if life := s.ExpiresAt.Sub(start); life < timeout || life >= timeout+time.Second || !s.ExpiresAt.Equal(s.ExpiresAt.Truncate(time.Second)) {
+					t.Errorf("exp %v after issue, want whole seconds in [%v, %v)", life, timeout, timeout+time.Second)
+				}
+				clk.Advance(timeout - time.Nanosecond)
+				if _, err := a.VerifyToken(context.Background(), token); err != nil {
+					t.Errorf("token refused before its timeout: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestSessionNeverOutlivesSessionTimeout: whatever end a presented or
+// renewed token asks for (exp of 2^62 gave Max-Age=9223372036), a session
+// ends within SessionTimeout, on every path that issues a token.
+func TestSessionNeverOutlivesSessionTimeout(t *testing.T) {
+	const timeout = time.Hour
+	far := int64(1) << 62
+	hostKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&hostKey.PublicKey)
+	hostPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	tests := []struct {
+		name  string
+		cfg   Config
+		token func(t *testing.T, a *Auth, now time.Time) string // the new session's token
+	}{
+		{"IssueToken", Config{}, func(t *testing.T, a *Auth, now time.Time) string {
+			return issue(t, a, &User{Identifier: "ada"})
+		}},
+		{"/auth/jwt with exp 2^62", Config{}, func(t *testing.T, a *Auth, now time.Time) string {
+			return cookieOf(t, jwtLogin(t, a, rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix(), "exp": far}, testSecret)))
+		}},
+		{"/auth/jwt with sexp 2^62", Config{IdleTimeout: time.Minute}, func(t *testing.T, a *Auth, now time.Time) string {
+			return cookieOf(t, jwtLogin(t, a, rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix(), "exp": now.Unix() + 60, "sexp": far}, testSecret)))
+		}},
+		{"host token with exp 2^62", Config{HostTokens: &HostTokens{PublicKeysPEM: hostPEM, Issuer: "h", Audience: "chat"}},
+			func(t *testing.T, a *Auth, now time.Time) string {
+				return cookieOf(t, jwtLogin(t, a, hostToken(t, jwt.SigningMethodES256, hostKey, "", jwt.MapClaims{
+					"iss": "h", "aud": "chat", "sub": "ada", "iat": now.Unix(), "exp": far})))
+			}},
+		{"renewal with sexp 2^62", Config{IdleTimeout: time.Minute}, func(t *testing.T, a *Auth, now time.Time) string {
+			old := rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix() - 40, "exp": now.Unix() + 20, "sexp": far, "jti": "j"}, testSecret)
+			return cookieOf(t, getWithCookie(t, protected(a), a, old))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.SessionTimeout = timeout
+			a, clk, _ := newTestAuth(t, tt.cfg)
+			now := clk.Now()
+			token := tt.token(t, a, now)
+			s, err := a.VerifyToken(context.Background(), token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.ExpiresAt.After(now.Add(timeout)) || s.AbsoluteExpiresAt.After(now.Add(timeout)) {
+				t.Errorf("session ends at +%v (absolute +%v), beyond SessionTimeout %v",
+					s.ExpiresAt.Sub(now), s.AbsoluteExpiresAt.Sub(now), timeout)
+			}
+		})
+	}
+}
+
+// cookieOf is the session token resp sets as its cookie; it fails the test
+// when there is none.
+func cookieOf(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	c := cookieNamed(resp, "access_token")
+	if c == nil || c.Value == "" {
+		t.Fatalf("no session cookie: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	if c.MaxAge > int(time.Hour/time.Second)+1 {
+		t.Errorf("Max-Age %d beyond SessionTimeout", c.MaxAge)
+	}
+	return c.Value
+}
+
+func TestIssueTokenHonoursIdleTimeout(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{SessionTimeout: 8 * time.Hour, IdleTimeout: 30 * time.Minute})
+	_, s, err := a.IssueToken(&User{Identifier: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now()
+	if !s.ExpiresAt.Equal(now.Add(30*time.Minute)) || !s.AbsoluteExpiresAt.Equal(now.Add(8*time.Hour)) {
+		t.Errorf("exp +%v, absolute +%v; want the idle timeout and the session timeout", s.ExpiresAt.Sub(now), s.AbsoluteExpiresAt.Sub(now))
+	}
+}
+
+// TestNoPathIssuesATokenItWouldRefuse: the longest token each cookie
+// budget lets IssueToken sign is read back from cookies and as a bearer
+// token, and one byte of metadata more is refused by every path that
+// issues tokens (with 6 cookies allowed, a login used to answer 200 with a
+// 16,838-byte token that every later request refused).
+func TestNoPathIssuesATokenItWouldRefuse(t *testing.T) {
+	for _, chunks := range []int{1, 4, maxCookieChunks} {
+		t.Run(fmt.Sprint(chunks, " cookies"), func(t *testing.T) {
+			a, _, logs := newTestAuth(t, Config{MaxCookieChunks: chunks, IdleTimeout: time.Hour})
+			user := func(n int) *User {
+				return &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", n)}}
+			}
+			// The largest metadata IssueToken accepts.
+			lo, hi := 0, chunks*cookiechunk.Size
+			for lo < hi {
+				mid := (lo + hi + 1) / 2
+				if _, _, err := a.IssueToken(user(mid)); err == nil {
+					lo = mid
+				} else if !errors.Is(err, ErrSessionTooLarge) {
+					t.Fatal(err)
+				} else {
+					hi = mid - 1
+				}
+			}
+			token := issue(t, a, user(lo))
+			rec := httptest.NewRecorder()
+			if _, err := a.StartSession(rec, httptest.NewRequest("GET", "https://chat.example/", nil), user(lo)); err != nil {
+				t.Fatalf("StartSession of a user IssueToken accepts: %v", err)
+			}
+			if n := len(rec.Result().Cookies()); n > chunks {
+				t.Errorf("%d cookies, budget %d", n, chunks)
+			}
+			if got := userOf(t, a, addCookies(httptest.NewRequest("GET", "/user", nil), rec.Result())); got != "ada" {
+				t.Errorf("cookies read back as %q", got)
+			}
+			bearer := httptest.NewRequest("GET", "/user", nil)
+			bearer.Header.Set("Authorization", "Bearer "+token)
+			if got := userOf(t, a, bearer); got != "ada" {
+				t.Errorf("bearer read back as %q", got)
+			}
+
+			big := user(lo + 1)
+			if _, _, err := a.IssueToken(big); !errors.Is(err, ErrSessionTooLarge) {
+				t.Errorf("IssueToken: %v", err)
+			}
+			if _, err := a.StartSession(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), big); !errors.Is(err, ErrSessionTooLarge) {
+				t.Errorf("StartSession: %v", err)
+			}
+			a.OnPassword(acceptUser(big))
+			if resp := serve(t, a, loginRequest("", "ada", "pw")); resp.StatusCode != 500 || len(resp.Cookies()) != 0 {
+				t.Errorf("login: %d, cookies %v", resp.StatusCode, resp.Cookies())
+			}
+			if !strings.Contains(logs.String(), "auth.reason=session_too_large") {
+				t.Errorf("login not logged as session_too_large:\n%s", logs)
+			}
+		})
 	}
 }

@@ -158,3 +158,7 @@ func clearOne(w http.ResponseWriter, template http.Cookie, name string) {
 // no more than about 180 cookies per site, and a request forged with
 // thousands must not make a response with thousands of Set-Cookie lines.
 const maxCleared = 64
+
+// Capacity is the longest value Write stores in at most n cookies with the
+// attributes of template.
+func Capacity(template http.Cookie, n int) int { return n * chunkSize(template) }
