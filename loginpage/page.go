@@ -150,6 +150,9 @@ func Must(p *Page, err error) *Page {
 // Mount registers the page on mux as GET R/login (HEAD too), next to
 // the routes chatauth.Auth.Mount registers.
 func (p *Page) Mount(mux *http.ServeMux) {
+	if p == nil || p.auth == nil || mux == nil {
+		return
+	}
 	mux.Handle("GET "+p.auth.RootPath()+"/login", p)
 }
 

@@ -79,3 +79,26 @@ func TestOwnTemplate(t *testing.T) {
 		t.Errorf("a failing template: %d", resp.StatusCode)
 	}
 }
+
+func TestZeroValuesDoNotPanic(t *testing.T) {
+	if Must(nil, nil) != nil {
+		t.Error("Must(nil, nil) is not nil")
+	}
+	for _, p := range []*Page{nil, {}} {
+		if resp, _ := get(t, p, "/login"); resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%#v: %d", p, resp.StatusCode)
+		}
+		if resp, _ := get(t, p.RequireUser(nil), "/"); resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%#v RequireUser: %d", p, resp.StatusCode)
+		}
+		p.Mount(http.NewServeMux())
+		if u := p.URL(nil, ""); u != "/login" {
+			t.Errorf("URL = %q", u)
+		}
+	}
+	p := newPage(t, newAuth(t, chatauth.Config{}), Options{})
+	p.Mount(nil)
+	if resp, _ := get(t, p.RequireUser(nil), "/", "Cookie", "x=y"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("RequireUser(nil) without a session: %d", resp.StatusCode)
+	}
+}

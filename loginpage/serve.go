@@ -83,6 +83,10 @@ var clientKeys = []string{
 // browser that is already signed in, or straight to the only provider
 // with Options.AutoRedirect.
 func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p == nil || p.auth == nil {
+		http.Error(w, "loginpage: the Page was not made by New", http.StatusInternalServerError)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -239,6 +243,9 @@ func newNonce() string {
 // ?notice=logged_out_elsewhere), and redirect, when it is a safe path,
 // where to come back after signing in.
 func (p *Page) URL(why error, redirect string) string {
+	if p == nil || p.auth == nil {
+		return "/login"
+	}
 	q := url.Values{}
 	switch {
 	case errors.Is(why, chatauth.ErrExpired):
@@ -262,6 +269,12 @@ func (p *Page) URL(why error, redirect string) string {
 // scripts, which every other request still gets. Header login on every
 // request (chatauth.Config.HeaderAuthOnEveryRequest) is tried first.
 func (p *Page) RequireUser(next http.Handler) http.Handler {
+	if p == nil || p.auth == nil {
+		return p // answers that it was not made by New
+	}
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
 	api := p.auth.RequireUser(next)
 	page := p.auth.WithUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if chatauth.UserFrom(r.Context()) != nil {
