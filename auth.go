@@ -171,8 +171,8 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 		handler http.Handler
 	}{
 		{"GET " + r + "/auth/config", http.HandlerFunc(a.serveConfig)},
-		{"POST " + r + "/login", a.guard(a.serveLogin)},
-		{"POST " + r + "/auth/header", a.guard(a.serveHeaderLogin)},
+		{"POST " + r + "/login", a.guard(a.answerFormPost(a.serveLogin))},
+		{"POST " + r + "/auth/header", a.guard(a.answerFormPost(a.serveHeaderLogin))},
 		{"POST " + r + "/auth/jwt", a.guard(a.serveJWTLogin)},
 		{"GET " + r + "/user", http.HandlerFunc(a.serveUser)},
 		{"POST " + r + "/logout", a.guard(a.serveLogout)},

@@ -184,6 +184,27 @@
 // userinfo_failed, invalid_id_token or credentialssignin, logged as the
 // reason.
 //
+// # Sign-in page codes
+//
+// A browser's HTML form post to POST R/login or R/auth/header (a
+// navigation, see the loginpage package) is answered 303 instead of JSON:
+// to the form's redirect field (a safe relative path) or R/ on success,
+// else to R/login?error=<code> (with retry_after=<seconds> when throttled,
+// and the redirect kept). These values of R/login?error= and ?notice= come
+// on top of the OAuth codes above; a sign-in page puts every one into words
+// and shows none it does not know:
+//
+//	credentialssignin     the hook refused the login
+//	missing_field         username or password left empty
+//	not_enabled           the login method is off
+//	too_large             the form was over the size limit
+//	throttled             too many attempts; retry_after says how long to wait
+//	store_unavailable     the session store is down
+//	server_error          a hook failed (its cause is in the log)
+//	session_expired       ErrorSessionExpired: the session ran out
+//	logged_out            NoticeLoggedOut (?notice=): after logout
+//	logged_out_elsewhere  NoticeLoggedOutElsewhere (?notice=): ended elsewhere
+//
 // # Errors
 //
 // VerifyToken and SessionFromRequest return errors that wrap ErrNoSession,

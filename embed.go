@@ -230,12 +230,21 @@ func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 // origin and of Config.EmbedOrigins only (Content-Security-Policy
 // frame-ancestors); with no EmbedOrigins, only the app's own.
 func (a *Auth) AllowFraming(next http.Handler) http.Handler {
-	policy := "frame-ancestors 'self'"
-	for _, o := range a.cfg.EmbedOrigins {
-		policy += " " + o
-	}
+	policy := "frame-ancestors " + a.FrameAncestors()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// FrameAncestors is the source list of the Content-Security-Policy
+// frame-ancestors directive that AllowFraming sends: the app's own origin
+// and Config.EmbedOrigins ("'self' https://host.example"), for a page that
+// writes its whole policy itself.
+func (a *Auth) FrameAncestors() string {
+	sources := "'self'"
+	for _, o := range a.cfg.EmbedOrigins {
+		sources += " " + strings.TrimRight(o, "/")
+	}
+	return sources
 }

@@ -63,7 +63,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, attrs...)
 	if isFormPost(r) {
 		if redirect == "" {
-			redirect = a.cfg.RootPath + "/login"
+			redirect = a.cfg.RootPath + "/login?notice=" + NoticeLoggedOut
 		}
 		http.Redirect(w, r, redirect, http.StatusSeeOther)
 		return

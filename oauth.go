@@ -93,6 +93,14 @@ type Provider struct {
 	// MapUser replaces the default mapping from user data to the default
 	// User given to the OAuth hook, whatever Identity says.
 	MapUser func(p *Provider, raw map[string]any) (*User, error)
+	// Name is what people see on the sign-in page's button ("GitHub");
+	// the presets set it, and when empty the ID is shown with its first
+	// letter in upper case, as Chainlit does.
+	Name string
+	// Preset names the preset that built the provider ("github",
+	// "azure-ad", "keycloak", "oidc"...), empty for one built by hand: a
+	// sign-in page picks the provider's icon by it, whatever its ID.
+	Preset string
 
 	keys *jwks.Set
 	// discovered caches the issuer of IssuerFromDiscovery.
@@ -106,6 +114,8 @@ type Provider struct {
 	// a detected AuthStyle is remembered; the redirect URI, which depends
 	// on the request, is passed with each call.
 	conf *oauth2.Config
+	// added orders the providers as AddProvider received them.
+	added int
 }
 
 // OpenID reports whether p is an OpenID provider (it has an Issuer).
@@ -175,6 +185,10 @@ func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 		Scopes:       p.Scopes,
 	}
 	a.providersMu.Lock()
+	p.added = len(a.providers)
+	if old := a.providers[p.ID]; old != nil {
+		p.added = old.added // a replaced provider keeps its place
+	}
 	a.providers[p.ID] = p
 	a.providersMu.Unlock()
 	callback := a.cfg.RootPath + "/auth/oauth/" + p.ID + "/callback"

@@ -35,6 +35,7 @@ import (
 func GitHub(clientID, clientSecret string) *Provider {
 	return &Provider{
 		ID: "github", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "GitHub", Preset: "github",
 		AuthURL:     "https://github.com/login/oauth/authorize",
 		TokenURL:    "https://github.com/login/oauth/access_token",
 		UserInfoURL: "https://api.github.com/user",
@@ -51,6 +52,7 @@ func GitHub(clientID, clientSecret string) *Provider {
 func Google(clientID, clientSecret string) *Provider {
 	return &Provider{
 		ID: "google", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Google", Preset: "google",
 		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
 		TokenURL:    "https://oauth2.googleapis.com/token",
 		UserInfoURL: "https://www.googleapis.com/userinfo/v2/me",
@@ -74,6 +76,7 @@ func AzureAD(tenantID, clientID, clientSecret string, singleTenant bool) *Provid
 	base := "https://login.microsoftonline.com/" + entraTenant(tenantID, singleTenant) + "/oauth2/v2.0"
 	return &Provider{
 		ID: "azure-ad", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Microsoft", Preset: "azure-ad",
 		AuthURL:       base + "/authorize",
 		TokenURL:      base + "/token",
 		UserInfoURL:   "https://graph.microsoft.com/v1.0/me",
@@ -101,6 +104,7 @@ func AzureADHybrid(tenantID, clientID, clientSecret string, singleTenant bool) *
 	base := "https://login.microsoftonline.com/" + tenant
 	return &Provider{
 		ID: "azure-ad-hybrid", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Microsoft", Preset: "azure-ad-hybrid",
 		AuthURL:             base + "/oauth2/v2.0/authorize",
 		TokenURL:            base + "/oauth2/v2.0/token",
 		UserInfoURL:         "https://graph.microsoft.com/v1.0/me",
@@ -154,6 +158,7 @@ func Okta(domain, clientID, clientSecret, authServerID string) *Provider {
 	}
 	return &Provider{
 		ID: "okta", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Okta", Preset: "okta",
 		AuthURL:             api + "/v1/authorize",
 		TokenURL:            api + "/v1/token",
 		UserInfoURL:         api + "/v1/userinfo",
@@ -177,6 +182,7 @@ func Auth0(domain, clientID, clientSecret, originalDomain string) *Provider {
 	}
 	return &Provider{
 		ID: "auth0", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Auth0", Preset: "auth0",
 		AuthURL:             origin + "/authorize",
 		TokenURL:            origin + "/oauth/token",
 		UserInfoURL:         original + "/userinfo",
@@ -197,6 +203,7 @@ func Descope(clientID, clientSecret string) *Provider {
 	const base = "https://api.descope.com/oauth2/v1"
 	return &Provider{
 		ID: "descope", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Descope", Preset: "descope",
 		AuthURL:     base + "/authorize",
 		TokenURL:    base + "/token",
 		UserInfoURL: base + "/userinfo",
@@ -214,6 +221,7 @@ func Cognito(domain, clientID, clientSecret string) *Provider {
 	origin := httpsOrigin(domain)
 	return &Provider{
 		ID: "aws-cognito", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "Amazon Cognito", Preset: "aws-cognito",
 		AuthURL:     origin + "/login",
 		TokenURL:    origin + "/oauth2/token",
 		UserInfoURL: origin + "/oauth2/userInfo",
@@ -228,6 +236,7 @@ func GitLab(domain, clientID, clientSecret string) *Provider {
 	origin := httpsOrigin(domain)
 	return &Provider{
 		ID: "gitlab", ClientID: clientID, ClientSecret: clientSecret,
+		Name: "GitLab", Preset: "gitlab",
 		AuthURL:             origin + "/oauth/authorize",
 		TokenURL:            origin + "/oauth/token",
 		UserInfoURL:         origin + "/oauth/userinfo",
@@ -251,6 +260,7 @@ func Keycloak(id, baseURL, realm, clientID, clientSecret string) *Provider {
 	issuer := strings.TrimRight(baseURL, "/") + "/realms/" + realm
 	return &Provider{
 		ID: id, ClientID: clientID, ClientSecret: clientSecret,
+		Preset:              "keycloak",
 		AuthURL:             issuer + "/protocol/openid-connect/auth",
 		TokenURL:            issuer + "/protocol/openid-connect/token",
 		UserInfoURL:         issuer + "/protocol/openid-connect/userinfo",
@@ -275,6 +285,7 @@ func Generic(id, clientID, clientSecret, authURL, tokenURL, userInfoURL string, 
 	}
 	return &Provider{
 		ID: id, ClientID: clientID, ClientSecret: clientSecret,
+		Preset:  "generic",
 		AuthURL: authURL, TokenURL: tokenURL, UserInfoURL: userInfoURL,
 		AuthStyle: oauth2.AuthStyleInParams,
 		Scopes:    scopes, IdentifierClaim: identifierClaim,
@@ -284,11 +295,13 @@ func Generic(id, clientID, clientSecret, authURL, tokenURL, userInfoURL string, 
 // OIDC is any OpenID Connect issuer, configured by discovery in
 // AddProvider; its id_tokens are verified against the issuer's keys.
 func OIDC(id, issuer, clientID, clientSecret string) *Provider {
+	name := ""
 	if id == "" {
-		id = "oidc"
+		id, name = "oidc", "OpenID Connect"
 	}
 	return &Provider{
 		ID: id, ClientID: clientID, ClientSecret: clientSecret,
+		Name: name, Preset: "oidc",
 		Issuer: issuer,
 		Scopes: []string{"openid", "profile", "email"},
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chatauth/chatauth/redisstore/redistest"
 )
@@ -43,6 +41,9 @@ func TestBrowserLogoutEverywhere(t *testing.T) {
 	}
 	phonePage.run("reload the chat", reload())
 	phonePage.waitUntil("sent to the login page", loginPageReady(""))
+	if msg := phonePage.text("told why", "#login-status"); msg != "You were signed out from another device." {
+		t.Errorf("the other browser's sign-in page says %q", msg)
+	}
 	phonePage.shot("signed-out")
 }
 
@@ -50,23 +51,9 @@ func TestBrowserLogoutEverywhere(t *testing.T) {
 // ./examples/chat` would with getenv.
 func startRedisDemo(t *testing.T, getenv func(string) string) *browserApp {
 	t.Helper()
-	var stdout, logs logBuffer
-	d, err := start([]string{"-addr", "127.0.0.1:0"}, getenv, &stdout, &logs)
-	if err != nil {
-		t.Fatalf("starting the demo: %v\n%s", err, logs.String())
-	}
+	app, logs := startDemo(t, getenv)
 	if !strings.Contains(logs.String(), "sessions shared through redis") {
 		t.Errorf("the demo does not say it shares sessions through redis:\n%s", logs.String())
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := d.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("demo log:\n%s", logs.String())
-		}
-	})
-	return &browserApp{demo: d, origin: d.URL}
+	return app
 }

@@ -149,8 +149,9 @@ func wrongPasswordFlow(t *testing.T, p *page, app *browserApp) {
 	p.waitUntil("login page ready", loginPageReady(app.root))
 	signIn(p, browserUser, "not the password")
 	p.run("the error appears", waitVisible("#login-error"))
-	if msg := p.text("error text", "#login-error"); msg != "Wrong username or password." {
-		t.Errorf("#login-error = %q, want %q", msg, "Wrong username or password.")
+	const refused = "Sign-in was refused. Check your username and password, or try another account."
+	if msg := p.text("error text", "#login-error"); msg != refused {
+		t.Errorf("#login-error = %q, want %q", msg, refused)
 	}
 	p.shot("login-error")
 	if path := eval[string](p, "still on the login page", "location.pathname"); path != app.root+"/login" {
@@ -173,7 +174,7 @@ func oidcFlow(t *testing.T, p *page, app *browserApp, op *zitadelOP) {
 	p.waitUntil("login page ready", loginPageReady(r))
 	button := `.oauth-button[data-provider="` + oidcProviderID + `"]`
 	p.run("the provider's button is there", waitVisible(button))
-	if label := p.text("button label", button); label != "Continue with ZITADEL" {
+	if label := p.text("button label", button); label != "Continue with Zitadel" {
 		t.Errorf("provider button says %q", label)
 	}
 	p.shot("login-with-provider")

@@ -131,7 +131,9 @@ func nodePath(t *testing.T) string {
 // runs it beforehand.)
 func ensureNodeModules(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "@chainlit", "react-client", "package.json")); err == nil {
+	_, clientErr := os.Stat(filepath.Join(e2eDir, "node_modules", "@chainlit", "react-client", "package.json"))
+	_, axeErr := os.Stat(filepath.Join(e2eDir, "node_modules", "axe-core", "axe.min.js"))
+	if clientErr == nil && axeErr == nil {
 		return
 	}
 	npm, err := exec.LookPath("npm")
@@ -139,7 +141,7 @@ func ensureNodeModules(t *testing.T) {
 		if inCI() {
 			t.Fatal("npm is not installed; .ci/run installs it (apt-get install npm)")
 		}
-		t.Skip("npm is not installed and e2e/node_modules is missing, skipping the Chainlit web client test")
+		t.Skip("npm is not installed and e2e/node_modules is missing, skipping the tests that need its packages (apt-get install npm)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

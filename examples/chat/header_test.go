@@ -96,7 +96,7 @@ func TestHeaderLoginBehindProxy(t *testing.T) {
 			t.Fatalf("GET /login?api_key= = %d %q, want 303 /login", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		resp, body := do(t, c, "GET", front.URL+"/login", nil)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-header-auth="true"`) {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="header-form"`) || !strings.Contains(body, `"tryHeader":true`) {
 			t.Fatalf("login page through the proxy = %d", resp.StatusCode)
 		}
 		origin := []string{"Origin", front.URL, "Sec-Fetch-Site", "same-origin"}

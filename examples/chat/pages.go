@@ -20,8 +20,8 @@ var webFS embed.FS
 
 // pages holds the parsed templates and the static file server.
 type pages struct {
-	login, chat, callback *template.Template
-	static                http.Handler
+	chat, callback *template.Template
+	static         http.Handler
 }
 
 func loadPages() (*pages, error) {
@@ -30,9 +30,6 @@ func loadPages() (*pages, error) {
 	}
 	p := &pages{}
 	var err error
-	if p.login, err = parse("login.html"); err != nil {
-		return nil, err
-	}
 	if p.chat, err = parse("chat.html"); err != nil {
 		return nil, err
 	}
@@ -77,53 +74,6 @@ func (s *server) render(w http.ResponseWriter, t *template.Template, data any) {
 type pageData struct {
 	Root  string
 	Title string
-}
-
-// loginData fills login.html.
-type loginData struct {
-	pageData
-	Error        string
-	PasswordAuth bool
-	HeaderAuth   bool
-}
-
-// serveLoginPage shows the login page, or sends a user who already has a
-// session on to the chat.
-func (s *server) serveLoginPage(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.auth.SessionFromRequest(r); err == nil && r.URL.Query().Get("error") == "" {
-		http.Redirect(w, r, s.root+"/", http.StatusSeeOther)
-		return
-	}
-	s.render(w, s.pages.login, loginData{
-		pageData:     pageData{Root: s.root, Title: "Sign in"},
-		Error:        loginErrorText(r.URL.Query().Get("error")),
-		PasswordAuth: true,
-		HeaderAuth:   s.headerUser != "",
-	})
-}
-
-// loginErrors puts the codes of R/login?error= (chatauth's OAuth callback
-// failures) into words.
-var loginErrors = map[string]string{
-	"access_denied":     "The sign-in was cancelled, or the provider refused it.",
-	"missing_code":      "The provider did not send an authorization code back. Please try again.",
-	"missing_state":     "The sign-in could not be matched to this browser (it may have taken too long, or cookies are blocked). Please try again.",
-	"invalid_state":     "The sign-in expired or was started in another tab. Please try again.",
-	"exchange_failed":   "The provider did not accept the sign-in (the code exchange failed). Please try again.",
-	"userinfo_failed":   "You signed in at the provider, but your profile could not be read. Please try again.",
-	"invalid_id_token":  "The provider's identity token could not be verified, so the sign-in was refused.",
-	"credentialssignin": "This account is not allowed to sign in here.",
-}
-
-// loginErrorText is the sentence for an error code; "" for none.
-func loginErrorText(code string) string {
-	if code == "" {
-		return ""
-	}
-	if text, ok := loginErrors[code]; ok {
-		return text
-	}
-	return "Sign-in failed. Please try again."
 }
 
 // serveCallbackPage is the landing page after an OAuth login

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/loginpage"
 )
 
 // server is the demo app: chatauth's routes, the pages and the bot.
@@ -27,6 +27,8 @@ type server struct {
 	secretGenerated bool
 	tokenInterval   time.Duration
 	pages           *pages
+	// login is the sign-in page, chatauth's loginpage.
+	login *loginpage.Page
 	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
 	redis io.Closer
 }
@@ -102,6 +104,9 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	if s.pages, err = loadPages(); err != nil {
 		return err
 	}
+	if s.login, err = loginpage.New(s.auth, loginpage.Options{Title: "chatauth demo", LogoURL: s.root + "/static/favicon.svg"}); err != nil {
+		return err
+	}
 	s.routes()
 	return nil
 }
@@ -151,10 +156,10 @@ func (s *server) routes() {
 	r := s.root
 	m.HandleFunc("GET /healthz", serveHealth)
 	s.auth.Mount(m)
-	m.Handle("GET "+r+"/login", http.HandlerFunc(s.serveLoginPage))
+	s.login.Mount(m) // GET R/login
 	m.Handle("GET "+r+"/login/callback", http.HandlerFunc(s.serveCallbackPage))
 	m.Handle("GET "+r+"/static/", http.StripPrefix(r+"/static/", s.pages.static))
-	m.Handle("GET "+r+"/{$}", s.pageRequiringUser(http.HandlerFunc(s.serveChatPage)))
+	m.Handle("GET "+r+"/{$}", s.login.RequireUser(http.HandlerFunc(s.serveChatPage)))
 	m.Handle("POST "+r+"/chat/stream", s.auth.RequireUser(http.HandlerFunc(s.serveStream)))
 	m.Handle("POST "+r+"/logout/everywhere", s.auth.RequireUser(http.HandlerFunc(s.serveLogoutEverywhere)))
 	if r != "" {
@@ -193,33 +198,6 @@ func serveHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = io.WriteString(w, "ok")
-}
-
-// pageRequiringUser is RequireUser for pages: a browser navigating without
-// a valid session is sent to the login page instead of getting the JSON 401
-// meant for API clients.
-func (s *server) pageRequiringUser(next http.Handler) http.Handler {
-	protected := s.auth.RequireUser(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.auth.SessionFromRequest(r); err != nil && loginWouldHelp(err) && wantsHTML(r) {
-			http.Redirect(w, r, s.root+"/login", http.StatusSeeOther)
-			return
-		}
-		protected.ServeHTTP(w, r)
-	})
-}
-
-// loginWouldHelp reports whether a session error is one that logging in
-// again fixes (and not, say, a revocation store that is down).
-func loginWouldHelp(err error) bool {
-	return errors.Is(err, chatauth.ErrNoSession) || errors.Is(err, chatauth.ErrInvalidToken) ||
-		errors.Is(err, chatauth.ErrExpired) || errors.Is(err, chatauth.ErrRevoked)
-}
-
-// wantsHTML reports whether r is a browser navigating to a page.
-func wantsHTML(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
-		strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // randomSecret is a fresh 32-byte secret, hex encoded.

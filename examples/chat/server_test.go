@@ -38,12 +38,13 @@ func TestPasswordLoginAndChatPage(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /login = %d", resp.StatusCode)
 		}
-		for _, id := range []string{`id="username"`, `id="password"`, `id="login-submit"`, `id="login-error"`, `/static/login.js`} {
+		for _, id := range []string{`id="username"`, `id="password"`, `id="login-submit"`, `id="login-error"`,
+			`<title>Sign in · chatauth demo</title>`, `src="/static/favicon.svg"`} {
 			if !strings.Contains(body, id) {
 				t.Errorf("login page lacks %s", id)
 			}
 		}
-		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'nonce-") || strings.Contains(csp, "unsafe") {
 			t.Errorf("login page CSP %q", csp)
 		}
 	})
@@ -196,7 +197,7 @@ func TestRootPath(t *testing.T) {
 		}
 	}
 	resp, body := do(t, c, "GET", base+"/login", nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-root="/chat"`) || !strings.Contains(body, `href="/chat/static/style.css"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/chat/login"`) || !strings.Contains(body, `src="/chat/static/favicon.svg"`) {
 		t.Fatalf("GET /chat/login = %d, page without the root path:\n%s", resp.StatusCode, body)
 	}
 	if resp, _ := do(t, c, "GET", base+"/static/chat.js", nil); resp.StatusCode != http.StatusOK ||
@@ -228,22 +229,21 @@ func TestRootPath(t *testing.T) {
 	}
 }
 
+// TestLoginErrorsInWords: the demo's sign-in page (chatauth's loginpage)
+// puts the codes into words in the browser's language, and never shows
+// what the query says.
 func TestLoginErrorsInWords(t *testing.T) {
 	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1"), "")
-	for code, want := range map[string]string{
-		"invalid_state":     loginErrors["invalid_state"],
-		"access_denied":     "cancelled",
-		"credentialssignin": "not allowed",
-		"<script>":          "Sign-in failed. Please try again.",
+	for _, tt := range []struct{ query, lang, want string }{
+		{"error=invalid_state", "en", "This sign-in has expired or was started in another tab."},
+		{"error=access_denied", "fr-FR,fr;q=0.9", "La connexion a été annulée ou refusée par le fournisseur."},
+		{"error=credentialssignin", "de", "Die Anmeldung wurde abgelehnt."},
+		{"error=%3Cscript%3E", "en", "Sign-in failed. Please try again."},
+		{"notice=logged_out", "ja", "サインアウトしました。"},
 	} {
-		_, body := do(t, http.DefaultClient, "GET", app.URL+"/login?error="+code, nil)
-		if !strings.Contains(body, want) || strings.Contains(body, "<script>") {
-			t.Errorf("?error=%s: page lacks %q", code, want)
-		}
-	}
-	for code := range loginErrors {
-		if strings.Contains(loginErrorText(code), code) {
-			t.Errorf("the text for %s shows the code", code)
+		_, body := do(t, http.DefaultClient, "GET", app.URL+"/login?"+tt.query, nil, "Accept-Language", tt.lang)
+		if !strings.Contains(body, tt.want) || strings.Contains(body, "<script>") {
+			t.Errorf("?%s in %s: page lacks %q", tt.query, tt.lang, tt.want)
 		}
 	}
 }

@@ -2,6 +2,5 @@
 "use strict";
 (() => {
   const root = document.body.dataset.root || "";
-  sessionStorage.removeItem("chatauth.signedOut");
   window.location.replace(root + "/");
 })();

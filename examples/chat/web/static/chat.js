@@ -54,7 +54,9 @@
       body: new URLSearchParams({ message: text }),
     });
     if (res.status === 401) {
-      window.location.replace(root + "/login"); // the session ended elsewhere
+      // The session ended: the chat page's address sends the browser to
+      // the sign-in page, saying why (expired, or ended elsewhere).
+      window.location.replace(root + "/");
       return;
     }
     if (!res.ok || !res.body) {
@@ -117,8 +119,7 @@
     try {
       const res = await fetch(root + path, { method: "POST", credentials: "same-origin" });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      sessionStorage.setItem("chatauth.signedOut", "1");
-      window.location.replace(root + "/login");
+      window.location.replace(root + "/login?notice=logged_out");
     } catch {
       showError("Logging out failed. Please try again.");
       logout.disabled = logoutEverywhere.disabled = false;
