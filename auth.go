@@ -45,6 +45,7 @@ type Auth struct {
 	stateKeys   atomic.Pointer[[][]byte]
 	hostKeys    *hostVerifier
 	renewed     renewals
+	cuts        cutClock
 	revokedMu   sync.Mutex
 	revokedCh   chan struct{}
 }
@@ -117,6 +118,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.parserOptions = opts
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
+	giveLogger(cfg)
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)
