@@ -641,7 +641,7 @@ func TestLogoutEndsSessionFamily(t *testing.T) {
 		// family returns the tokens of one session, and which logs out.
 		family func(t *testing.T, a *Auth, clk *testClock) (members []string, logout string)
 	}{
-		{"recipe 11.3: logout with A ends B made from A", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+		{"recipe 11.3", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
 			A := passwordLogin(t, a, "")
 			B := exchange(t, a, A, "")
 			return []string{A, B}, A
