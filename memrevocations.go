@@ -35,6 +35,7 @@ const defaultMaxRevocations = 1 << 20
 // with auth.reason store_full. One-time ids (FirstUse) are bounded by max
 // as well; when that table is full of live ids, FirstUse fails closed with
 // an error wrapping ErrStoreUnavailable and the OAuth login is refused.
+// Make one with NewMemoryRevocationStore.
 type MemoryRevocationStore struct {
 	mu       sync.RWMutex
 	seed     maphash.Seed

@@ -28,7 +28,8 @@ const defaultMaxThrottleKeys = 100000
 // in the sketch they do nothing, as taking a count back there could take
 // it from another key. The first overflow is logged at warning level with
 // auth.reason store_full. Beyond 4 distinct window lengths in the sketch,
-// attempts of keys not counted exactly are refused.
+// attempts of keys not counted exactly are refused. Make one with
+// NewMemoryThrottle.
 type MemoryThrottle struct {
 	mu        sync.Mutex
 	seed      maphash.Seed

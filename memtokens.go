@@ -23,7 +23,8 @@ const (
 // either bound it forgets the tokens saved longest ago. That is safe: a
 // forgotten token makes TokenSource fail with ErrNoToken until the user
 // logs in again. It keeps the token's access and refresh tokens, type,
-// expiry and id_token, not the provider's other response fields.
+// expiry and id_token, not the provider's other response fields. Make one
+// with NewMemoryTokenStore.
 type MemoryTokenStore struct {
 	mu        sync.Mutex
 	tokens    map[providerTokenKey]*list.Element // of *storedToken

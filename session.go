@@ -27,10 +27,14 @@ func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*S
 // startSession issues a token for the grant and sets it as the cookie.
 // Without a session to join, it joins the request's cookie session when
 // that is the same user's (a login again in the same browser): logging
-// out then ends both.
+// out then ends both. A token without a session id of its own (older
+// chatauth tokens, Chainlit's) is not joined: it is its own session, which
+// ending the replaced token ends.
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g grant) (*Session, error) {
-	if old := a.cookieSession(r); g.family == "" && old != nil && u != nil && old.User.Identifier == u.Identifier {
-		g.family = old.ID
+	if g.family == "" && u != nil {
+		if old := a.cookieSession(r); old != nil && old.User.Identifier == u.Identifier && old.ID != old.TokenID {
+			g.family = old.ID
+		}
 	}
 	token, s, err := a.issueToken(u, g)
 	if err != nil {
@@ -123,7 +127,10 @@ func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, err
 // left alone. Best effort: a store failure is logged, the login stands.
 func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
 	old := a.cookieSession(r)
-	if old == nil || old.TokenID == current.TokenID {
+	// A token whose id is the new session's id is the one POST /auth/jwt
+	// exchanged (an older or Chainlit token, sent as cookie and bearer):
+	// revoking it would end the session just made from it.
+	if old == nil || old.TokenID == current.TokenID || old.TokenID == current.ID {
 		return
 	}
 	rev := Revocation{ID: old.TokenID, User: old.User.Identifier, IssuedAt: a.cuts.latest(a.now()), Expires: old.AbsoluteExpiresAt}

@@ -818,3 +818,36 @@ func TestRevokeOtherSessions(t *testing.T) {
 		t.Error("RevokeUser(\"\"): no error")
 	}
 }
+
+// TestTokensWithoutSessionIDReplacedSafely: a token that is its own
+// session (Chainlit's, or an older chatauth token without sid) is not
+// joined by a login that replaces it, which revokes it; exchanged at POST
+// /auth/jwt while also the cookie, it does not end the session just made
+// from it.
+func TestTokensWithoutSessionIDReplacedSafely(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "ada@example.com"}))
+	chainlit := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+	relogin := loginRequest("", "ada@example.com", "pw")
+	relogin.AddCookie(&http.Cookie{Name: "access_token", Value: chainlit})
+	resp := serve(t, a, relogin)
+	wantSuccess(t, resp)
+	if got := sessionStatus(t, a, cookieNamed(resp, "access_token").Value); got != http.StatusOK {
+		t.Errorf("login replacing a Chainlit token: new session %d, want 200", got)
+	}
+	if got := sessionStatus(t, a, chainlit); got != http.StatusUnauthorized {
+		t.Errorf("the replaced Chainlit token: %d, want 401", got)
+	}
+
+	other := chainlitToken(t, testSecret, clk.Now().Add(time.Second), time.Hour)
+	exchanged := exchange(t, a, other, other)
+	for name, tok := range map[string]string{"exchanged": exchanged, "presented": other} {
+		if got := sessionStatus(t, a, tok); got != http.StatusOK {
+			t.Errorf("%s token after POST /auth/jwt with it as bearer and cookie: %d, want 200", name, got)
+		}
+	}
+	logoutWith(t, a, other)
+	if got := sessionStatus(t, a, exchanged); got != http.StatusUnauthorized {
+		t.Errorf("exchanged token after logout with the Chainlit token: %d, want 401", got)
+	}
+}
