@@ -259,6 +259,8 @@ func TestMemoryRevocationStoreBounded100k(t *testing.T) {
 		before := heapAfterGC()
 		s, clk := newClockedRevocations(0)
 		exp := clk.Now().Add(15 * 24 * time.Hour)
+		bob := sessionOfUser("bob", "bob's session", "bob's token", clk.Now())
+		s.Revoke(ctx, Revocation{ID: bob.ID, User: "bob", IssuedAt: clk.Now(), Expires: exp})
 		for i := range 3 * n / 2 {
 			id := "a-random-looking-id-" + strconv.Itoa(i)
 			user := "user-" + strconv.Itoa(i)
@@ -271,6 +273,9 @@ func TestMemoryRevocationStoreBounded100k(t *testing.T) {
 		checkHeapGrowth(t, before, 40<<20, "150,000 revocations, user cuts and one-time ids at the default bounds")
 		if !revoked(t, s, sessionOfUser("user-7", "x", "x", clk.Now().Add(-time.Minute))) {
 			t.Error("user cut forgotten")
+		}
+		if !revoked(t, s, bob) {
+			t.Error("bob's revocation forgotten")
 		}
 	})
 }
