@@ -46,6 +46,7 @@ type Auth struct {
 	stateKeys   atomic.Pointer[[][]byte]
 	hostKeys    *hostVerifier
 	renewed     renewals
+	cuts        cutClock
 	revokedMu   sync.Mutex
 	revokedCh   chan struct{}
 	tokenBudget int // the longest token issued: what MaxCookieChunks cookies hold
@@ -124,6 +125,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.parserOptions = opts
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
+	giveLogger(cfg)
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.tokenBudget = a.cookieTokenBudget()
 	a.mux = http.NewServeMux()

@@ -119,9 +119,12 @@
 // MaxCookieChunks bounds the cookies one session takes: a larger one is
 // refused when it starts (ErrSessionTooLarge, naming the metadata).
 //
-// Logout revokes the token's jti in a RevocationStore until its end, and
-// RevokeUser ends every session of a user; every authenticated request
-// checks the store. SetKeys rotates the secret: new tokens are signed with
+// Logout revokes the session in a RevocationStore until its end, and
+// RevokeUser ends every session of a user (RevokeOtherSessions all but the
+// current one); every authenticated request checks the store. A session
+// is a family of tokens sharing a session id (the sid claim): renewals,
+// tokens made from it at POST /auth/jwt, a later login of the same user in
+// the same browser. Logging out with any of them ends them all. SetKeys rotates the secret: new tokens are signed with
 // the new one, tokens of the previous ones passed along are still accepted. Verified
 // tokens are cached by their exact text, but exp and revocation are checked
 // on every request.
@@ -176,6 +179,10 @@
 //	hook_error         a hook returned an error (500)
 //	hook_panic         a hook panicked (500)
 //	store_unavailable  the RevocationStore or Throttle failed (503)
+//	store_full         a memory store reached its bound: revocations folded
+//	                   into wider cuts (more logout), new throttle keys
+//	                   counted approximately (never fewer), or an OAuth
+//	                   state's single use not recordable (login refused)
 //	bad_redirect       an OAuth redirect outside the root path (400), or a logout hook's target that cannot be a post_logout_redirect_uri (logged)
 //	session_too_large  a user from a hook whose token would not fit MaxCookieChunks cookies (500, the log names its largest metadata)
 //

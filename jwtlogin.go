@@ -78,5 +78,9 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 	// it may change without touching other requests of the same token.
 	u := *s.User
 	u.Metadata = maps.Clone(u.Metadata)
-	a.login(w, r, method, &u, a.newGrant(s.AbsoluteExpiresAt, s.Provider))
+	// The new token joins the presented token's session: logging out
+	// either ends both.
+	g := a.newGrant(s.AbsoluteExpiresAt, s.Provider)
+	g.family = s.ID
+	a.login(w, r, method, &u, g)
 }

@@ -22,7 +22,7 @@ func TestJWTLoginFailures(t *testing.T) {
 	valid := issue(t, a, &User{Identifier: "ada"})
 	revoked := issue(t, a, &User{Identifier: "bob"})
 	s, _ := a.VerifyToken(context.Background(), revoked)
-	a.cfg.Revocations.Revoke(context.Background(), s.ID, s.ExpiresAt)
+	a.cfg.Revocations.Revoke(context.Background(), Revocation{ID: s.ID, User: s.User.Identifier, Expires: s.ExpiresAt})
 
 	tests := []struct {
 		name, authorization, detail, reason string

@@ -131,16 +131,15 @@ func (a *Auth) takePending(w http.ResponseWriter, r *http.Request, p *Provider, 
 		return st, fmt.Errorf("state was issued for provider %q, not %q", st.Provider, p.ID)
 	}
 	// Single use, even if the browser (or an attacker) sends the old cookie
-	// again: remember used states until they expire.
-	used := "oauth-state:" + hashHex(state)
-	ctx := r.Context()
-	if replayed, err := a.cfg.Revocations.Revoked(ctx, used, "", time.Time{}); err != nil {
-		return st, fmt.Errorf("checking state reuse: %w", err)
-	} else if replayed {
-		return st, errors.New("state was already used (replay)")
-	}
-	if err := a.cfg.Revocations.Revoke(ctx, used, time.Unix(st.Expires, 0)); err != nil {
+	// again: the store records used states until they expire, atomically
+	// (two callbacks racing with one state: one wins), and refuses when it
+	// cannot record one.
+	first, err := a.cfg.Revocations.FirstUse(r.Context(), "oauth-state:"+hashHex(state), time.Unix(st.Expires, 0))
+	switch {
+	case err != nil:
 		return st, fmt.Errorf("recording state use: %w", err)
+	case !first:
+		return st, errors.New("state was already used (replay)")
 	}
 	return st, nil
 }

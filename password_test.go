@@ -208,8 +208,8 @@ func TestPasswordThrottleRefusalsDoNotCount(t *testing.T) {
 	for key, want := range map[string]int{usernameKey("ada"): 2, usernameKey("cy"): 0, addressKey("192.0.2.1"): 3} {
 		throttle.mu.Lock()
 		got := 0
-		if w := throttle.windows[key]; w != nil {
-			got = w.count
+		if w, ok := throttle.windows[throttle.key(key)]; ok {
+			got = int(w.count)
 		}
 		throttle.mu.Unlock()
 		if got != want {

@@ -13,7 +13,7 @@ import (
 // cookie do not each renew it: at most once per window.
 type renewals struct {
 	mu   sync.Mutex
-	last map[string]time.Time // jti -> iat of the renewed token
+	last map[string]time.Time // token id -> iat of the renewed token
 }
 
 // claim reports whether the session s may be renewed now: no renewal of it
@@ -24,7 +24,7 @@ func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
 	if rn.last == nil {
 		rn.last = make(map[string]time.Time)
 	}
-	if last, ok := rn.last[s.ID]; ok && last.After(s.IssuedAt) {
+	if last, ok := rn.last[s.TokenID]; ok && last.After(s.IssuedAt) {
 		return false
 	}
 	if len(rn.last) >= 100000 {
@@ -34,12 +34,12 @@ func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
 			}
 		}
 	}
-	rn.last[s.ID] = now.Truncate(time.Second)
+	rn.last[s.TokenID] = now.Truncate(time.Second)
 	return true
 }
 
 // maybeRenew re-issues the session cookie when the idle timeout is on and
-// the token is past half its idle window: same session (jti), new exp,
+// the token is past half its idle window: same session and token id, new exp,
 // never past the absolute end. It costs no round trip of its own: the new
 // cookie rides on the response.
 func (a *Auth) maybeRenew(w http.ResponseWriter, r *http.Request, s *Session) *Session {
@@ -51,7 +51,8 @@ func (a *Auth) maybeRenew(w http.ResponseWriter, r *http.Request, s *Session) *S
 	if !a.renewed.claim(s, now, idle) {
 		return s
 	}
-	g := grant{issued: now, expires: a.idleEnd(now, s.AbsoluteExpiresAt), absolute: s.AbsoluteExpiresAt, id: s.ID, provider: s.Provider}
+	g := grant{issued: now, expires: a.idleEnd(now, s.AbsoluteExpiresAt), absolute: s.AbsoluteExpiresAt,
+		id: s.TokenID, family: s.ID, provider: s.Provider}
 	token, renewed, err := a.issueToken(s.User, g)
 	if err == nil {
 		err = a.writeSessionCookie(w, r, token, renewed)
@@ -105,7 +106,7 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 			case <-poll.C:
 			case <-a.revocationSignal():
 			}
-			if revoked, err := a.cfg.Revocations.Revoked(ctx, s.ID, s.User.Identifier, s.IssuedAt); err == nil && revoked {
+			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
 				ch <- ErrRevoked
 				return
 			}

@@ -218,7 +218,7 @@ func TestWatchSessionPollsOtherInstances(t *testing.T) {
 	token, sess, _ := a.IssueToken(&User{Identifier: "ada"})
 	stream := openStream(t, s, "/", token)
 	// Revoked through instance b, which a's stream cannot hear directly.
-	if err := b.cfg.Revocations.Revoke(context.Background(), sess.ID, sess.ExpiresAt); err != nil {
+	if err := b.cfg.Revocations.Revoke(context.Background(), Revocation{ID: sess.ID, User: sess.User.Identifier, Expires: sess.ExpiresAt}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := nextEvent(t, stream); !strings.Contains(ev, "revoked") {

@@ -532,7 +532,7 @@ func TestSecurityTokenSeparation(t *testing.T) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if !slices.Contains([]string{"display_name", "exp", "iat", "iatms", "identifier", "jti", "metadata", "prv"}, k) {
+			if !slices.Contains([]string{"display_name", "exp", "iat", "iatms", "identifier", "jti", "metadata", "prv", "sid"}, k) {
 				t.Errorf("session token claim %q (claims %v)", k, keys)
 			}
 		}

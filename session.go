@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
@@ -24,7 +25,17 @@ func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*S
 }
 
 // startSession issues a token for the grant and sets it as the cookie.
+// Without a session to join, it joins the request's cookie session when
+// that is the same user's (a login again in the same browser): logging
+// out then ends both. A token without a session id of its own (older
+// chatauth tokens, Chainlit's) is not joined: it is its own session, which
+// ending the replaced token ends.
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g grant) (*Session, error) {
+	if g.family == "" && u != nil {
+		if old := a.cookieSession(r); old != nil && old.User.Identifier == u.Identifier && old.ID != old.TokenID {
+			g.family = old.ID
+		}
+	}
 	token, s, err := a.issueToken(u, g)
 	if err != nil {
 		return nil, err
@@ -110,9 +121,10 @@ func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
 // when the request had no valid session; the error is the RevocationStore's,
 // or the TokenStore's when the provider tokens of the session's OAuth login
 // could not be deleted (they are, unless
-// Config.KeepProviderTokensAfterLogout). The revocation lasts until the
-// session's absolute end, so that no renewed token of the same session
-// outlives it.
+// Config.KeepProviderTokensAfterLogout). The whole session is revoked
+// (Session.ID): every token of its family, renewed, exchanged at POST
+// /auth/jwt or from a later login of the same user in the same browser,
+// until the last of them would have ended.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, err := a.endSession(w, r)
 	if s == nil || err != nil {
@@ -134,47 +146,84 @@ func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, err
 	if err != nil {
 		return nil, nil
 	}
-	if err := a.cfg.Revocations.Revoke(r.Context(), s.ID, s.AbsoluteExpiresAt); err != nil {
+	now := a.cuts.latest(a.now())
+	rev := Revocation{ID: s.ID, User: s.User.Identifier, IssuedAt: now,
+		// Tokens of the family issued until now end by now + the session
+		// timeout; a later login of the same user joined it with a later end.
+		Expires: latest(s.AbsoluteExpiresAt, now.Add(a.cfg.SessionTimeout))}
+	if err := a.cfg.Revocations.Revoke(r.Context(), rev); err != nil {
 		return s, err
 	}
 	a.signalRevocation()
 	return s, nil
 }
 
-// endPreviousSession revokes the session of the request's cookie, when it
+// endPreviousSession revokes the token of the request's cookie, when it
 // holds a valid one, once a login has replaced it: a login starts a new
-// session and ends the current one (ASVS 7.2.4), so the old token is not
-// left usable beside the new. A bearer token given to POST /auth/jwt is the
-// credential being exchanged and is left alone. Best effort: a store
-// failure is logged, the login stands.
+// token and ends the current one (ASVS 7.2.4), so the old token is not left
+// usable beside the new. Only that token (and its renewals) is revoked: the
+// new session of the same user joined its family, which lives on. A bearer
+// token given to POST /auth/jwt is the credential being exchanged and is
+// left alone. Best effort: a store failure is logged, the login stands.
 func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
-	token, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
-	if !found || tooLarge || token == "" {
+	old := a.cookieSession(r)
+	// A token whose id is the new session's id is the one POST /auth/jwt
+	// exchanged (an older or Chainlit token, sent as cookie and bearer):
+	// revoking it would end the session just made from it.
+	if old == nil || old.TokenID == current.TokenID || old.TokenID == current.ID {
 		return
 	}
-	old, err := a.VerifyToken(r.Context(), token)
-	if err != nil || old.ID == current.ID {
-		return
-	}
-	if err := a.cfg.Revocations.Revoke(r.Context(), old.ID, old.AbsoluteExpiresAt); err != nil {
+	rev := Revocation{ID: old.TokenID, User: old.User.Identifier, IssuedAt: a.cuts.latest(a.now()), Expires: old.AbsoluteExpiresAt}
+	if err := a.cfg.Revocations.Revoke(r.Context(), rev); err != nil {
 		a.logDecision(r, slog.LevelError, "session", "revoke_failed", reasonStoreDown, slog.String("error", err.Error()))
 		return
 	}
 	a.signalRevocation()
 }
 
+// cookieSession is the valid session of the request's cookie, or nil.
+func (a *Auth) cookieSession(r *http.Request) *Session {
+	token, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
+	if !found || tooLarge || token == "" {
+		return nil
+	}
+	s, err := a.VerifyToken(r.Context(), token)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
 // RevokeUser ends every session of the user issued until now, on every
 // instance sharing the RevocationStore ("log out everywhere"), and deletes
 // the provider tokens their OAuth logins kept, unless
 // Config.KeepProviderTokensAfterLogout; an error deleting them is
-// returned after the sessions are ended.
+// returned after the sessions are ended. On this Auth, a session started
+// after RevokeUser returns is never revoked by it, whatever the clock says;
+// on other instances, whose clocks may differ by a little, use
+// RevokeOtherSessions to keep a session.
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
-	// One millisecond past now: sessions carry their issue time in
-	// milliseconds (iatms), so one opened in this very millisecond is
-	// revoked too, and one opened the next millisecond, by a login right
-	// after, is not. Tokens with whole seconds only (Chainlit's) count as
-	// issued at the start of their second.
-	err := a.cfg.Revocations.RevokeUser(ctx, identifier, a.now().Truncate(time.Millisecond).Add(time.Millisecond))
+	return a.revokeUser(ctx, identifier, "")
+}
+
+// RevokeOtherSessions ends every session of s's user except s itself and
+// its renewals: "log out my other devices", for the current request's
+// session (SessionFrom). A copy of s made with POST /auth/jwt is another
+// session's token and is ended too.
+func (a *Auth) RevokeOtherSessions(ctx context.Context, s *Session) error {
+	if s == nil || s.User == nil || s.TokenID == "" {
+		return errors.New("chatauth: RevokeOtherSessions needs a verified session")
+	}
+	return a.revokeUser(ctx, s.User.Identifier, s.TokenID)
+}
+
+func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
+	if identifier == "" {
+		return errors.New("chatauth: RevokeUser needs a user identifier")
+	}
+	before := a.cuts.cut(a.now())
+	err := a.cfg.Revocations.RevokeUser(ctx, UserRevocation{User: identifier, Before: before, Keep: keep,
+		Expires: before.Add(userCutLife(a.cfg.SessionTimeout))})
 	if err == nil {
 		a.signalRevocation()
 		err = a.forgetUserProviderTokens(ctx, identifier)
@@ -191,6 +240,56 @@ func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) 
 		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
 	}
 	return errors.Join(errs...)
+}
+
+// userCutLife is how long a RevokeUser cut is kept: past the longest
+// session, and at least 30 days, for tokens a Chainlit app sharing the
+// secret may have issued with a longer user_session_timeout.
+func userCutLife(sessionTimeout time.Duration) time.Duration {
+	return max(sessionTimeout+time.Minute, 30*24*time.Hour)
+}
+
+// latest is the later of two times.
+func latest(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
+}
+
+// cutClock orders, on one Auth, the cuts of RevokeUser and the issue
+// times of new tokens, in milliseconds, whatever the wall clock does (two
+// calls in one millisecond, a clock stepping back): a token issued before
+// a cut is computed is below it, so it is revoked; a token issued after
+// RevokeUser returned is at or above it, so it is not.
+type cutClock struct {
+	lastIssued, lastCut atomic.Int64 // Unix ms
+}
+
+// issue is the issue time of a token issued now: never before the last cut.
+func (c *cutClock) issue(now time.Time) time.Time {
+	ms := max(now.UnixMilli(), c.lastCut.Load())
+	raise(&c.lastIssued, ms)
+	return time.UnixMilli(ms).In(now.Location())
+}
+
+// cut is the Before of a RevokeUser now: past every token issued so far,
+// this millisecond's included.
+func (c *cutClock) cut(now time.Time) time.Time {
+	ms := max(now.UnixMilli(), c.lastIssued.Load()) + 1
+	raise(&c.lastCut, ms)
+	return time.UnixMilli(ms).In(now.Location())
+}
+
+// latest is now, or the latest issue time when it is ahead of now.
+func (c *cutClock) latest(now time.Time) time.Time {
+	return latest(now, time.UnixMilli(c.lastIssued.Load()))
+}
+
+// raise sets v to x unless it holds more.
+func raise(v *atomic.Int64, x int64) {
+	for old := v.Load(); old < x && !v.CompareAndSwap(old, x); old = v.Load() {
+	}
 }
 
 // sessionCookie is the template of the session cookie: the attributes used

@@ -315,7 +315,7 @@ func TestUserRouteRejections(t *testing.T) {
 	valid := issue(t, a, &User{Identifier: "ada"})
 	revoked := issue(t, a, &User{Identifier: "bob"})
 	s, _ := a.VerifyToken(context.Background(), revoked)
-	if err := a.cfg.Revocations.Revoke(context.Background(), s.ID, s.ExpiresAt); err != nil {
+	if err := a.cfg.Revocations.Revoke(context.Background(), Revocation{ID: s.ID, User: s.User.Identifier, Expires: s.ExpiresAt}); err != nil {
 		t.Fatal(err)
 	}
 	expiring, _, _ := a.issueToken(&User{Identifier: "eve"}, grant{issued: clk.Now().Add(-2 * time.Hour), expires: clk.Now().Add(-time.Hour)})
@@ -477,9 +477,10 @@ type failingStore struct{}
 
 var errStoreDown = errors.New("connection refused")
 
-func (failingStore) Revoke(context.Context, string, time.Time) error     { return errStoreDown }
-func (failingStore) RevokeUser(context.Context, string, time.Time) error { return errStoreDown }
-func (failingStore) Revoked(context.Context, string, string, time.Time) (bool, error) {
+func (failingStore) Revoke(context.Context, Revocation) error         { return errStoreDown }
+func (failingStore) RevokeUser(context.Context, UserRevocation) error { return errStoreDown }
+func (failingStore) Revoked(context.Context, *Session) (bool, error)  { return false, errStoreDown }
+func (failingStore) FirstUse(context.Context, string, time.Time) (bool, error) {
 	return false, errStoreDown
 }
 func (failingStore) Hit(context.Context, string, int, time.Duration) (time.Duration, error) {
@@ -623,5 +624,268 @@ func TestCookieMaxAgeRoundsUp(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// sessionStatus answers GET R/user with token as a bearer: 200 or 401.
+func sessionStatus(t *testing.T, a *Auth, token string) int {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/user", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return serve(t, a, req).StatusCode
+}
+
+// exchange is POST R/auth/jwt with bearer (and cookie, if any): the new
+// session cookie.
+func exchange(t *testing.T, a *Auth, bearer, cookie string) string {
+	t.Helper()
+	req := jwtRequest("Bearer " + bearer)
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: cookie})
+	}
+	resp := serve(t, a, req)
+	wantSuccess(t, resp)
+	return cookieNamed(resp, "access_token").Value
+}
+
+// passwordLogin is POST R/login as ada, with cookie (if any): the new
+// session cookie.
+func passwordLogin(t *testing.T, a *Auth, cookie string) string {
+	t.Helper()
+	req := loginRequest("", "ada", "pw")
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: cookie})
+	}
+	resp := serve(t, a, req)
+	wantSuccess(t, resp)
+	return cookieNamed(resp, "access_token").Value
+}
+
+// logoutWith is POST R/logout with token as a bearer.
+func logoutWith(t *testing.T, a *Auth, token string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	wantSuccess(t, serve(t, a, req))
+}
+
+// TestLogoutEndsSessionFamily is recipe 11.3 and its relatives: a token
+// made from another of ours (POST /auth/jwt, a login again in the same
+// browser, a Chainlit token exchanged) joins its session, and logging out
+// with any member ends every member. Other users' sessions live on.
+func TestLogoutEndsSessionFamily(t *testing.T) {
+	tests := []struct {
+		name string
+		// family returns the tokens of one session, and which logs out.
+		family func(t *testing.T, a *Auth, clk *testClock) (members []string, logout string)
+	}{
+		{"recipe 11.3", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			A := passwordLogin(t, a, "")
+			B := exchange(t, a, A, "")
+			return []string{A, B}, A
+		}},
+		{"logout with B ends A", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			A := passwordLogin(t, a, "")
+			B := exchange(t, a, A, "")
+			return []string{A, B}, B
+		}},
+		{"a copy of a copy", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			A := passwordLogin(t, a, "")
+			B := exchange(t, a, A, "")
+			C := exchange(t, a, B, "")
+			return []string{A, B, C}, C
+		}},
+		{"a login again in the same browser joins, a stolen copy ends with it", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			A := passwordLogin(t, a, "")
+			stolen := exchange(t, a, A, "")
+			clk.Advance(time.Hour)
+			C := passwordLogin(t, a, A) // replaces A, which is revoked at once
+			if got := sessionStatus(t, a, A); got != http.StatusUnauthorized {
+				t.Errorf("replaced token: %d, want 401", got)
+			}
+			if got := sessionStatus(t, a, stolen); got != http.StatusOK {
+				t.Errorf("copy before the logout: %d, want 200", got)
+			}
+			return []string{stolen, C}, C
+		}},
+		{"logout with the old copy ends the later login, whatever its end", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			A := passwordLogin(t, a, "")
+			stolen := exchange(t, a, A, "")
+			clk.Advance(14 * 24 * time.Hour)
+			C := passwordLogin(t, a, A) // ends 15 days from now, past stolen's end
+			return []string{stolen, C}, stolen
+		}},
+		{"Chainlit token without jti", func(t *testing.T, a *Auth, clk *testClock) ([]string, string) {
+			chainlit := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+			B := exchange(t, a, chainlit, "")
+			return []string{chainlit, B}, chainlit
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, clk, _ := newTestAuth(t, Config{})
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			members, with := tt.family(t, a, clk)
+			other := issue(t, a, &User{Identifier: "bob"})
+			var ids []string
+			for _, m := range members {
+				s, err := a.VerifyToken(context.Background(), m)
+				if err != nil {
+					t.Fatalf("member before logout: %v", err)
+				}
+				ids = append(ids, s.ID)
+			}
+			if distinct := slices.Compact(slices.Clone(ids)); len(distinct) != 1 {
+				t.Errorf("members have session ids %v, want one", ids)
+			}
+			logoutWith(t, a, with)
+			clk.Advance(15 * 24 * time.Hour / 2)
+			for i, m := range members {
+				if got := sessionStatus(t, a, m); got != http.StatusUnauthorized {
+					t.Errorf("member %d after logout: %d, want 401", i, got)
+				}
+			}
+			if got := sessionStatus(t, a, other); got != http.StatusOK {
+				t.Errorf("another user's session: %d, want 200", got)
+			}
+		})
+	}
+}
+
+// TestLoginAsAnotherUserStartsItsOwnSession: a login of another user in
+// the same browser ends the cookie's token but joins nothing.
+func TestLoginAsAnotherUserStartsItsOwnSession(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+	bob, bobSession, _ := a.IssueToken(&User{Identifier: "bob"})
+	bobCopy := exchange(t, a, bob, "")
+	ada := passwordLogin(t, a, bob)
+	s, err := a.VerifyToken(context.Background(), ada)
+	if err != nil || s.ID == bobSession.ID {
+		t.Fatalf("ada's session %+v, %v: want a session of its own", s, err)
+	}
+	if got := sessionStatus(t, a, bob); got != http.StatusUnauthorized {
+		t.Errorf("bob's replaced token: %d, want 401", got)
+	}
+	if got := sessionStatus(t, a, bobCopy); got != http.StatusOK {
+		t.Errorf("bob's other token: %d, want 200 (only the replaced token ends)", got)
+	}
+}
+
+// TestRevokeUserThenStartSession is issue 17.1: a session started after
+// RevokeUser returns is never revoked by it, and every session started
+// before is, whatever the clock says: frozen (every call in one
+// millisecond) or real.
+func TestRevokeUserThenStartSession(t *testing.T) {
+	for _, frozen := range []bool{true, false} {
+		t.Run(map[bool]string{true: "frozen_clock", false: "real_clock"}[frozen], func(t *testing.T) {
+			a, _, _ := newTestAuth(t, Config{})
+			if !frozen {
+				a.now = time.Now
+				a.cfg.Revocations.(*MemoryRevocationStore).now = time.Now
+			}
+			ctx := context.Background()
+			u := &User{Identifier: "ada"}
+			var previous *http.Request
+			for i := range 1000 {
+				if err := a.RevokeUser(ctx, "ada"); err != nil {
+					t.Fatal(err)
+				}
+				if previous != nil {
+					if _, err := a.SessionFromRequest(previous); !errors.Is(err, ErrRevoked) {
+						t.Fatalf("iteration %d: session started before RevokeUser: %v, want ErrRevoked", i, err)
+					}
+				}
+				rec := httptest.NewRecorder()
+				if _, err := a.StartSession(rec, httptest.NewRequest(http.MethodPost, "/my-login", nil), u); err != nil {
+					t.Fatal(err)
+				}
+				previous = addCookies(httptest.NewRequest(http.MethodGet, "/", nil), rec.Result())
+				if _, err := a.SessionFromRequest(previous); err != nil {
+					t.Fatalf("iteration %d: session started after RevokeUser returned: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+// TestRevokeOtherSessions is "log out my other devices": the session it
+// is given, and its renewals, live; every other session of the user ends,
+// a copy made from the kept one at POST /auth/jwt included.
+func TestRevokeOtherSessions(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour, RequireLogin: true})
+	ctx := context.Background()
+	this, thisSession, _ := a.issueToken(&User{Identifier: "ada"}, a.newGrant(zeroTime, ""))
+	copied := exchange(t, a, this, "")
+	phone := issue(t, a, &User{Identifier: "ada"})
+	bob := issue(t, a, &User{Identifier: "bob"})
+	if err := a.RevokeOtherSessions(ctx, thisSession); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		token string
+		want  int
+	}{
+		"this session":         {this, http.StatusOK},
+		"a copy of it":         {copied, http.StatusUnauthorized},
+		"another device":       {phone, http.StatusUnauthorized},
+		"another user":         {bob, http.StatusOK},
+		"a session after that": {issue(t, a, &User{Identifier: "ada"}), http.StatusOK},
+	} {
+		if got := sessionStatus(t, a, tc.token); got != tc.want {
+			t.Errorf("%s: %d, want %d", name, got, tc.want)
+		}
+	}
+	clk.Advance(31 * time.Minute) // past half the idle timeout: renewed
+	renewed := cookieNamed(getWithCookie(t, protected(a), a, this), "access_token")
+	if renewed == nil || sessionStatus(t, a, renewed.Value) != http.StatusOK {
+		t.Fatalf("renewal of the kept session: %v", renewed)
+	}
+	if err := a.RevokeUser(ctx, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionStatus(t, a, renewed.Value); got != http.StatusUnauthorized {
+		t.Errorf("kept session after RevokeUser: %d, want 401", got)
+	}
+	for _, s := range []*Session{nil, {}, {User: &User{Identifier: "ada"}}} {
+		if err := a.RevokeOtherSessions(ctx, s); err == nil {
+			t.Errorf("RevokeOtherSessions(%+v): no error", s)
+		}
+	}
+	if err := a.RevokeUser(ctx, ""); err == nil {
+		t.Error("RevokeUser(\"\"): no error")
+	}
+}
+
+// TestTokensWithoutSessionIDReplacedSafely: a token that is its own
+// session (Chainlit's, or an older chatauth token without sid) is not
+// joined by a login that replaces it, which revokes it; exchanged at POST
+// /auth/jwt while also the cookie, it does not end the session just made
+// from it.
+func TestTokensWithoutSessionIDReplacedSafely(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	a.OnPassword(acceptUser(&User{Identifier: "ada@example.com"}))
+	chainlit := chainlitToken(t, testSecret, clk.Now(), time.Hour)
+	relogin := loginRequest("", "ada@example.com", "pw")
+	relogin.AddCookie(&http.Cookie{Name: "access_token", Value: chainlit})
+	resp := serve(t, a, relogin)
+	wantSuccess(t, resp)
+	if got := sessionStatus(t, a, cookieNamed(resp, "access_token").Value); got != http.StatusOK {
+		t.Errorf("login replacing a Chainlit token: new session %d, want 200", got)
+	}
+	if got := sessionStatus(t, a, chainlit); got != http.StatusUnauthorized {
+		t.Errorf("the replaced Chainlit token: %d, want 401", got)
+	}
+
+	other := chainlitToken(t, testSecret, clk.Now().Add(time.Second), time.Hour)
+	exchanged := exchange(t, a, other, other)
+	for name, tok := range map[string]string{"exchanged": exchanged, "presented": other} {
+		if got := sessionStatus(t, a, tok); got != http.StatusOK {
+			t.Errorf("%s token after POST /auth/jwt with it as bearer and cookie: %d, want 200", name, got)
+		}
+	}
+	logoutWith(t, a, other)
+	if got := sessionStatus(t, a, exchanged); got != http.StatusUnauthorized {
+		t.Errorf("exchanged token after logout with the Chainlit token: %d, want 401", got)
 	}
 }

@@ -54,6 +54,11 @@ type tokenClaims struct {
 	// everywhere" can tell a session opened just before it from one opened
 	// just after, in the same second; absent in Chainlit's tokens.
 	IssuedAtMillis int64 `json:"iatms,omitempty"`
+	// SessionID is the session (family) id (sid, the OpenID name for a
+	// session id), kept by every token made from another of the session;
+	// absent in older tokens (the session is then the jti) and in
+	// Chainlit's, which reads tokens with User(**claims), ignoring it.
+	SessionID string `json:"sid,omitempty"`
 }
 
 func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -148,7 +153,8 @@ func (a *Auth) IssueToken(u *User) (string, *Session, error) {
 type grant struct {
 	issued, expires time.Time
 	absolute        time.Time // the session's absolute end; zero: expires
-	id              string    // jti of the session being renewed; empty: new
+	id              string    // jti of the token being renewed; empty: new
+	family          string    // session id the token joins; empty: a new session
 	provider        string    // OAuth provider id, if any
 }
 
@@ -180,10 +186,18 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	if u == nil || u.Identifier == "" {
 		return "", nil, errors.New("chatauth: user has no identifier")
 	}
-	iat := g.issued.Truncate(time.Second)
+	// Never before the last RevokeUser cut of this Auth: a session
+	// started after RevokeUser returns is never revoked by it.
+	issued := a.cuts.issue(g.issued)
+	iat := issued.Truncate(time.Second)
 	exp, abs := a.sessionEnds(g)
 	if g.id == "" {
 		g.id = randomID()
+	}
+	if g.family == "" {
+		// Its own id, never the jti: revoking one token (a login that
+		// replaces it) must not revoke its whole session.
+		g.family = randomID()
 	}
 	c := tokenClaims{
 		userJSON:  u.toJSON(),
@@ -193,8 +207,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		Issuer:    a.cfg.Issuer,
 		Provider:  g.provider,
 	}
-	issued := g.issued.Truncate(time.Millisecond)
 	c.IssuedAtMillis = issued.UnixMilli()
+	c.SessionID = g.family
 	if abs.After(exp) {
 		c.SessionExpires = jwt.NewNumericDate(abs)
 	}
@@ -212,7 +226,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		return "", nil, err
 	}
 	user := c.userJSON.user()
-	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: issued, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
+	return signed, &Session{User: &user, ID: g.family, TokenID: c.JTI, IssuedAt: issued, ExpiresAt: exp,
+		AbsoluteExpiresAt: abs, Provider: g.provider}, nil
 }
 
 // VerifyToken checks a session token: signature with a configured key and
@@ -235,7 +250,7 @@ func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) 
 	if !a.now().Before(s.ExpiresAt) {
 		return nil, ErrExpired
 	}
-	revoked, err := a.cfg.Revocations.Revoked(ctx, s.ID, s.User.Identifier, s.IssuedAt)
+	revoked, err := a.cfg.Revocations.Revoked(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
@@ -297,7 +312,7 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	if c.Identifier == "" {
 		return nil, fmt.Errorf("%w: no identifier claim", ErrInvalidToken)
 	}
-	s := &Session{ID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
+	s := &Session{TokenID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
 	if c.IssuedAt != nil {
 		s.IssuedAt = c.IssuedAt.Time
 		// The milliseconds count only when they agree with iat.
@@ -308,11 +323,15 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	if c.SessionExpires != nil && c.SessionExpires.After(s.ExpiresAt) {
 		s.AbsoluteExpiresAt = c.SessionExpires.Time
 	}
-	if s.ID == "" {
+	if s.TokenID == "" {
 		// Chainlit's tokens have no jti: name them by their hash, so that
 		// logout can still revoke them.
 		sum := sha256.Sum256([]byte(token))
-		s.ID = "sha256:" + hex.EncodeToString(sum[:16])
+		s.TokenID = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	s.ID = c.SessionID
+	if s.ID == "" {
+		s.ID = s.TokenID // the first token of its session
 	}
 	u := c.userJSON.user()
 	s.User = &u

@@ -103,8 +103,19 @@ type sessionKey struct{}
 type Session struct {
 	// User is the user the token was issued to.
 	User *User
-	// ID is the token's jti, the handle used to revoke it.
+	// ID is the session id: the sid claim, random at login and shared by
+	// every token of the session's family (its renewals, the tokens POST
+	// /auth/jwt makes from it, a later login of the same user in the same
+	// browser), stable across them. It is the handle logout revokes, which
+	// ends the whole family. For a token without sid (older chatauth
+	// tokens) it is the jti, and for one without jti either (Chainlit's)
+	// "sha256:" and a hash of the token: then it is also the TokenID.
 	ID string
+	// TokenID is the token's own id (jti, or the hash name when there is
+	// none): renewals keep it, every other new token gets a new one. A
+	// login that replaces a session revokes the replaced TokenID only, and
+	// RevokeOtherSessions spares this one.
+	TokenID string
 	// IssuedAt and ExpiresAt are the token's iat and exp. With an idle
 	// timeout, ExpiresAt moves forward as the session is renewed.
 	IssuedAt, ExpiresAt time.Time

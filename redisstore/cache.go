@@ -4,11 +4,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatauth/chatauth"
 )
 
 // notRevokedCache remembers sessions Redis said were not revoked, keyed by
-// jti, each until a fixed time. Only "not revoked" is cached: a revoked
-// answer always comes from Redis.
+// token id, each until a fixed time. Only "not revoked" is cached: a
+// revoked answer always comes from Redis.
 type notRevokedCache struct {
 	ttl     time.Duration
 	max     int
@@ -19,9 +21,11 @@ type notRevokedCache struct {
 	gen atomic.Uint64
 }
 
-// notRevoked is one cached answer. The identifier and iat are kept so that
-// an entry only answers for the session it was made for.
+// notRevoked is one cached answer. The session id, identifier and iat are
+// kept so that an entry only answers for the session it was made for, and
+// so that revoking a session id finds every token of it.
 type notRevoked struct {
+	sessionID  string
 	identifier string
 	issuedAt   time.Time
 	until      time.Time
@@ -33,11 +37,11 @@ func newNotRevokedCache(ttl time.Duration, max int) *notRevokedCache {
 
 // notRevoked reports whether a fresh "not revoked" answer is cached for
 // the session.
-func (c *notRevokedCache) notRevoked(jti, identifier string, issuedAt, now time.Time) bool {
+func (c *notRevokedCache) notRevoked(s *chatauth.Session, identifier string, now time.Time) bool {
 	c.mu.RLock()
-	e, ok := c.entries[jti]
+	e, ok := c.entries[s.TokenID]
 	c.mu.RUnlock()
-	return ok && now.Before(e.until) && e.identifier == identifier && e.issuedAt.Equal(issuedAt)
+	return ok && now.Before(e.until) && e.sessionID == s.ID && e.identifier == identifier && e.issuedAt.Equal(s.IssuedAt)
 }
 
 // generation is read before asking Redis and handed back to put.
@@ -48,16 +52,16 @@ func (c *notRevokedCache) generation() uint64 { return c.gen.Load() }
 // asked + ttl and never longer. It is dropped when a revocation went
 // through this Store since the question (gen changed): the answer may
 // predate it.
-func (c *notRevokedCache) put(jti, identifier string, issuedAt, asked time.Time, gen uint64) {
+func (c *notRevokedCache) put(s *chatauth.Session, identifier string, asked time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() != gen {
 		return
 	}
-	if _, ok := c.entries[jti]; !ok && len(c.entries) >= c.max {
+	if _, ok := c.entries[s.TokenID]; !ok && len(c.entries) >= c.max {
 		c.evictLocked(asked)
 	}
-	c.entries[jti] = notRevoked{identifier: identifier, issuedAt: issuedAt, until: asked.Add(c.ttl)}
+	c.entries[s.TokenID] = notRevoked{sessionID: s.ID, identifier: identifier, issuedAt: s.IssuedAt, until: asked.Add(c.ttl)}
 }
 
 // evictLocked drops stale entries, and if that frees nothing, an arbitrary
@@ -76,16 +80,22 @@ func (c *notRevokedCache) evictLocked(now time.Time) {
 	}
 }
 
-// forget drops the entry of a session revoked through this Store.
-func (c *notRevokedCache) forget(jti string) {
+// forget drops the entries of a token or session id revoked through this
+// Store. A session id names every token of the session: it walks the
+// whole cache, which is bounded, for an operation as rare as a logout.
+func (c *notRevokedCache) forget(id string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.gen.Add(1)
-	delete(c.entries, jti)
-	c.mu.Unlock()
+	delete(c.entries, id)
+	for k, e := range c.entries {
+		if e.sessionID == id {
+			delete(c.entries, k)
+		}
+	}
 }
 
-// forgetUser drops every entry of a user revoked through this Store. It
-// walks the whole cache, which is bounded, for an operation that is rare.
+// forgetUser drops every entry of a user revoked through this Store.
 func (c *notRevokedCache) forgetUser(identifier string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

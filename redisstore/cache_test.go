@@ -23,18 +23,19 @@ func TestNotRevokedCacheStalenessBound(t *testing.T) {
 	ctx := context.Background()
 	iat := time.Now().Truncate(time.Second)
 
-	if got, err := cached.Revoked(ctx, "j1", "alice", iat); err != nil || got {
+	j1 := sessionOf("alice", "j1", iat)
+	if got, err := cached.Revoked(ctx, j1); err != nil || got {
 		t.Fatalf("first check: %v, %v", got, err)
 	}
-	if err := other.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+	if err := other.Revoke(ctx, revocationOf("j1", time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(ttl - time.Millisecond)
-	if got, _ := cached.Revoked(ctx, "j1", "alice", iat); got {
+	if got, _ := cached.Revoked(ctx, j1); got {
 		t.Fatal("revoked before the cached answer went stale: the cache was not used")
 	}
 	clk.Advance(time.Millisecond)
-	if got, err := cached.Revoked(ctx, "j1", "alice", iat); err != nil || !got {
+	if got, err := cached.Revoked(ctx, j1); err != nil || !got {
 		t.Errorf("check at the staleness bound: %v, %v; want revoked", got, err)
 	}
 }
@@ -71,28 +72,37 @@ func TestNotRevokedCacheClearedByLocalRevocation(t *testing.T) {
 	s := newStore(t, srv, Options{NotRevokedCacheTTL: time.Hour})
 	ctx := context.Background()
 	iat := time.Now().Truncate(time.Second)
-	for _, jti := range []string{"j1", "j2", "j3"} {
-		if got, err := s.Revoked(ctx, jti, "alice", iat); err != nil || got {
+	sessions := map[string]*chatauth.Session{}
+	for _, jti := range []string{"j1", "j2", "j3", "j4"} {
+		sessions[jti] = sessionOf("alice", jti, iat)
+	}
+	sessions["j4"].ID = "s4" // a token of session s4
+	sessions["b1"] = sessionOf("bob", "b1", iat)
+	for jti, sess := range sessions {
+		if got, err := s.Revoked(ctx, sess); err != nil || got {
 			t.Fatalf("Revoked(%s): %v, %v", jti, got, err)
 		}
 	}
-	_, _ = s.Revoked(ctx, "b1", "bob", iat)
 
-	if err := s.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"j1", "s4"} {
+		if err := s.Revoke(ctx, revocationOf(id, time.Now().Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got, _ := s.Revoked(ctx, "j1", "alice", iat); !got {
-		t.Error("j1 not revoked right after Revoke through the same Store")
+	for _, jti := range []string{"j1", "j4"} {
+		if got, _ := s.Revoked(ctx, sessions[jti]); !got {
+			t.Errorf("%s not revoked right after Revoke through the same Store", jti)
+		}
 	}
-	if err := s.RevokeUser(ctx, "alice", iat.Add(time.Second)); err != nil {
+	if err := s.RevokeUser(ctx, cutOf("alice", iat.Add(time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	for _, jti := range []string{"j2", "j3"} {
-		if got, _ := s.Revoked(ctx, jti, "alice", iat); !got {
+		if got, _ := s.Revoked(ctx, sessions[jti]); !got {
 			t.Errorf("%s not revoked right after RevokeUser through the same Store", jti)
 		}
 	}
-	if got, _ := s.Revoked(ctx, "b1", "bob", iat); got {
+	if got, _ := s.Revoked(ctx, sessions["b1"]); got {
 		t.Error("bob revoked by alice's RevokeUser")
 	}
 }
@@ -103,8 +113,9 @@ func TestNotRevokedCacheSkipsAnswersOlderThanARevocation(t *testing.T) {
 	now := time.Now()
 	gen := c.generation()
 	c.forget("j1") // a Revoke completes while the Redis answer is in flight
-	c.put("j1", "alice", now, now, gen)
-	if c.notRevoked("j1", "alice", now, now) {
+	j1 := sessionOf("alice", "j1", now)
+	c.put(j1, "alice", now, gen)
+	if c.notRevoked(j1, "alice", now) {
 		t.Error("cached an answer that predates a revocation")
 	}
 }
@@ -113,16 +124,19 @@ func TestNotRevokedCacheBounded(t *testing.T) {
 	c := newNotRevokedCache(time.Hour, 8)
 	now := time.Now()
 	for i := range 100 {
-		c.put(fmt.Sprint("j", i), "alice", now, now, c.generation())
+		c.put(sessionOf("alice", fmt.Sprint("j", i), now), "alice", now, c.generation())
 		if n := c.len(); n > 8 {
 			t.Fatalf("cache holds %d entries, bound is 8", n)
 		}
 	}
-	if !c.notRevoked("j99", "alice", now, now) {
+	if !c.notRevoked(sessionOf("alice", "j99", now), "alice", now) {
 		t.Error("the newest entry is missing")
 	}
-	if c.notRevoked("j99", "mallory", now, now) || c.notRevoked("j99", "alice", now.Add(-time.Second), now) {
-		t.Error("an entry answered for another identifier or iat")
+	otherSession := sessionOf("alice", "j99", now)
+	otherSession.ID = "another session"
+	if c.notRevoked(sessionOf("mallory", "j99", now), "mallory", now) || c.notRevoked(sessionOf("alice", "j99", now.Add(-time.Second)), "alice", now) ||
+		c.notRevoked(otherSession, "alice", now) {
+		t.Error("an entry answered for another identifier, iat or session")
 	}
 }
 
@@ -138,10 +152,11 @@ func TestNotRevokedCacheHitSendsNothing(t *testing.T) {
 	}
 	ctx := context.Background()
 	iat := time.Now()
-	_, _ = s.Revoked(ctx, "j", "alice", iat)
+	sess := sessionOf("alice", "j", iat)
+	_, _ = s.Revoked(ctx, sess)
 	log.take()
 	for range 10 {
-		if got, err := s.Revoked(ctx, "j", "alice", iat); err != nil || got {
+		if got, err := s.Revoked(ctx, sess); err != nil || got {
 			t.Fatalf("Revoked = %v, %v", got, err)
 		}
 	}

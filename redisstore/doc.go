@@ -31,24 +31,38 @@
 //
 // Every key starts with Options.Prefix ("chatauth:"):
 //
-//	revoked:<jti>            "1", expiring at the session's exp (SET PXAT)
-//	notbefore:<identifier>   Unix ms; the user's sessions issued before are
-//	                         revoked; kept RevokeUserTTL (30 days)
+//	revoked:<id>             "1": the session id (a logout: every token of
+//	                         the session) or token id (a token a login
+//	                         replaced) is revoked; expiring when the last
+//	                         token it names does (SET PXAT)
+//	notbefore:<identifier>   the user's cut ("log out everywhere"): "<ms>",
+//	                         sessions issued before that Unix ms time are
+//	                         revoked, or "<ms> <after> <token id>", all but
+//	                         that token (from <after> on: "log out my other
+//	                         devices"); merged by a Lua script, kept until
+//	                         the longest session it can revoke ends, at
+//	                         least RevokeUserTTL (30 days)
+//	used:<id>                "1": a one-time id (an OAuth state) was used;
+//	                         SET NX, expiring with the id
 //	throttle:<key>           attempts in the current window, expiring
 //	                         with it (INCR and PEXPIRE in one Lua script)
 //	token:<n>:<provider>:<identifier>
 //	                         the provider token, AES-256-GCM encrypted,
 //	                         kept TokenTTL (30 days)
 //
-// Nothing needs cleaning up: every key expires by itself.
+// Nothing needs cleaning up: every key expires by itself. Give the Redis
+// maxmemory-policy noeviction (or volatile-* with room to spare): a Redis
+// that evicts keys may drop a revocation, bringing a logged-out session
+// back; a full noeviction Redis refuses the write instead, and the logout
+// reports the error.
 //
 // # Cost per request
 //
 // chatauth checks revocation on every authenticated request. Store.Revoked
-// is one Redis command, an MGET of the session's and the user's keys,
-// pipelined with nothing else. (With a Cluster or Ring client, where the
-// two keys may live on different nodes, it is two GETs in one pipeline,
-// which the client sends to both nodes at once.) With
+// is one Redis command, an MGET of the token's, the session's and the
+// user's keys, pipelined with nothing else. (With a Cluster or Ring
+// client, where the keys may live on different nodes, it is GETs in one
+// pipeline, which the client sends to each node at once.) With
 // Options.NotRevokedCacheTTL set, "not revoked" answers are also kept in a
 // bounded local cache for that long, and most requests ask Redis nothing:
 // the price is that a logout made through another instance takes up to
@@ -63,8 +77,9 @@
 // unavailable": fail-closed, so that a logged-out session cannot come back
 // and guessing cannot go unthrottled while Redis is away.
 // Options.RevocationsFailOpen and Options.ThrottleFailOpen choose to let
-// requests through instead. Revoke, RevokeUser and the token methods
-// always return their error. The outage is logged when it starts, then at
+// requests through instead. Revoke, RevokeUser, FirstUse (the single use
+// of an OAuth state, which never fails open) and the token methods always
+// return their error. The outage is logged when it starts, then at
 // most once per Options.LogInterval (10 s) with the count of failures in
 // between, and once more when Redis answers again: never once per
 // request. A Store starts no goroutines. (go-redis also reports failed

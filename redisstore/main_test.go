@@ -253,3 +253,22 @@ func (l *commandLog) take() [][]string {
 	l.cmds = nil
 	return out
 }
+
+// sessionOf is a verified session of user whose token id and session id
+// are both jti, as an older chatauth token has.
+func sessionOf(user, jti string, iat time.Time) *chatauth.Session {
+	return &chatauth.Session{User: &chatauth.User{Identifier: user}, ID: jti, TokenID: jti, IssuedAt: iat}
+}
+
+// revocationOf revokes id until expires.
+func revocationOf(id string, expires time.Time) chatauth.Revocation {
+	return chatauth.Revocation{ID: id, User: "alice", IssuedAt: time.Now(), Expires: expires}
+}
+
+// cutOf revokes user's sessions issued before before.
+func cutOf(user string, before time.Time) chatauth.UserRevocation {
+	return chatauth.UserRevocation{User: user, Before: before, Expires: before.Add(time.Hour)}
+}
+
+// firstUseErr keeps FirstUse's error.
+func firstUseErr(_ bool, err error) error { return err }

@@ -84,7 +84,7 @@ func TestOutageLoggedOncePerInterval(t *testing.T) {
 	s.now = clk.Now
 	ctx := context.Background()
 	revoked := func() error {
-		_, err := s.Revoked(ctx, "j", "alice", clk.Now())
+		_, err := s.Revoked(ctx, sessionOf("alice", "j", clk.Now()))
 		return err
 	}
 
@@ -132,7 +132,7 @@ func TestCancelledRequestIsNotAnOutage(t *testing.T) {
 	s := newStore(t, srv, Options{Logger: slog.New(rec), RevocationsFailOpen: true, ThrottleFailOpen: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Revoked(ctx, "j", "alice", time.Now()); !errors.Is(err, context.Canceled) {
+	if _, err := s.Revoked(ctx, sessionOf("alice", "j", time.Now())); !errors.Is(err, context.Canceled) {
 		t.Errorf("Revoked on a cancelled request: %v, want context.Canceled", err)
 	}
 	if _, err := s.Hit(ctx, "user:alice", 1, time.Minute); !errors.Is(err, context.Canceled) {
@@ -151,10 +151,11 @@ func TestWritesFailWhenRedisDown(t *testing.T) {
 	srv.Kill()
 	ctx := context.Background()
 	for name, err := range map[string]error{
-		"Revoke":     s.Revoke(ctx, "j", time.Now().Add(time.Hour)),
-		"RevokeUser": s.RevokeUser(ctx, "alice", time.Now()),
+		"Revoke":     s.Revoke(ctx, revocationOf("j", time.Now().Add(time.Hour))),
+		"RevokeUser": s.RevokeUser(ctx, cutOf("alice", time.Now())),
 		"SaveToken":  s.SaveToken(ctx, "alice", "github", testToken()),
 		"Reset":      s.Reset(ctx, "user:alice"),
+		"FirstUse":   firstUseErr(s.FirstUse(ctx, "state", time.Now().Add(time.Minute))),
 	} {
 		if !errors.Is(err, chatauth.ErrStoreUnavailable) {
 			t.Errorf("%s with Redis down: %v, want ErrStoreUnavailable", name, err)

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"testing"
@@ -60,12 +61,12 @@ func TestRevokeUserOnlyRevokesEarlierSessions(t *testing.T) {
 	s := newStore(t, srv, Options{})
 	ctx := context.Background()
 	before := time.Now().Truncate(time.Second)
-	if err := s.RevokeUser(ctx, "alice", before); err != nil {
+	if err := s.RevokeUser(ctx, cutOf("alice", before)); err != nil {
 		t.Fatal(err)
 	}
 	// An earlier call arriving late (another instance) must not move the
 	// time back.
-	if err := s.RevokeUser(ctx, "alice", before.Add(-time.Hour)); err != nil {
+	if err := s.RevokeUser(ctx, cutOf("alice", before.Add(-time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -77,12 +78,12 @@ func TestRevokeUserOnlyRevokesEarlierSessions(t *testing.T) {
 		{before, false},
 		{before.Add(time.Second), false},
 	} {
-		got, err := s.Revoked(ctx, "jti-"+strconv.FormatInt(tc.iat.Unix(), 10), "alice", tc.iat)
+		got, err := s.Revoked(ctx, sessionOf("alice", "jti-"+strconv.FormatInt(tc.iat.Unix(), 10), tc.iat))
 		if err != nil || got != tc.want {
 			t.Errorf("Revoked(iat=before%+v) = %v, %v; want %v", tc.iat.Sub(before), got, err, tc.want)
 		}
 	}
-	if got, err := s.Revoked(ctx, "x", "bob", before.Add(-time.Hour)); err != nil || got {
+	if got, err := s.Revoked(ctx, sessionOf("bob", "x", before.Add(-time.Hour))); err != nil || got {
 		t.Errorf("bob Revoked = %v, %v; want false", got, err)
 	}
 }
@@ -100,7 +101,9 @@ func TestRevokedIsOneMGET(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.take() // connection set-up
-	if _, err := s.Revoked(context.Background(), "j", "alice", time.Now()); err != nil {
+	sess := sessionOf("alice", "j", time.Now())
+	sess.ID = "another session id" // three keys: the user's, the token's, the session's
+	if _, err := s.Revoked(context.Background(), sess); err != nil {
 		t.Fatal(err)
 	}
 	if got := log.take(); !slices.EqualFunc(got, [][]string{{"mget"}}, slices.Equal) {
@@ -115,10 +118,11 @@ func TestRevocationKeysExpire(t *testing.T) {
 	rdb := srv.Client()
 	ctx := context.Background()
 
-	if err := s.Revoke(ctx, "short", time.Now().Add(ttl)); err != nil {
+	if err := s.Revoke(ctx, revocationOf("short", time.Now().Add(ttl))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeUser(ctx, "alice", time.Now()); err != nil {
+	// Without Expires, the cut is kept RevokeUserTTL.
+	if err := s.RevokeUser(ctx, chatauth.UserRevocation{User: "alice", Before: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"chatauth:revoked:short", "chatauth:notbefore:alice"} {
@@ -127,14 +131,14 @@ func TestRevocationKeysExpire(t *testing.T) {
 			t.Errorf("PTTL %s = %v, %v; want in (0, %v]", key, pttl, err, ttl)
 		}
 	}
-	if got, _ := s.Revoked(ctx, "short", "bob", time.Now()); !got {
+	if got, _ := s.Revoked(ctx, sessionOf("bob", "short", time.Now())); !got {
 		t.Error("jti not revoked before its exp")
 	}
 	waitFor(t, 10*time.Second, "revocation keys to expire", func() bool {
 		n, err := rdb.Exists(ctx, "chatauth:revoked:short", "chatauth:notbefore:alice").Result()
 		return err == nil && n == 0
 	})
-	if got, err := s.Revoked(ctx, "short", "bob", time.Now()); err != nil || got {
+	if got, err := s.Revoked(ctx, sessionOf("bob", "short", time.Now())); err != nil || got {
 		t.Errorf("Revoked after exp = %v, %v; want false", got, err)
 	}
 }
@@ -143,11 +147,14 @@ func TestRevokeOfExpiredSessionWritesNothing(t *testing.T) {
 	srv := startRedis(t)
 	s := newStore(t, srv, Options{RevokeUserTTL: time.Hour})
 	ctx := context.Background()
-	if err := s.Revoke(ctx, "old", time.Now().Add(-time.Second)); err != nil {
+	if err := s.Revoke(ctx, revocationOf("old", time.Now().Add(-time.Second))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeUser(ctx, "alice", time.Now().Add(-2*time.Hour)); err != nil {
+	if err := s.RevokeUser(ctx, cutOf("alice", time.Now().Add(-2*time.Hour))); err != nil {
 		t.Fatal(err)
+	}
+	if first, err := s.FirstUse(ctx, "state", time.Now().Add(-time.Second)); first || err != nil {
+		t.Fatalf("FirstUse of an expired id = %v, %v", first, err)
 	}
 	if n, err := srv.Client().DBSize(ctx).Result(); err != nil || n != 0 {
 		t.Errorf("DBSIZE = %d, %v; want 0", n, err)
@@ -165,10 +172,10 @@ func TestRevokedOnCluster(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now()
-	if err := s.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+	if err := s.Revoke(ctx, revocationOf("j1", now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeUser(ctx, "alice", now); err != nil {
+	if err := s.RevokeUser(ctx, cutOf("alice", now)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -181,9 +188,64 @@ func TestRevokedOnCluster(t *testing.T) {
 		{"j2", "alice", now.Add(time.Second), false},
 		{"j3", "bob", now, false},
 	} {
-		got, err := s.Revoked(ctx, tc.jti, tc.user, tc.iat)
+		got, err := s.Revoked(ctx, sessionOf(tc.user, tc.jti, tc.iat))
 		if err != nil || got != tc.want {
 			t.Errorf("Revoked(%s, %s) = %v, %v; want %v", tc.jti, tc.user, got, err, tc.want)
 		}
+	}
+}
+
+// A session made on B from A's token (POST /auth/jwt) belongs to A's
+// session: logging out on A ends it on B too (issue 11, recipe 3).
+func TestLogoutEndsSessionFamilyAcrossInstances(t *testing.T) {
+	srv := startRedis(t)
+	a := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	first := a.mustLogin(t, "alice")
+	req, _ := http.NewRequest(http.MethodPost, b.srv.URL+"/auth/jwt", nil)
+	req.Header.Set("Authorization", "Bearer "+first.Value)
+	resp, err := b.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var copied *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "access_token" {
+			copied = c
+		}
+	}
+	if resp.StatusCode != http.StatusOK || copied == nil {
+		t.Fatalf("POST /auth/jwt on B: %d, cookie %v", resp.StatusCode, copied)
+	}
+	if status, _ := a.do(t, http.MethodPost, "/logout", first); status != http.StatusOK {
+		t.Fatalf("logout on A: %d", status)
+	}
+	if got := b.user(t, copied); got != http.StatusUnauthorized {
+		t.Errorf("the copy on B after logout on A: %d, want 401", got)
+	}
+}
+
+// "Log out my other devices" on A keeps A's session and ends the user's
+// session on B.
+func TestRevokeOtherSessionsAcrossInstances(t *testing.T) {
+	srv := startRedis(t)
+	a := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
+	here, there := a.mustLogin(t, "alice"), b.mustLogin(t, "alice")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(here)
+	s, err := a.auth.SessionFromRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.auth.RevokeOtherSessions(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.user(t, here); got != http.StatusOK {
+		t.Errorf("the kept session, on B: %d, want 200", got)
+	}
+	if got := a.user(t, there); got != http.StatusUnauthorized {
+		t.Errorf("the other session, on A: %d, want 401", got)
 	}
 }

@@ -36,10 +36,9 @@ type Options struct {
 	// default 30 days.
 	TokenTTL time.Duration
 
-	// RevokeUserTTL is how long a "log out everywhere" record is kept. It
-	// must be longer than the longest session (chatauth's SessionTimeout,
-	// 15 days by default), or old sessions come back to life when the
-	// record expires; default 30 days.
+	// RevokeUserTTL is how long a "log out everywhere" record is kept at
+	// least, past its cut (chatauth asks for longer when its sessions
+	// last longer), and a revocation without Expires; default 30 days.
 	RevokeUserTTL time.Duration
 
 	// RevocationsFailOpen lets requests through as not revoked when Redis
