@@ -237,7 +237,7 @@ func TestAuthConfigRoute(t *testing.T) {
 				a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 			}
 			if tt.header {
-				a.OnHeader(func(context.Context, http.Header) (*User, error) { return nil, nil })
+				a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
 			}
 			resp := serve(t, a, httptest.NewRequest(http.MethodGet, "/auth/config", nil))
 			body := readBody(t, resp)
@@ -299,7 +299,7 @@ func TestMountUnderRootPath(t *testing.T) {
 func TestServeHTTPServesEveryRoute(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "ada"}, nil })
+	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "ada"}, nil })
 	token := issue(t, a, &User{Identifier: "ada"})
 	for _, tt := range []struct {
 		method, path string
@@ -320,7 +320,7 @@ func TestServeHTTPServesEveryRoute(t *testing.T) {
 func TestNilUserIsRejected(t *testing.T) {
 	a, _, logs := newTestAuth(t, Config{})
 	a.OnPassword(func(context.Context, string, string) (*User, error) { return nil, nil })
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return nil, nil })
+	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
 
 	resp := serve(t, a, loginRequest("", "ada", "wrong"))
 	wantError(t, resp, http.StatusUnauthorized, "credentialssignin")
@@ -348,7 +348,7 @@ func hookCases() []hookCase {
 		a.OnPassword(func(context.Context, string, string) (*User, error) { return fail() })
 	}
 	hdr := func(a *Auth, fail func() (*User, error)) {
-		a.OnHeader(func(context.Context, http.Header) (*User, error) { return fail() })
+		a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return fail() })
 	}
 	persist := func(a *Auth, fail func() (*User, error)) {
 		a.OnPassword(acceptUser(&User{Identifier: "ada"}))
@@ -485,7 +485,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 					called = true
 					return &User{Identifier: "ada"}, nil
 				})
-				a.OnHeader(func(context.Context, http.Header) (*User, error) {
+				a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) {
 					called = true
 					return &User{Identifier: "ada"}, nil
 				})
@@ -524,12 +524,12 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 		}
 		return nil, nil
 	})
-	a.OnHeader(func(_ context.Context, h http.Header) (*User, error) {
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*User, error) {
 		if h.Get("X-Api-Key") == headerValue {
 			return &User{Identifier: "svc"}, nil
 		}
 		return nil, nil
-	})
+	}, "X-Api-Key")
 
 	resp := serve(t, a, loginRequest("", "ada", password))
 	wantSuccess(t, resp)

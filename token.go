@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatauth/chatauth/internal/seal"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -54,6 +55,11 @@ type tokenClaims struct {
 	// everywhere" can tell a session opened just before it from one opened
 	// just after, in the same second; absent in Chainlit's tokens.
 	IssuedAtMillis int64 `json:"iatms,omitempty"`
+	// HeaderHash names the header values a header login started the
+	// session with (hdr, see headerHash), so that the middleware can tell
+	// whether a later request carries the same ones without asking the
+	// hook again.
+	HeaderHash string `json:"hdr,omitempty"`
 }
 
 func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -84,6 +90,8 @@ type keyring struct {
 	parser  *jwt.Parser
 	fast    *fastVerifier
 	cache   *tokenCache
+	// headerKey keys the header hashes of header logins (headerHash).
+	headerKey []byte
 }
 
 func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize int) *keyring {
@@ -92,6 +100,9 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 		byID:    make(map[string][]byte),
 		cache:   newTokenCache(cacheSize),
 		parser:  jwt.NewParser(opts...),
+		// Derived from the current secret: every instance computes the
+		// same hashes, and a rotation re-checks header sessions once.
+		headerKey: seal.DeriveKey(current, "header hash"),
 	}
 	for _, s := range append([][]byte{current}, previous...) {
 		k.byID[keyID(s)] = s
@@ -141,6 +152,7 @@ type grant struct {
 	absolute        time.Time // the session's absolute end; zero: expires
 	id              string    // jti of the session being renewed; empty: new
 	provider        string    // OAuth provider id, if any
+	headerHash      string    // header login's header hash, if any
 }
 
 // newGrant is the grant of a new session: it ends at absolute (zero: after
@@ -182,6 +194,7 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		Issuer:    a.cfg.Issuer,
 		Provider:  g.provider,
 	}
+	c.HeaderHash = g.headerHash
 	issued := g.issued.Truncate(time.Millisecond)
 	c.IssuedAtMillis = issued.UnixMilli()
 	if abs.After(exp) {
@@ -198,7 +211,9 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		return "", nil, fmt.Errorf("chatauth: signing token: %w", err)
 	}
 	user := c.userJSON.user()
-	return signed, &Session{User: &user, ID: c.JTI, IssuedAt: issued, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}, nil
+	s := &Session{User: &user, ID: c.JTI, IssuedAt: issued, ExpiresAt: exp, AbsoluteExpiresAt: abs, Provider: g.provider}
+	s.headerHash = g.headerHash
+	return signed, s, nil
 }
 
 // VerifyToken checks a session token: signature with a configured key and
@@ -252,6 +267,7 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 		return nil, fmt.Errorf("%w: no identifier claim", ErrInvalidToken)
 	}
 	s := &Session{ID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
+	s.headerHash = c.HeaderHash
 	if c.IssuedAt != nil {
 		s.IssuedAt = c.IssuedAt.Time
 		// The milliseconds count only when they agree with iat.
