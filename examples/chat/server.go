@@ -24,16 +24,13 @@ type server struct {
 	users           *userTable
 	headerUser      string
 	trustedProxies  []string
+	apiKeys         *apiKeyTable
 	secretGenerated bool
 	tokenInterval   time.Duration
 	pages           *pages
 	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
 	redis io.Closer
 }
-
-// loopbackProxies are the trusted proxies when header login is on and
-// CHATAUTH_TRUSTED_PROXIES is unset: a proxy on the same machine.
-var loopbackProxies = []string{"127.0.0.0/8", "::1/128"}
 
 // newServer builds the demo from o without listening: configuration from
 // the environment, the password users, header login, OAuth providers, the
@@ -94,7 +91,15 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	}
 	s.auth.OnPassword(s.users.check)
 	if s.headerUser != "" {
-		s.auth.OnHeader(headerLogin(s.headerUser))
+		s.auth.OnProxyHeader(headerLogin(s.headerUser), s.headerUser, "X-Forwarded-Email")
+		s.logHeaderLogin(log)
+	}
+	if s.apiKeys, err = loadAPIKeys(getenv("CHATAUTH_DEMO_API_KEYS")); err != nil {
+		return err
+	}
+	if s.apiKeys != nil {
+		s.auth.OnHeaderCredential(s.apiKeys.check, apiKeyHeader)
+		log.Info("chat: API keys accepted in "+apiKeyHeader+", from any address", "users", strings.Join(s.apiKeys.names, ","))
 	}
 	if err := addProviders(s.auth, getenv); err != nil {
 		return err
@@ -126,8 +131,9 @@ func (o options) logger(getenv func(string) string) (*slog.Logger, error) {
 	return newLogger(w, getenv("CHATAUTH_LOG_LEVEL"))
 }
 
-// configureHeaderLogin turns on header login when header names the header
-// that carries the user: only from trusted proxies, loopback by default.
+// configureHeaderLogin turns on header login behind a proxy when header
+// names the header that carries the user: believed only from the proxies
+// CHATAUTH_TRUSTED_PROXIES names, none by default.
 func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error {
 	header = strings.TrimSpace(header)
 	if header == "" {
@@ -137,12 +143,21 @@ func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error
 		return fmt.Errorf("CHATAUTH_HEADER_USER=%q is not a header name", header)
 	}
 	s.headerUser = http.CanonicalHeaderKey(header)
-	cfg.HeaderAuthTrustedProxiesOnly = true
-	if len(cfg.TrustedProxies) == 0 {
-		cfg.TrustedProxies = loopbackProxies
-	}
 	s.trustedProxies = cfg.TrustedProxies
 	return nil
+}
+
+// logHeaderLogin says at start-up whom header login believes: the proxies
+// of CHATAUTH_TRUSTED_PROXIES, and nobody when it is empty.
+func (s *server) logHeaderLogin(log *slog.Logger) {
+	if len(s.trustedProxies) == 0 {
+		log.Warn("chat: header login (CHATAUTH_HEADER_USER="+s.headerUser+") believes the header only from "+
+			"CHATAUTH_TRUSTED_PROXIES, which is empty: it is refused from every address. "+
+			"Name the proxy, e.g. CHATAUTH_TRUSTED_PROXIES=127.0.0.1/32 for one on this machine", "header", s.headerUser)
+		return
+	}
+	log.Info("chat: header login from trusted proxies only", "header", s.headerUser,
+		"trusted_proxies", strings.Join(s.trustedProxies, ","))
 }
 
 // routes registers chatauth's routes and the app's own on one mux.
@@ -197,11 +212,13 @@ func serveHealth(w http.ResponseWriter, _ *http.Request) {
 
 // pageRequiringUser is RequireUser for pages: a browser navigating without
 // a valid session is sent to the login page instead of getting the JSON 401
-// meant for API clients.
+// meant for API clients, unless it brings an API key, which RequireUser
+// logs in with.
 func (s *server) pageRequiringUser(next http.Handler) http.Handler {
 	protected := s.auth.RequireUser(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.auth.SessionFromRequest(r); err != nil && loginWouldHelp(err) && wantsHTML(r) {
+		withKey := s.apiKeys != nil && r.Header.Get(apiKeyHeader) != ""
+		if _, err := s.auth.SessionFromRequest(r); err != nil && loginWouldHelp(err) && wantsHTML(r) && !withKey {
 			http.Redirect(w, r, s.root+"/login", http.StatusSeeOther)
 			return
 		}
