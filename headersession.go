@@ -25,6 +25,11 @@ var (
 // no, current is ended (revoked, cookies cleared) and the error wraps
 // errHeaderRejected.
 func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request, att headerAttempt, current *Session) (*Session, error) {
+	if att.mode.name == modeCredential {
+		if err := a.refuseThrottledAddress(r); err != nil {
+			return nil, err
+		}
+	}
 	s, err := a.rememberedHeaderSession(w, r, att.hash)
 	if err != nil || s != nil {
 		if s != nil {

@@ -86,6 +86,24 @@ func (a *Auth) credentialBudgets(r *http.Request) []budget {
 	}
 }
 
+// refuseThrottledAddress refuses, as admit would, a credential from a
+// client address whose failure budget is spent, without counting it: a
+// credential found among the remembered header sessions is not checked
+// again, but a throttled client must not be able to tell a remembered key
+// from a wrong one by the answer.
+func (a *Auth) refuseThrottledAddress(r *http.Request) error {
+	l, key := a.cfg.PasswordLimits, addressKey(a.clientAddr(r))
+	wait, err := a.cfg.Throttle.Hit(r.Context(), key, l.PerAddress, l.Window)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	_ = a.cfg.Throttle.Forgive(r.Context(), key)
+	if wait > 0 {
+		return &checkRefused{status: http.StatusTooManyRequests, reason: reasonThrottled, retryAfter: wait}
+	}
+	return nil
+}
+
 // checkRefused is a check that was not run: the client's budget is spent
 // (429 throttled) or every slot stayed busy (503 busy). Either way it
 // answers with Retry-After.
