@@ -267,9 +267,9 @@ func (a *Auth) checkHeader(r *http.Request, m *headerMode) (*User, error) {
 
 // logHeaderNames writes, at debug level, what header login made of the
 // request: the names of the headers it carried (never the values), the
-// names the registered hooks read, the mode that applies, and whether its
-// peer is a trusted proxy. That line answers "my header never reaches the
-// hook".
+// names that log in on every request (login_headers), the mode that
+// applies, and whether its peer is a trusted proxy. That line answers "my
+// header never reaches the hook".
 func (a *Auth) logHeaderNames(r *http.Request, att headerAttempt) {
 	if !a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
 		return
@@ -293,7 +293,7 @@ func (a *Auth) logHeaderNames(r *http.Request, att headerAttempt) {
 		slog.String("auth.method", "header"),
 		slog.String("mode", mode),
 		slog.Any("headers", names),
-		slog.Any("hook_reads", read),
+		slog.Any("login_headers", read),
 		slog.String("peer", peer(r).String()),
 		slog.Bool("trusted_proxy", att.trusted),
 		slog.String("request_id", requestID(r)))

@@ -630,7 +630,7 @@ func TestWebSocketHandshakeByHeaderCredential(t *testing.T) {
 }
 
 // TestHeaderDebugLog: at debug level each attempt says which headers
-// arrived (names only), which the hooks read, the mode and whether the
+// arrived (names only), which log in on every request, the mode and whether the
 // peer is a trusted proxy: "my header never reaches the hook" in one line.
 func TestHeaderDebugLog(t *testing.T) {
 	a, _, logs := newTestAuth(t, headerTestConfig())
@@ -641,7 +641,7 @@ func TestHeaderDebugLog(t *testing.T) {
 		peer, header, value string
 		want                []string
 	}{
-		{"198.51.100.7:1", "test-header", "tv-0a1b2c", []string{"mode=none", "headers=[Test-Header]", "hook_reads=\"[X-Forwarded-User X-Api-Key]\"", "trusted_proxy=false"}},
+		{"198.51.100.7:1", "test-header", "tv-0a1b2c", []string{"mode=none", "headers=[Test-Header]", "login_headers=\"[X-Forwarded-User X-Api-Key]\"", "trusted_proxy=false"}},
 		{"198.51.100.7:1", "X-Api-Key", "key-kv5d4e", []string{"mode=credential", "headers=[X-Api-Key]", "trusted_proxy=false"}},
 		{"10.0.0.1:1", "X-Forwarded-User", "fu7f8g9h", []string{"mode=proxy", "headers=[X-Forwarded-User]", "trusted_proxy=true"}},
 		{"198.51.100.7:1", "X-Forwarded-User", "fu7f8g9h", []string{"mode=none", "trusted_proxy=false", "auth.reason=untrusted_peer"}},

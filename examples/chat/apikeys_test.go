@@ -60,9 +60,6 @@ func TestAPIKeys(t *testing.T) {
 		if resp, body := do(t, newClient(t), "POST", app.URL+"/auth/header", nil, "X-Forwarded-User", "carol"); resp.StatusCode != http.StatusOK {
 			t.Errorf("X-Forwarded-User from the trusted 127.0.0.1 = %d %s", resp.StatusCode, body)
 		}
-		if !strings.Contains(app.logs.String(), "auth.reason=untrusted_peer") {
-			t.Error("the untrusted header was not logged with reason untrusted_peer")
-		}
 	})
 	t.Run("a wrong key is 401 credentialssignin, then throttled", func(t *testing.T) {
 		c := clientFrom(t, "127.0.0.3")

@@ -91,7 +91,11 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	}
 	s.auth.OnPassword(s.users.check)
 	if s.headerUser != "" {
-		s.auth.OnProxyHeader(headerLogin(s.headerUser), s.headerUser, "X-Forwarded-Email")
+		// No header names: the proxy's identity logs in at POST
+		// R/auth/header only (the login page calls it, as Chainlit's does),
+		// so that logging out of the chat means something while the proxy
+		// still vouches for the browser.
+		s.auth.OnProxyHeader(headerLogin(s.headerUser))
 		s.logHeaderLogin(log)
 	}
 	if s.apiKeys, err = loadAPIKeys(getenv("CHATAUTH_DEMO_API_KEYS")); err != nil {
