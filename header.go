@@ -1,12 +1,11 @@
 package chatauth
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -190,25 +189,44 @@ func (a *Auth) headerAttemptFor(r *http.Request, explicit bool) headerAttempt {
 // same one, and a token that leaks reveals nothing that could be guessed
 // offline (as a plain digest of a short API key could be).
 func (a *Auth) headerHash(m *headerMode, r *http.Request) string {
-	mac := hmac.New(sha256.New, a.keys.Load().headerKey)
-	var n [4]byte
-	field := func(s string) {
-		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-		mac.Write(n[:])
-		mac.Write([]byte(s))
-	}
-	field(m.name)
-	for _, h := range m.headers {
-		values := r.Header[h]
-		field(h)
-		binary.BigEndian.PutUint32(n[:], uint32(len(values)))
-		mac.Write(n[:])
+	keys := a.keys.Load()
+	h := keys.headerMACs.Get().(*headerMAC)
+	defer keys.headerMACs.Put(h)
+	b := appendField(h.buf[:0], m.name)
+	for _, name := range m.headers {
+		values := r.Header[name]
+		b = appendField(b, name)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(values)))
 		for _, v := range values {
-			field(v)
+			b = appendField(b, v)
 		}
 	}
-	var sum [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(sum[:0])[:16])
+	if cap(b) <= maxHeaderMACBuffer {
+		h.buf = b
+	}
+	h.mac.Reset()
+	h.mac.Write(b)
+	h.sum = h.mac.Sum(h.sum[:0])
+	return base64.RawURLEncoding.EncodeToString(h.sum[:16])
+}
+
+// headerMAC is a keyed hash of header values and its scratch space,
+// pooled per keyring: a request carrying header login's headers costs no
+// allocation for it but the hash's text.
+type headerMAC struct {
+	mac hash.Hash
+	buf []byte
+	sum []byte
+}
+
+// maxHeaderMACBuffer bounds the scratch space a pooled headerMAC keeps.
+const maxHeaderMACBuffer = 4 << 10
+
+// appendField appends s, preceded by its length, so that no two lists of
+// values hash alike.
+func appendField(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
 }
 
 // serveHeaderLogin answers POST /auth/header: the hook of the mode that

@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -90,8 +91,10 @@ type keyring struct {
 	parser  *jwt.Parser
 	fast    *fastVerifier
 	cache   *tokenCache
-	// headerKey keys the header hashes of header logins (headerHash).
-	headerKey []byte
+	// headerKey keys the header hashes of header logins (headerHash),
+	// computed with the *headerMAC values of headerMACs.
+	headerKey  []byte
+	headerMACs sync.Pool
 }
 
 func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize int) *keyring {
@@ -109,6 +112,7 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 		k.all.Keys = append(k.all.Keys, s)
 	}
 	k.fast = newFastVerifier(k, opts)
+	k.headerMACs.New = func() any { return &headerMAC{mac: hmac.New(sha256.New, k.headerKey)} }
 	return k
 }
 
