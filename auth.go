@@ -256,6 +256,7 @@ const (
 	reasonBadRequest    = "bad_request"
 	reasonBadRedirect   = "bad_redirect"
 	reasonBusy          = "busy"
+	reasonNoCredential  = "no_credential"
 )
 
 // sessionReason maps a VerifyToken error to its reason code and status.

@@ -165,6 +165,7 @@
 //	store_unavailable  the RevocationStore or Throttle failed (503)
 //	bad_redirect       an OAuth redirect outside the root path (400)
 //	busy               every password or header check slot stayed taken (503)
+//	no_credential      POST R/auth/header without the credential hook's headers (401)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,

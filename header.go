@@ -89,7 +89,10 @@ func (a *Auth) OnProxyHeader(f HeaderFunc, headers ...string) {
 // RequireUser, WithUser and GET R/user: the first request of a browser
 // gets its session cookie on the way back, and a script that never keeps
 // cookies is authenticated by the same session on every request, without
-// a new one each time. Without names, only POST R/auth/header logs in. A
+// a new one each time. A request carrying none of them presents no
+// credential: POST R/auth/header refuses it without calling the hook or
+// counting it (reason no_credential). Without names, only POST
+// R/auth/header logs in, and every such request is given to the hook. A
 // nil f turns the mode off.
 func (a *Auth) OnHeaderCredential(f HeaderFunc, headers ...string) {
 	a.headerCredential = a.newHeaderMode(modeCredential, f, headers)
@@ -156,24 +159,28 @@ type headerAttempt struct {
 	mode    *headerMode // the mode that applies; nil: none
 	hash    string      // headerHash of the mode's headers
 	trusted bool        // the peer is a trusted proxy
-	reason  string      // with no mode, untrusted_peer when the proxy's headers came from elsewhere
+	reason  string      // with no mode, why: untrusted_peer or no_credential
 }
 
 // headerAttemptFor picks the mode that applies to r. The middleware
 // (explicit false) applies a mode only to a request carrying one of its
 // headers: the proxy's from a trusted peer, else the credential's. POST
-// R/auth/header (explicit true) always asks a hook when one may run: the
-// proxy's for a trusted peer that sends no credential, else the
-// credential's.
+// R/auth/header (explicit true) asks the proxy's hook for any request from
+// a trusted peer that sends no credential, and the credential's for a
+// request carrying one of its headers, or for any request when the hook
+// named none. A request presenting no credential makes no guess: it never
+// reaches the credential hook nor its budgets, so that Chainlit's web
+// client, which calls POST R/auth/header on every visit of its login page,
+// does not use up the address's budget.
 func (a *Auth) headerAttemptFor(r *http.Request, explicit bool) headerAttempt {
 	p, c := a.proxyHeader, a.headerCredential
-	att := headerAttempt{trusted: a.fromTrustedProxy(r)}
+	att := headerAttempt{trusted: a.fromTrustedProxy(r), reason: reasonNoCredential}
 	proxyCarried := p != nil && p.carriedBy(r)
 	credentialCarried := c != nil && c.carriedBy(r)
 	switch {
 	case p != nil && att.trusted && (proxyCarried || explicit && !credentialCarried):
 		att.mode = p
-	case c != nil && (credentialCarried || explicit):
+	case c != nil && (credentialCarried || explicit && len(c.headers) == 0):
 		att.mode = c
 	case p != nil && (proxyCarried || explicit):
 		att.reason = reasonUntrustedPeer

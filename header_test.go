@@ -287,6 +287,27 @@ func TestHeaderCredentialFromAnyPeer(t *testing.T) {
 	}
 }
 
+// TestHeaderCredentialAbsentIsNoGuess: POST R/auth/header without any of
+// the credential hook's headers, as Chainlit's web client sends it on each
+// visit of its login page, is refused without asking the hook or counting
+// against the address.
+func TestHeaderCredentialAbsentIsNoGuess(t *testing.T) {
+	cfg := headerTestConfig()
+	cfg.PasswordLimits = PasswordLimits{PerAddress: 3}
+	a, _, logs := newTestAuth(t, cfg)
+	var calls atomic.Int32
+	a.OnHeaderCredential(headerHook("X-Api-Key", &calls), "X-Api-Key")
+	for range 10 {
+		wantError(t, serve(t, a, httptest.NewRequest("POST", "/auth/header", nil)), 401, "credentialssignin")
+	}
+	if calls.Load() != 0 || !strings.Contains(logs.String(), "auth.reason=no_credential") {
+		t.Errorf("hook calls %d, logs:\n%s", calls.Load(), logs)
+	}
+	req := httptest.NewRequest("POST", "/auth/header", nil)
+	req.Header.Set("X-Api-Key", "key-ada")
+	wantSuccess(t, serve(t, a, req))
+}
+
 // TestBothHeaderModes has a proxy and API keys at once, as the demo can:
 // each header is believed from whom its mode says.
 func TestBothHeaderModes(t *testing.T) {

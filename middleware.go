@@ -109,10 +109,8 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, e
 			a.logHeaderNames(r, att)
 		}
 		switch {
-		case changed && err != nil:
-			return a.headerSession(w, r, att, nil)
 		case changed:
-			return a.headerSession(w, r, att, s)
+			return a.headerSession(w, r, att, s) // s is nil without a valid session
 		case err != nil && att.reason == reasonUntrustedPeer:
 			return nil, fmt.Errorf("%w: peer %s: %w", errUntrustedPeer, peer(r), err)
 		}
