@@ -59,15 +59,6 @@
 //     with a secret the client holds (API key, signed token, HMAC), from any
 //     address; the hook must verify it. Failures are throttled per address
 //     like passwords. Never use it for a bare identity header.
-//
-// Both hooks run at POST R/auth/header and get a copy of every header,
-// custom ones included; and RequireUser, WithUser and GET R/user run them for
-// a request carrying one of the named headers, so that its first request is
-// logged in (a session cookie on the way back) and the session follows the
-// headers: other values replace it, a rejection ends it. A client that keeps
-// no cookies reuses the session its headers started. At debug level each
-// attempt logs the header names it saw (never the values), the mode and
-// whether the peer is a trusted proxy.
 //   - OnOAuth and AddProvider: OAuth and OpenID Connect logins. Presets
 //     (GitHub, Google, AzureAD, AzureADHybrid, Okta, Auth0, Descope,
 //     Cognito, GitLab, Keycloak, Generic, OIDC) or ProvidersFromEnv build
@@ -83,6 +74,15 @@
 //     reaches the client with the cookie deletions.
 //   - OnPersist(func(ctx, u)): stores the user at each login (Chainlit's
 //     data layer) and returns the stored user, with ID and CreatedAt.
+//
+// Both header hooks run at POST R/auth/header and get a copy of every header,
+// custom ones included; and RequireUser, WithUser and GET R/user run them for
+// a request carrying one of the named headers, so that its first request is
+// logged in (a session cookie on the way back) and the session follows the
+// headers: other values replace it, a rejection ends it. A client that keeps
+// no cookies reuses the session its headers started. At debug level each
+// attempt logs the header names it saw (never the values), the mode and
+// whether the peer is a trusted proxy.
 //
 // An app with its own login route calls StartSession to issue the same
 // session (and EndSession to end one); IssueToken gives a token for
