@@ -36,7 +36,6 @@ type Auth struct {
 	mux           *http.ServeMux
 	now           func() time.Time
 	password      PasswordFunc
-	header        HeaderFunc
 	logout        LogoutFunc
 	persist       PersistFunc
 	oauth         OAuthFunc
@@ -50,6 +49,16 @@ type Auth struct {
 	revokedMu   sync.Mutex
 	revokedCh   chan struct{}
 	tokenBudget int // the longest token issued: what MaxCookieChunks cookies hold
+
+	// Header login (header.go): the two modes, and the sessions they
+	// started for clients that send their credential on every request.
+	proxyHeader      *headerMode
+	headerCredential *headerMode
+	headerSessions   *headerSessions
+	// Login CPU (logincpu.go): the checks that may run at once, and how
+	// long one waits for a slot.
+	passwordSlots, headerSlots slots
+	checkWait                  time.Duration
 }
 
 // zeroTime reads better than time.Time{} in grants: "no fixed end".
@@ -61,8 +70,10 @@ var zeroTime time.Time
 type PasswordFunc func(ctx context.Context, username, password string) (*User, error)
 
 // HeaderFunc turns the request's headers (all of them, a copy) into a user:
-// an authenticating proxy's X-Forwarded-User, an API key, a gateway's JWT.
-// nil and nil rejects the request (401 credentialssignin).
+// an authenticating proxy's X-Forwarded-User (register it with
+// OnProxyHeader), an API key or a gateway's signed token (register it with
+// OnHeaderCredential). nil and nil rejects the request (401
+// credentialssignin).
 type HeaderFunc func(ctx context.Context, header http.Header) (*User, error)
 
 // LogoutFunc runs at logout, after the session is revoked and its cookies
@@ -85,6 +96,10 @@ func New(cfg Config) (*Auth, error) {
 	forwarded, _ := forwardedPeers(cfg.ForwardedAllowIPs) // checked by withDefaults
 	a := &Auth{cfg: cfg, proxies: proxies, forwarded: forwarded, now: time.Now, origins: http.NewCrossOriginProtection(),
 		providers: make(map[string]*Provider), revokedCh: make(chan struct{})}
+	a.passwordSlots = make(slots, cfg.PasswordConcurrency)
+	a.headerSlots = make(slots, cfg.HeaderConcurrency)
+	a.checkWait = defaultCheckWait
+	a.headerSessions = newHeaderSessions(headerSessionsMaxEntries, headerSessionsMaxBytes)
 	// The app's own public origin is never cross-origin, even when a proxy
 	// rewrites the Host header that the Origin is otherwise compared with.
 	if cfg.HostTokens != nil {
@@ -144,9 +159,6 @@ func NewFromEnv() (*Auth, error) {
 
 // OnPassword registers the password hook and turns on POST /login.
 func (a *Auth) OnPassword(f PasswordFunc) { a.password = f }
-
-// OnHeader registers the header hook and turns on POST /auth/header.
-func (a *Auth) OnHeader(f HeaderFunc) { a.header = f }
 
 // OnLogout registers the logout hook.
 func (a *Auth) OnLogout(f LogoutFunc) { a.logout = f }
@@ -219,13 +231,13 @@ func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requireLogin":   a.loginConfigured(),
 		"passwordAuth":   a.password != nil,
-		"headerAuth":     a.header != nil,
+		"headerAuth":     a.headerLoginOn(),
 		"oauthProviders": a.Providers(),
 	})
 }
 
 func (a *Auth) loginConfigured() bool {
-	return a.cfg.RequireLogin || a.password != nil || a.header != nil || len(a.Providers()) > 0
+	return a.cfg.RequireLogin || a.password != nil || a.headerLoginOn() || len(a.Providers()) > 0
 }
 
 // Reason codes: every rejection carries one, in the log line under
@@ -257,6 +269,8 @@ const (
 	// would not fit the cookie budget: the app's data, so a 500, unlike
 	// reasonTooLarge, which is the client's input.
 	reasonSessionTooLarge = "session_too_large"
+	reasonBusy            = "busy"
+	reasonNoCredential    = "no_credential"
 )
 
 // sessionReason maps a VerifyToken error to its reason code and status.
@@ -264,6 +278,8 @@ func sessionReason(err error) (reason string, status int) {
 	switch {
 	case errors.Is(err, errHeaderRejected):
 		return reasonCredentials, http.StatusUnauthorized
+	case errors.Is(err, errUntrustedPeer):
+		return reasonUntrustedPeer, http.StatusUnauthorized
 	case errors.Is(err, ErrNoSession):
 		return reasonNoSession, http.StatusUnauthorized
 	case errors.Is(err, ErrExpired):
@@ -412,18 +428,28 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, method string, u *U
 // the user to put in the session: the stored one, or u when the hook
 // returns none. On a hook failure it answers 500 and returns false.
 func (a *Auth) persistUser(w http.ResponseWriter, r *http.Request, method string, u *User) (*User, bool) {
-	if a.persist == nil {
-		return u, true
-	}
-	stored, err := callHook(func() (*User, error) { return a.persist(r.Context(), u) })
+	stored, err := a.persistedUser(r.Context(), u)
 	if err != nil {
-		a.hookFailed(w, r, method, fmt.Errorf("persist hook: %w", err))
+		a.hookFailed(w, r, method, err)
 		return nil, false
 	}
-	if stored != nil {
-		return stored, true
+	return stored, true
+}
+
+// persistedUser runs the persistence hook, when there is one, and returns
+// the stored user, or u when the hook returns none.
+func (a *Auth) persistedUser(ctx context.Context, u *User) (*User, error) {
+	if a.persist == nil {
+		return u, nil
 	}
-	return u, true
+	stored, err := callHook(func() (*User, error) { return a.persist(ctx, u) })
+	if err != nil {
+		return nil, fmt.Errorf("persist hook: %w", err)
+	}
+	if stored != nil {
+		return stored, nil
+	}
+	return u, nil
 }
 
 // peer is the address of the host that sent the request, unmapped.

@@ -239,7 +239,7 @@ func TestAuthConfigRoute(t *testing.T) {
 				a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 			}
 			if tt.header {
-				a.OnHeader(func(context.Context, http.Header) (*User, error) { return nil, nil })
+				a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
 			}
 			resp := serve(t, a, httptest.NewRequest(http.MethodGet, "/auth/config", nil))
 			body := readBody(t, resp)
@@ -301,7 +301,7 @@ func TestMountUnderRootPath(t *testing.T) {
 func TestServeHTTPServesEveryRoute(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "ada"}, nil })
+	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "ada"}, nil })
 	token := issue(t, a, &User{Identifier: "ada"})
 	for _, tt := range []struct {
 		method, path string
@@ -322,7 +322,7 @@ func TestServeHTTPServesEveryRoute(t *testing.T) {
 func TestNilUserIsRejected(t *testing.T) {
 	a, _, logs := newTestAuth(t, Config{})
 	a.OnPassword(func(context.Context, string, string) (*User, error) { return nil, nil })
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return nil, nil })
+	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
 
 	resp := serve(t, a, loginRequest("", "ada", "wrong"))
 	wantError(t, resp, http.StatusUnauthorized, "credentialssignin")
@@ -350,7 +350,7 @@ func hookCases() []hookCase {
 		a.OnPassword(func(context.Context, string, string) (*User, error) { return fail() })
 	}
 	hdr := func(a *Auth, fail func() (*User, error)) {
-		a.OnHeader(func(context.Context, http.Header) (*User, error) { return fail() })
+		a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return fail() })
 	}
 	persist := func(a *Auth, fail func() (*User, error)) {
 		a.OnPassword(acceptUser(&User{Identifier: "ada"}))
@@ -487,7 +487,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 					called = true
 					return &User{Identifier: "ada"}, nil
 				})
-				a.OnHeader(func(context.Context, http.Header) (*User, error) {
+				a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) {
 					called = true
 					return &User{Identifier: "ada"}, nil
 				})
@@ -526,12 +526,12 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 		}
 		return nil, nil
 	})
-	a.OnHeader(func(_ context.Context, h http.Header) (*User, error) {
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*User, error) {
 		if h.Get("X-Api-Key") == headerValue {
 			return &User{Identifier: "svc"}, nil
 		}
 		return nil, nil
-	})
+	}, "X-Api-Key")
 
 	resp := serve(t, a, loginRequest("", "ada", password))
 	wantSuccess(t, resp)
@@ -778,8 +778,8 @@ func TestBaseURLIsASameOrigin(t *testing.T) {
 // who the user is or the client's address: identity headers stay behind
 // TrustedProxies.
 func TestForwardedAllowIPsAreNotTrustedProxies(t *testing.T) {
-	a, _, logs := newTestAuth(t, Config{HeaderAuthTrustedProxiesOnly: true})
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "mallory"}, nil })
+	a, _, logs := newTestAuth(t, Config{})
+	a.OnProxyHeader(func(context.Context, http.Header) (*User, error) { return &User{Identifier: "mallory"}, nil })
 	req := httptest.NewRequest(http.MethodPost, "/auth/header", nil)
 	req.RemoteAddr = "127.0.0.1:5000"
 	req.Header.Set("X-Forwarded-Proto", "https")
@@ -821,11 +821,15 @@ func TestOversizedSessionStatus(t *testing.T) {
 			a.OnPersist(func(context.Context, *User) (*User, error) { return big, nil })
 		}, req: func(*Auth) *http.Request { return loginRequest("", "ada", "pw") },
 			status: 500, reason: reasonSessionTooLarge},
-		{name: "header login on every request", cfg: Config{HeaderAuthOnEveryRequest: true, TrustedProxies: []string{"192.0.2.0/24"}},
+		{name: "header login on every request", cfg: Config{TrustedProxies: []string{"192.0.2.0/24"}},
 			setup: func(a *Auth) {
-				a.OnHeader(func(context.Context, http.Header) (*User, error) { return big, nil })
+				a.OnProxyHeader(func(context.Context, http.Header) (*User, error) { return big, nil }, "X-Forwarded-User")
 			},
-			req:        func(*Auth) *http.Request { return httptest.NewRequest("GET", "/chat", nil) },
+			req: func(*Auth) *http.Request {
+				r := httptest.NewRequest("GET", "/chat", nil)
+				r.Header.Set("X-Forwarded-User", "ada")
+				return r
+			},
 			middleware: true, status: 500, reason: reasonSessionTooLarge},
 		{name: "Chainlit token at /auth/jwt", req: func(a *Auth) *http.Request {
 			now := a.now()

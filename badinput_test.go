@@ -54,7 +54,7 @@ func newBadApp(t *testing.T, cfg Config) *badApp {
 		}
 		return nil, nil
 	})
-	a.OnHeader(func(_ context.Context, h http.Header) (*User, error) {
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*User, error) {
 		app.mu.Lock()
 		app.headers = append(app.headers, h)
 		app.mu.Unlock()

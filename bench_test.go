@@ -46,6 +46,12 @@ func serveBench(b *testing.B, h http.Handler, token string) {
 	b.Helper()
 	r := httptest.NewRequest("GET", "/chat", nil)
 	r.Header.Set("Cookie", "access_token="+token)
+	serveBenchRequest(b, h, r)
+}
+
+// serveBenchRequest sends r through h b.N times.
+func serveBenchRequest(b *testing.B, h http.Handler, r *http.Request) {
+	b.Helper()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

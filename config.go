@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,8 +100,9 @@ type Config struct {
 	Issuer, Audience string
 
 	// TrustedProxies are the CIDRs ("10.0.0.0/8", "127.0.0.1/32") whose
-	// X-Forwarded-For/-Proto/-Host headers are believed.
-	// CHATAUTH_TRUSTED_PROXIES.
+	// X-Forwarded-For/-Proto/-Host headers are believed, and the only
+	// peers whose identity headers reach a hook registered with
+	// OnProxyHeader. Empty: no proxy is trusted. CHATAUTH_TRUSTED_PROXIES.
 	TrustedProxies []string
 	// ForwardedAllowIPs are the peers (CIDRs or addresses, "*" for any)
 	// whose X-Forwarded-Proto is believed when the public URL comes from
@@ -115,16 +117,6 @@ type Config struct {
 	// BaseURL set, no request header matters. FORWARDED_ALLOW_IPS
 	// (uvicorn's variable, comma-separated).
 	ForwardedAllowIPs []string
-	// HeaderAuthOnEveryRequest makes RequireUser and WithUser give a
-	// request without a valid session to the header hook, when it comes
-	// from a trusted proxy, and start the session on the way: for apps
-	// behind an authenticating proxy, whose browsers never call
-	// /auth/header. Requires TrustedProxies.
-	HeaderAuthOnEveryRequest bool
-	// HeaderAuthTrustedProxiesOnly refuses header login (and never calls the
-	// header hook) unless the request comes from a trusted proxy. Turn it
-	// on whenever the header hook trusts identity headers set by a proxy.
-	HeaderAuthTrustedProxiesOnly bool
 	// AllowedOrigins may send unsafe requests (POST) cross-origin, for
 	// instance a front end on another host ("https://app.example.com").
 	// Written in the form browsers send, as EmbedOrigins are.
@@ -150,8 +142,19 @@ type Config struct {
 	// routes with StartSession. CHAINLIT_CUSTOM_AUTH.
 	RequireLogin bool
 
-	// PasswordLimits bound password attempts; zero fields take defaults.
+	// PasswordLimits bound password attempts and header credential
+	// checks; zero fields take defaults.
 	PasswordLimits PasswordLimits
+	// PasswordConcurrency bounds the password checks (calls of the
+	// password hook, where the bcrypt comparison runs) in progress at once.
+	// A login that finds every slot taken waits up to a second, then gets
+	// 503 with Retry-After (reason busy). Default GOMAXPROCS-1, at least 1:
+	// a core is left for chat traffic however many logins arrive.
+	PasswordConcurrency int
+	// HeaderConcurrency is the same bound for calls of the header hooks
+	// (OnProxyHeader, OnHeaderCredential), so that a slow hook cannot take
+	// the server down; default as PasswordConcurrency.
+	HeaderConcurrency int
 	// Revocations remembers logged-out sessions; default in memory.
 	Revocations RevocationStore
 	// Throttle counts password attempts; default in memory.
@@ -213,6 +216,11 @@ type PasswordLimits struct {
 	PerAddress int
 	// Window is the length of the window; default 15 minutes.
 	Window time.Duration
+	// ChecksPerAddress bounds the password and header credential checks
+	// one client address may cause per window, whether they succeed or
+	// not: the CPU a client can make the server spend on bcrypt or on the
+	// credential hook. Default 1000, or twice PerAddress when that is more.
+	ChecksPerAddress int
 }
 
 // withDefaults fills the zero fields and checks the rest, naming every
@@ -295,8 +303,20 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if l.Window == 0 {
 		l.Window = 15 * time.Minute
 	}
-	if l.PerUsername < 0 || l.PerAddress < 0 || l.Window < 0 {
+	if l.ChecksPerAddress == 0 {
+		l.ChecksPerAddress = max(1000, 2*l.PerAddress)
+	}
+	if l.PerUsername < 0 || l.PerAddress < 0 || l.Window < 0 || l.ChecksPerAddress < 0 {
 		bad("PasswordLimits must not be negative")
+	}
+	if c.PasswordConcurrency == 0 {
+		c.PasswordConcurrency = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if c.HeaderConcurrency == 0 {
+		c.HeaderConcurrency = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if c.PasswordConcurrency < 0 || c.HeaderConcurrency < 0 {
+		bad("PasswordConcurrency and HeaderConcurrency must not be negative")
 	}
 	if c.Revocations == nil {
 		c.Revocations = NewMemoryRevocationStore(0)
@@ -323,9 +343,6 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout < 2*time.Second) {
 		bad("IdleTimeout %v must be at least 2s (or 0 for none)", c.IdleTimeout)
-	}
-	if c.HeaderAuthOnEveryRequest && len(c.TrustedProxies) == 0 {
-		bad("HeaderAuthOnEveryRequest needs TrustedProxies: identity headers are believed only from them")
 	}
 	if c.OAuthTimeout == 0 {
 		c.OAuthTimeout = 10 * time.Second

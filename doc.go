@@ -56,11 +56,14 @@
 //   - OnPassword(func(ctx, username, password)): POST R/login. Keep hashes
 //     made by HashPassword and compare with CheckPassword, which spends the
 //     same time for unknown users when given an empty hash.
-//   - OnHeader(func(ctx, http.Header)): POST R/auth/header. The hook gets a
-//     copy of every header, custom ones included; at debug level the names it
-//     saw are logged, never the values. Behind an authenticating proxy, set
-//     TrustedProxies and HeaderAuthTrustedProxiesOnly, so that only the
-//     proxy can log anyone in.
+//   - OnProxyHeader(func(ctx, http.Header), "X-Forwarded-User"): header
+//     login behind an authenticating proxy. The hook may believe the
+//     identity headers, because it runs only for requests from
+//     TrustedProxies; from any other peer they are ignored (untrusted_peer).
+//   - OnHeaderCredential(func(ctx, http.Header), "X-API-Key"): header login
+//     with a secret the client holds (API key, signed token, HMAC), from any
+//     address; the hook must verify it. Failures are throttled per address
+//     like passwords. Never use it for a bare identity header.
 //   - OnOAuth and AddProvider: OAuth and OpenID Connect logins. Presets
 //     (GitHub, Google, AzureAD, AzureADHybrid, Okta, Auth0, Descope,
 //     Cognito, GitLab, Keycloak, Generic, OIDC) or ProvidersFromEnv build
@@ -81,6 +84,15 @@
 //     reaches the client with the cookie deletions.
 //   - OnPersist(func(ctx, u)): stores the user at each login (Chainlit's
 //     data layer) and returns the stored user, with ID and CreatedAt.
+//
+// Both header hooks run at POST R/auth/header and get a copy of every header,
+// custom ones included; and RequireUser, WithUser and GET R/user run them for
+// a request carrying one of the named headers, so that its first request is
+// logged in (a session cookie on the way back) and the session follows the
+// headers: other values replace it, a rejection ends it. A client that keeps
+// no cookies reuses the session its headers started. At debug level each
+// attempt logs the header names it saw (never the values), the mode and
+// whether the peer is a trusted proxy.
 //
 // An app with its own login route calls StartSession to issue the same
 // session (and EndSession to end one); IssueToken gives a token for
@@ -145,6 +157,11 @@
 //   - Password logins are throttled per username and per client address
 //     (10 and 100 attempts per 15 minutes by default, see PasswordLimits):
 //     429 with Retry-After, before the hook runs.
+//   - Login CPU is bounded: at most PasswordConcurrency password checks
+//     (HeaderConcurrency header hook calls) run at once, default
+//     GOMAXPROCS-1, others wait up to a second and then get 503 busy; one
+//     client address causes at most PasswordLimits.ChecksPerAddress checks
+//     per window, whatever their outcome.
 //   - Bodies over 64 KiB, tokens over MaxTokenBytes and floods of chunk
 //     cookies get a 4xx.
 //   - X-Forwarded-For and identity headers are believed only from
@@ -164,7 +181,7 @@
 //	credentialssignin  the hook rejected the login (401)
 //	missing_field      username or password missing, or the form is malformed (400)
 //	not_enabled        the login method has no hook (404)
-//	throttled          too many password attempts (429)
+//	throttled          too many password or credential attempts (429)
 //	cross_origin       cross-origin POST (403)
 //	bad_origin         WebSocket upgrade from a foreign Origin (403)
 //	no_session         no session token in the request (401)
@@ -175,7 +192,7 @@
 //	header_missing     POST R/auth/jwt without Authorization (401)
 //	bad_scheme         Authorization is not Bearer (401)
 //	bad_header_format  Authorization is not two words (401)
-//	untrusted_peer     header login from outside TrustedProxies (401)
+//	untrusted_peer     a proxy's identity headers from outside TrustedProxies (401)
 //	hook_error         a hook returned an error (500)
 //	hook_panic         a hook panicked (500)
 //	store_unavailable  the RevocationStore or Throttle failed (503)
@@ -185,6 +202,8 @@
 //	                   state's single use not recordable (login refused)
 //	bad_redirect       an OAuth redirect outside the root path (400), or a logout hook's target that cannot be a post_logout_redirect_uri (logged)
 //	session_too_large  a user from a hook whose token would not fit MaxCookieChunks cookies (500, the log names its largest metadata)
+//	busy               every password or header check slot stayed taken (503)
+//	no_credential      POST R/auth/header without the credential hook's headers (401)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,

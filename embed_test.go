@@ -195,65 +195,6 @@ func TestHostTokensFromPEM(t *testing.T) {
 	}
 }
 
-func TestHeaderAuthOnEveryRequest(t *testing.T) {
-	if _, err := New(Config{Secret: testSecret, HeaderAuthOnEveryRequest: true}); err == nil || !strings.Contains(err.Error(), "TrustedProxies") {
-		t.Errorf("every-request header auth without trusted proxies: %v", err)
-	}
-	a, _, logs := newTestAuth(t, Config{HeaderAuthOnEveryRequest: true, TrustedProxies: []string{"10.0.0.1"}})
-	calls := 0
-	a.OnHeader(func(_ context.Context, h http.Header) (*User, error) {
-		calls++
-		if u := h.Get("X-Forwarded-User"); u != "" {
-			return &User{Identifier: u}, nil
-		}
-		return nil, nil
-	})
-	h := protected(a)
-	req := func(peer, user string) *http.Request {
-		r := httptest.NewRequest("GET", "/chat", nil)
-		r.RemoteAddr = peer + ":4711"
-		if user != "" {
-			r.Header.Set("X-Forwarded-User", user)
-		}
-		return r
-	}
-	// The first request through the proxy is already authenticated, and
-	// carries the session cookie back.
-	resp := serve(t, h, req("10.0.0.1", "ada"))
-	if body := readBody(t, resp); resp.StatusCode != 200 || body != "ada" || cookieNamed(resp, "access_token") == nil {
-		t.Fatalf("proxied first request: %d %q %v", resp.StatusCode, body, resp.Cookies())
-	}
-	// Later requests ride on the cookie: the hook is not asked again.
-	if resp := serve(t, h, addCookies(req("10.0.0.1", "ada"), resp)); resp.StatusCode != 200 || calls != 1 {
-		t.Errorf("cookie request: %d, hook calls %d", resp.StatusCode, calls)
-	}
-	// The same headers from an untrusted address are ignored.
-	wantError(t, serve(t, h, req("192.0.2.9", "mallory")), 401, "credentialssignin")
-	if calls != 1 {
-		t.Errorf("hook called for an untrusted peer")
-	}
-	if !strings.Contains(logs.String(), "trusted_proxy=false") || !strings.Contains(logs.String(), "X-Forwarded-User") || strings.Contains(logs.String(), "mallory") {
-		t.Errorf("debug log should list header names and trust, never values:\n%s", logs)
-	}
-	// No user from the hook: 401 credentialssignin; WithUser lets it through.
-	wantError(t, serve(t, h, req("10.0.0.1", "")), 401, "credentialssignin")
-	open := a.WithUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if UserFrom(r.Context()) != nil {
-			t.Error("user without identity headers")
-		}
-	}))
-	if resp := serve(t, open, req("10.0.0.1", "")); resp.StatusCode != 200 {
-		t.Errorf("WithUser: %d", resp.StatusCode)
-	}
-	// WebSocket handshakes through the proxy are authenticated the same way.
-	ws := req("10.0.0.1", "ada")
-	ws.Header.Set("Upgrade", "websocket")
-	ws.Header.Set("Connection", "Upgrade")
-	if resp := serve(t, h, ws); resp.StatusCode != 200 {
-		t.Errorf("websocket through proxy: %d", resp.StatusCode)
-	}
-}
-
 func TestLogoutRedirect(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{})
 	a.OnLogout(func(w http.ResponseWriter, r *http.Request, u *User) { SetLogoutRedirect(w, "/goodbye") })

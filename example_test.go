@@ -2,6 +2,8 @@ package chatauth_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"log"
@@ -110,38 +112,100 @@ func ExampleAuth_OnPassword() {
 }
 
 // Header login behind an authenticating proxy (oauth2-proxy, an SSO
-// gateway) that sets X-Forwarded-User. HeaderAuthTrustedProxiesOnly makes
-// chatauth refuse the header from anyone but the proxy, without even calling
-// the hook: a client reaching the app directly cannot claim to be anyone.
-func ExampleAuth_OnHeader() {
+// gateway) that sets X-Forwarded-User: the README's snippet as written. The
+// hook believes the header, so chatauth calls it only for requests from
+// TrustedProxies; the first request through the proxy is already logged in.
+// A client reaching the app directly cannot claim to be anyone.
+func ExampleAuth_OnProxyHeader() {
+	secret := exampleSecret
+	mux := http.NewServeMux()
+	chat := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", chatauth.UserFrom(r.Context()).Identifier)
+	})
+
 	a, err := chatauth.New(chatauth.Config{
-		Secret:                       exampleSecret,
-		TrustedProxies:               []string{"10.0.0.0/8"},
-		HeaderAuthTrustedProxiesOnly: true,
-		Logger:                       quiet,
+		Secret:         secret,
+		TrustedProxies: []string{"10.0.0.5/32"}, // the proxy, and only it
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	a.OnHeader(func(ctx context.Context, h http.Header) (*chatauth.User, error) {
-		name := h.Get("X-Forwarded-User")
-		if name == "" {
-			return nil, nil
+	a.OnProxyHeader(func(ctx context.Context, h http.Header) (*chatauth.User, error) {
+		if u := h.Get("X-Forwarded-User"); u != "" {
+			return &chatauth.User{Identifier: u}, nil
 		}
-		return &chatauth.User{Identifier: name}, nil
-	})
+		return nil, nil // 401 credentialssignin
+	}, "X-Forwarded-User")
+	mux.Handle("GET /chat", a.RequireUser(chat)) // the first request is already logged in
 
-	for _, peer := range []string{"10.0.0.5:41000", "203.0.113.9:41000"} {
-		req := httptest.NewRequest(http.MethodPost, "/auth/header", nil)
-		req.RemoteAddr = peer // set by net/http from the connection
-		req.Header.Set("X-Forwarded-User", "ada")
+	a.Mount(mux)
+	for _, try := range []struct{ method, path, peer string }{
+		{"GET", "/chat", "10.0.0.5:41000"},    // through the proxy
+		{"GET", "/chat", "203.0.113.9:41000"}, // straight to the app
+		{"POST", "/auth/header", "203.0.113.9:41000"},
+	} {
+		req := httptest.NewRequest(try.method, try.path, nil)
+		req.RemoteAddr = try.peer // set by net/http from the connection
+		req.Header.Set("X-Forwarded-User", "admin")
 		rec := httptest.NewRecorder()
-		a.ServeHTTP(rec, req)
-		fmt.Println(peer, rec.Code, strings.TrimSpace(rec.Body.String()))
+		mux.ServeHTTP(rec, req)
+		fmt.Println(try.method, try.path, "from", try.peer, rec.Code, strings.TrimSpace(rec.Body.String()))
 	}
 	// Output:
-	// 10.0.0.5:41000 200 {"success":true}
-	// 203.0.113.9:41000 401 {"detail":"credentialssignin"}
+	// GET /chat from 10.0.0.5:41000 200 hello admin
+	// GET /chat from 203.0.113.9:41000 401 {"detail":"Invalid authentication token"}
+	// POST /auth/header from 203.0.113.9:41000 401 {"detail":"credentialssignin"}
+}
+
+// apiKeys is an app's table of API keys: SHA-256 hashes of the keys, never
+// the keys themselves.
+type apiKeys map[[sha256.Size]byte]string
+
+// Lookup returns the user whose key this is, or "" for a wrong key,
+// comparing with every stored hash in constant time.
+func (k apiKeys) Lookup(_ context.Context, key string) (string, error) {
+	sum := sha256.Sum256([]byte(key))
+	user := ""
+	for stored, u := range k {
+		if subtle.ConstantTimeCompare(stored[:], sum[:]) == 1 {
+			user = u
+		}
+	}
+	return user, nil
+}
+
+// Header login with a credential the client holds: an API key in
+// X-API-Key, from any address, on every request. The README's snippet as
+// written. A script that keeps no cookies is authenticated by the same
+// session on every request; a wrong key is 401 credentialssignin and
+// counts against the client address like a wrong password.
+func ExampleAuth_OnHeaderCredential() {
+	a, err := chatauth.New(chatauth.Config{Secret: exampleSecret, Logger: quiet})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys := apiKeys{sha256.Sum256([]byte("key1")): "alice", sha256.Sum256([]byte("key2")): "bob"}
+
+	a.OnHeaderCredential(func(ctx context.Context, h http.Header) (*chatauth.User, error) {
+		user, err := keys.Lookup(ctx, h.Get("X-API-Key")) // "" for a wrong key, compared in constant time
+		if err != nil || user == "" {
+			return nil, err // no user: 401 credentialssignin, counted against the address like a wrong password
+		}
+		return &chatauth.User{Identifier: user}, nil
+	}, "X-API-Key")
+
+	for _, key := range []string{"key1", "key2", "guess"} {
+		req := httptest.NewRequest("GET", "/user", nil) // curl -H 'X-API-Key: key1' http://127.0.0.1:8000/user
+		req.RemoteAddr = "198.51.100.7:41000"           // any address
+		req.Header.Set("X-API-Key", key)
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		fmt.Println(key, rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// key1 200 {"identifier":"alice","display_name":null,"metadata":{}}
+	// key2 200 {"identifier":"bob","display_name":null,"metadata":{}}
+	// guess 401 {"detail":"credentialssignin"}
 }
 
 // An app's own login route (Chainlit's custom auth): the app checks

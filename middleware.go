@@ -16,9 +16,11 @@ import (
 // authenticated by the cookie (or a Sec-WebSocket-Protocol "bearer.<token>"
 // entry), and their Origin must be the app's own or an allowed one.
 //
-// With Config.HeaderAuthOnEveryRequest, a request without a valid session
-// from a trusted proxy is given to the header hook, and the session it
-// yields is started on the way (401 credentialssignin when none).
+// With header login (OnProxyHeader, OnHeaderCredential), a request that
+// carries the hook's headers is authenticated by them: without a valid
+// session, the session they yield is started on the way (401
+// credentialssignin when the hook says no); with a session of other header
+// values, the hook's answer replaces it, or ends it.
 func (a *Auth) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
@@ -33,16 +35,21 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 // WithUser is RequireUser for pages where login is optional: the user is in
 // the context when the session is valid, and the request goes through to
 // next either way (UserFrom returns nil then). Only a cross-origin request,
-// a failing hook or an unreachable store stop it.
+// a failing hook, an unreachable store, or a header credential refused
+// unchecked (429, 503) stop it; a credential the hook rejects is logged and
+// the request goes on without a user.
 func (a *Auth) WithUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
+		var refused *checkRefused
 		switch {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
-		case errors.Is(err, errAnswered), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed):
+		case errors.Is(err, errAnswered), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed), errors.As(err, &refused):
 			a.refuse(w, r, err)
 			return
+		case errors.Is(err, errHeaderRejected):
+			a.logDecision(r, slog.LevelInfo, "header", "rejected", reasonCredentials, slog.String("error", err.Error()))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -50,24 +57,25 @@ func (a *Auth) WithUser(next http.Handler) http.Handler {
 
 // refuse answers a failed session check.
 func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var refused *checkRefused
 	switch {
 	case errors.Is(err, errAnswered):
+	case errors.As(err, &refused):
+		a.refuseCheck(w, r, "header", refused)
 	case errors.Is(err, errHookFailed):
 		a.hookFailed(w, r, "header", err)
 	default:
 		reason, status := sessionReason(err)
-		a.reject(w, r, "session", status, reason, sessionDetail(reason, status), err)
+		method := "session"
+		if errors.Is(err, errHeaderRejected) || errors.Is(err, errUntrustedPeer) {
+			method = "header"
+		}
+		a.reject(w, r, method, status, reason, sessionDetail(reason, status), err)
 	}
 }
 
-// errAnswered means check already wrote the response; errHookFailed that
-// the header hook failed (500); errHeaderRejected that header login on
-// every request found no user (401 credentialssignin).
-var (
-	errAnswered       = errors.New("answered")
-	errHookFailed     = errors.New("header hook failed")
-	errHeaderRejected = errors.New("header login found no user")
-)
+// errAnswered means check already wrote the response.
+var errAnswered = errors.New("answered")
 
 // check applies the cross-origin rules and finds the request's session,
 // renewing its cookie when due.
@@ -84,11 +92,30 @@ func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 			return nil, errAnswered
 		}
 	}
+	return a.authenticate(w, r)
+}
+
+// authenticate finds the request's session, or logs it in by its headers
+// (header.go), renewing its cookie when due.
+func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, fromCookie, err := a.readSession(r)
-	if err != nil {
-		if a.cfg.HeaderAuthOnEveryRequest && a.header != nil && !errors.Is(err, ErrStoreUnavailable) {
-			return a.headerSession(w, r)
+	if errors.Is(err, ErrStoreUnavailable) {
+		return nil, err
+	}
+	if a.headerLoginOn() {
+		att := a.headerAttemptFor(r, false)
+		changed := att.mode != nil && (err != nil || att.hash != s.headerHash)
+		if err != nil || changed || att.reason == reasonUntrustedPeer {
+			a.logHeaderNames(r, att)
 		}
+		switch {
+		case changed:
+			return a.headerSession(w, r, att, s) // s is nil without a valid session
+		case err != nil && att.reason == reasonUntrustedPeer:
+			return nil, fmt.Errorf("%w: peer %s: %w", errUntrustedPeer, peer(r), err)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if fromCookie {
@@ -97,37 +124,6 @@ func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	if a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
 		a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
 	}
-	return s, nil
-}
-
-// headerSession runs header login for a request without a session, behind
-// an authenticating proxy that sets identity headers on every request, and
-// starts the session on the way.
-func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	const method = "header"
-	trusted := a.fromTrustedProxy(r)
-	a.logHeaderNames(r, method, trusted)
-	if !trusted {
-		return nil, fmt.Errorf("%w: peer %s is not a trusted proxy", errHeaderRejected, peer(r))
-	}
-	u, err := callHook(func() (*User, error) { return a.header(r.Context(), r.Header.Clone()) })
-	if err == nil && u != nil && a.persist != nil {
-		var stored *User
-		if stored, err = callHook(func() (*User, error) { return a.persist(r.Context(), u) }); stored != nil {
-			u = stored
-		}
-	}
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%w: %w", errHookFailed, err)
-	case u == nil:
-		return nil, errHeaderRejected
-	}
-	s, err := a.startSession(w, r, u, a.newGrant(zeroTime, ""))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errHookFailed, err)
-	}
-	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("user", u.Identifier), slog.String("session", s.ID))
 	return s, nil
 }
 

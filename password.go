@@ -1,18 +1,15 @@
 package chatauth
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -71,16 +68,15 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, status, reason, err.Error(), nil)
 		return
 	}
-	if wait, err := a.throttle(r, username); err != nil {
-		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
-		return
-	} else if wait > 0 {
-		w.Header().Set("Retry-After", retryAfterSeconds(wait))
-		a.reject(w, r, method, http.StatusTooManyRequests, reasonThrottled, "too many login attempts, try again later", nil,
-			slog.String("client", a.clientAddr(r)))
+	adm, err := a.admit(r, a.passwordSlots, a.passwordBudgets(r, username))
+	if err != nil {
+		a.refuseCheckError(w, r, method, err)
 		return
 	}
 	u, err := callHook(func() (*User, error) { return a.password(r.Context(), username, password) })
+	// Limits count failures: a success clears the username's count and
+	// takes its own attempt back from the address's.
+	adm.done(err == nil && u != nil)
 	if err != nil {
 		a.hookFailed(w, r, method, fmt.Errorf("password hook: %w", err))
 		return
@@ -89,10 +85,6 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
 		return
 	}
-	// Limits count failures: a success clears the username's count and
-	// takes its own attempt back from the address's.
-	_ = a.cfg.Throttle.Reset(r.Context(), usernameKey(username))
-	_ = a.cfg.Throttle.Forgive(r.Context(), addressKey(a.clientAddr(r)))
 	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
 }
 
@@ -140,42 +132,6 @@ func formError(err error) string {
 		return "bad multipart body"
 	}
 	return "cannot parse body"
-}
-
-// throttle counts a password attempt for the username and the client
-// address and returns how long the client must wait, if at all.
-// A refused attempt checks no password, so it is taken back: however often
-// a client is refused, its budget returns when the window ends, and a burst
-// of slow but correct logins cannot lock an address out for good.
-func (a *Auth) throttle(r *http.Request, username string) (time.Duration, error) {
-	l := a.cfg.PasswordLimits
-	ctx := r.Context()
-	limits := []struct {
-		key   string
-		limit int
-	}{{usernameKey(username), l.PerUsername}, {addressKey(a.clientAddr(r)), l.PerAddress}}
-	var wait time.Duration
-	counted := make([]string, 0, len(limits))
-	for _, k := range limits {
-		w, err := a.cfg.Throttle.Hit(ctx, k.key, k.limit, l.Window)
-		if err != nil {
-			a.forgive(ctx, counted)
-			return 0, err
-		}
-		counted = append(counted, k.key)
-		wait = max(wait, w)
-	}
-	if wait > 0 {
-		a.forgive(ctx, counted)
-	}
-	return wait, nil
-}
-
-// forgive takes back one attempt for each key.
-func (a *Auth) forgive(ctx context.Context, keys []string) {
-	for _, k := range keys {
-		_ = a.cfg.Throttle.Forgive(ctx, k)
-	}
 }
 
 // usernameKey is the throttle key of a username: case-folded and with

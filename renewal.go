@@ -53,6 +53,7 @@ func (a *Auth) maybeRenew(w http.ResponseWriter, r *http.Request, s *Session) *S
 	}
 	g := grant{issued: now, expires: a.idleEnd(now, s.AbsoluteExpiresAt), absolute: s.AbsoluteExpiresAt,
 		id: s.TokenID, family: s.ID, provider: s.Provider}
+	g.headerHash = s.headerHash
 	token, renewed, err := a.issueToken(s.User, g)
 	if err == nil {
 		err = a.writeSessionCookie(w, r, token, renewed)

@@ -397,9 +397,10 @@ func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
 }
 
 // serveUser answers GET /user: the session's user, or null when no login
-// method is configured.
+// method is configured. A request carrying header login's headers is
+// logged in by them, as in RequireUser.
 func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
-	s, _, err := a.readSession(r)
+	s, err := a.authenticate(w, r)
 	if err != nil {
 		// Without a login method there is no user to speak of: a stale or
 		// foreign cookie must not turn the page into a login prompt.
@@ -407,10 +408,8 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, nil)
 			return
 		}
-		reason, status := sessionReason(err)
-		a.reject(w, r, "session", status, reason, sessionDetail(reason, status), err)
+		a.refuse(w, r, err)
 		return
 	}
-	a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
 	writeJSON(w, http.StatusOK, s.User)
 }

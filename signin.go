@@ -37,7 +37,7 @@ type ProviderInfo struct {
 
 // LoginMethods reports which login methods are on, for a sign-in page.
 func (a *Auth) LoginMethods() LoginMethods {
-	m := LoginMethods{Password: a.password != nil, Header: a.header != nil, Providers: []ProviderInfo{}}
+	m := LoginMethods{Password: a.password != nil, Header: a.headerLoginOn(), Providers: []ProviderInfo{}}
 	if a.oauth == nil {
 		return m
 	}

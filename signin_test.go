@@ -26,7 +26,7 @@ func TestLoginMethods(t *testing.T) {
 		t.Fatalf("nothing registered: %+v", got)
 	}
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
-	a.OnHeader(func(context.Context, http.Header) (*User, error) { return nil, nil })
+	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
 	for _, p := range []*Provider{
 		GitLab("gitlab.example", "id", "s"),
 		Keycloak("corp", "https://kc.example", "r", "id", "s"),
@@ -175,7 +175,7 @@ func TestLoginFetchKeepsChainlitJSON(t *testing.T) {
 
 func TestHeaderLoginFormPost(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{})
-	a.OnHeader(func(_ context.Context, h http.Header) (*User, error) {
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*User, error) {
 		if id := h.Get("X-User"); id != "" {
 			return &User{Identifier: id}, nil
 		}

@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatauth/chatauth/internal/seal"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -59,6 +61,11 @@ type tokenClaims struct {
 	// absent in older tokens (the session is then the jti) and in
 	// Chainlit's, which reads tokens with User(**claims), ignoring it.
 	SessionID string `json:"sid,omitempty"`
+	// HeaderHash names the header values a header login started the
+	// session with (hdr, see headerHash), so that the middleware can tell
+	// whether a later request carries the same ones without asking the
+	// hook again.
+	HeaderHash string `json:"hdr,omitempty"`
 }
 
 func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -89,6 +96,10 @@ type keyring struct {
 	parser  *jwt.Parser
 	fast    *fastVerifier
 	cache   *tokenCache
+	// headerKey keys the header hashes of header logins (headerHash),
+	// computed with the *headerMAC values of headerMACs.
+	headerKey  []byte
+	headerMACs sync.Pool
 }
 
 func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize int) *keyring {
@@ -97,12 +108,16 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 		byID:    make(map[string][]byte),
 		cache:   newTokenCache(cacheSize),
 		parser:  jwt.NewParser(opts...),
+		// Derived from the current secret: every instance computes the
+		// same hashes, and a rotation re-checks header sessions once.
+		headerKey: seal.DeriveKey(current, "header hash"),
 	}
 	for _, s := range append([][]byte{current}, previous...) {
 		k.byID[keyID(s)] = s
 		k.all.Keys = append(k.all.Keys, s)
 	}
 	k.fast = newFastVerifier(k, opts)
+	k.headerMACs.New = func() any { return &headerMAC{mac: hmac.New(sha256.New, k.headerKey)} }
 	return k
 }
 
@@ -156,6 +171,7 @@ type grant struct {
 	id              string    // jti of the token being renewed; empty: new
 	family          string    // session id the token joins; empty: a new session
 	provider        string    // OAuth provider id, if any
+	headerHash      string    // header login's header hash, if any
 }
 
 // newGrant is the grant of a new session: it ends at absolute (zero: after
@@ -207,6 +223,7 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		Issuer:    a.cfg.Issuer,
 		Provider:  g.provider,
 	}
+	c.HeaderHash = g.headerHash
 	c.IssuedAtMillis = issued.UnixMilli()
 	c.SessionID = g.family
 	if abs.After(exp) {
@@ -226,8 +243,10 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 		return "", nil, err
 	}
 	user := c.userJSON.user()
-	return signed, &Session{User: &user, ID: g.family, TokenID: c.JTI, IssuedAt: issued, ExpiresAt: exp,
-		AbsoluteExpiresAt: abs, Provider: g.provider}, nil
+	s := &Session{User: &user, ID: g.family, TokenID: c.JTI, IssuedAt: issued, ExpiresAt: exp,
+		AbsoluteExpiresAt: abs, Provider: g.provider}
+	s.headerHash = g.headerHash
+	return signed, s, nil
 }
 
 // VerifyToken checks a session token: signature with a configured key and
@@ -313,6 +332,7 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 		return nil, fmt.Errorf("%w: no identifier claim", ErrInvalidToken)
 	}
 	s := &Session{TokenID: c.JTI, ExpiresAt: c.ExpiresAt.Time, AbsoluteExpiresAt: c.ExpiresAt.Time, Provider: c.Provider}
+	s.headerHash = c.HeaderHash
 	if c.IssuedAt != nil {
 		s.IssuedAt = c.IssuedAt.Time
 		// The milliseconds count only when they agree with iat.

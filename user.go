@@ -123,4 +123,8 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	// Provider is the OAuth provider the user logged in with, if any.
 	Provider string
+
+	// headerHash is the token's hdr claim: the header values a header
+	// login started the session with.
+	headerHash string
 }

@@ -40,7 +40,7 @@ func TestRecorder(t *testing.T) {
 		}
 		return nil, nil
 	}))
-	a.OnHeader(rec.Header(func(_ context.Context, h http.Header) (*chatauth.User, error) {
+	a.OnHeaderCredential(rec.Header(func(_ context.Context, h http.Header) (*chatauth.User, error) {
 		if h.Get("X-Forwarded-User") == "" {
 			return nil, nil
 		}

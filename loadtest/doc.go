@@ -37,6 +37,16 @@
 //     in time. chatauthtest's misbehaviours are used where they exist
 //     (SlowToken, ResetConnection, GarbageToken, UserinfoError), a faulty
 //     httptest server of the package's own for the rest.
+//   - TestLoginFlood: 64 client addresses (X-Forwarded-For from a trusted
+//     proxy on loopback) flood POST /login with real bcrypt checks while one
+//     client measures GET /user, in alternating quiet and flood phases
+//     (-loadtest.floodphase, default 2s; -loadtest.floodrounds, default 3;
+//     -loadtest.floodslots sets PasswordConcurrency, 64 shows the server
+//     without the bound). Every login must be answered within 3 s; without
+//     the race detector, on a machine whose load average is below its CPU
+//     count, GET /user's p99 under the flood must stay within 2x of the
+//     quiet one. Under -race the hash is bcrypt's cheapest cost, as one
+//     default-cost comparison alone takes seconds there.
 //   - TestHookPanicsUnderLoad: password and header hooks that panic for some
 //     users and not others, under 200 concurrent clients: the panicking
 //     ones always get 500 {"detail": "internal error"} without a cookie, the

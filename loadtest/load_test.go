@@ -54,6 +54,9 @@ func TestLoadLoginUserLogout(t *testing.T) {
 		// keeps its default: each client is its own user, and a success
 		// resets it.
 		PasswordLimits: chatauth.PasswordLimits{PerAddress: 1 << 30},
+		// The library is loaded here, not the login CPU bound of
+		// TestLoginFlood: every client gets a slot.
+		PasswordConcurrency: clients,
 		// Room for every logout of a long run: when the in-memory store is
 		// full it forgets revocations, and step 6 would see them.
 		Revocations: chatauth.NewMemoryRevocationStore(1 << 24),

@@ -44,6 +44,13 @@ func TestHookPanicsUnderLoad(t *testing.T) {
 		// would reach the default 10 per username within a second and be
 		// answered 429 before the hook runs. All clients share 127.0.0.1.
 		PasswordLimits: chatauth.PasswordLimits{PerUsername: 1 << 30, PerAddress: 1 << 30},
+		// The hooks are loaded here, not the login CPU bound: every client
+		// gets a slot.
+		PasswordConcurrency: clients,
+		HeaderConcurrency:   clients,
+		// The header hook believes an identity header: a proxy's, from
+		// loopback.
+		TrustedProxies: []string{"127.0.0.1"},
 	})
 	var panics atomic.Int64
 	a.OnPassword(func(_ context.Context, username, password string) (*chatauth.User, error) {
@@ -56,7 +63,7 @@ func TestHookPanicsUnderLoad(t *testing.T) {
 		}
 		return &chatauth.User{Identifier: username, DisplayName: "User " + username}, nil
 	})
-	a.OnHeader(func(_ context.Context, h http.Header) (*chatauth.User, error) {
+	a.OnProxyHeader(func(_ context.Context, h http.Header) (*chatauth.User, error) {
 		username := h.Get(userHeader)
 		if strings.HasPrefix(username, "panic-") {
 			panics.Add(1)

@@ -41,7 +41,7 @@ func withPassword(a *chatauth.Auth) {
 
 // withHeader turns on header login from X-User.
 func withHeader(a *chatauth.Auth) {
-	a.OnHeader(func(_ context.Context, h http.Header) (*chatauth.User, error) {
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*chatauth.User, error) {
 		if u := h.Get("X-User"); u != "" {
 			return &chatauth.User{Identifier: u}, nil
 		}

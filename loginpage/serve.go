@@ -267,7 +267,8 @@ func (p *Page) URL(why error, redirect string) string {
 // without a valid session is sent to the sign-in page (with the reason
 // and the way back, see URL) instead of getting the 401 JSON meant for
 // scripts, which every other request still gets. Header login on every
-// request (chatauth.Config.HeaderAuthOnEveryRequest) is tried first.
+// request (the header names given to OnProxyHeader or OnHeaderCredential)
+// is tried first.
 func (p *Page) RequireUser(next http.Handler) http.Handler {
 	if p == nil || p.auth == nil {
 		return p // answers that it was not made by New

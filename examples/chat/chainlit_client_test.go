@@ -51,6 +51,7 @@ func chainlitClientEnv(t *testing.T, root string) []string {
 		"CHAINLIT_AUTH_SECRET", testSecret,
 		"CHATAUTH_DEMO_USERS", "alice:pw1",
 		"CHATAUTH_HEADER_USER", "X-Forwarded-User",
+		"CHATAUTH_TRUSTED_PROXIES", "127.0.0.1/32", // the proxy below
 		"OAUTH_OIDC_NAME", "corp",
 		"OAUTH_OIDC_ISSUER", idp.Issuer,
 		"OAUTH_OIDC_CLIENT_ID", idp.ClientID,

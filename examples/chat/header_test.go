@@ -124,7 +124,7 @@ func TestHeaderLoginBehindProxy(t *testing.T) {
 // still paused before the second.
 func TestStreamFlushesThroughProxy(t *testing.T) {
 	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1",
-		"CHATAUTH_HEADER_USER", "X-Forwarded-User"), "",
+		"CHATAUTH_HEADER_USER", "X-Forwarded-User", "CHATAUTH_TRUSTED_PROXIES", "127.0.0.1/32"), "",
 		func(o *options) { o.TokenInterval = time.Hour }) // the second token never comes during the test
 	h, err := authproxy.New(authproxy.Options{Upstream: app.URL, APIKey: "k", User: "ada"})
 	if err != nil {

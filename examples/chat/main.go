@@ -7,9 +7,12 @@
 //
 // With nothing set it generates a secret and a demo user and prints how to
 // log in. Environment: the Chainlit variables of chatauth.ConfigFromEnv, plus
-// CHATAUTH_DEMO_USERS ("alice:pw1,bob:pw2"), CHATAUTH_HEADER_USER (a header
-// naming the user, e.g. X-Forwarded-User), CHATAUTH_TRUSTED_PROXIES
-// (default loopback when header login is on), CHATAUTH_LOG_LEVEL (debug,
+// CHATAUTH_DEMO_USERS ("alice:pw1,bob:pw2"), CHATAUTH_DEMO_API_KEYS
+// ("alice:key1,bob:key2": API keys in the X-API-Key header, from any
+// address), CHATAUTH_HEADER_USER (a header naming the user, e.g.
+// X-Forwarded-User, set by an authenticating proxy), CHATAUTH_TRUSTED_PROXIES
+// (the only peers whose CHATAUTH_HEADER_USER is believed; none by
+// default), CHATAUTH_LOG_LEVEL (debug,
 // info, warn, error), and CHATAUTH_REDIS_URL (redis://host:6379/0: share
 // logouts, the password throttle and provider tokens with every instance
 // on that Redis) with CHATAUTH_REDIS_CACHE (how stale a "not revoked"

@@ -68,10 +68,10 @@ func TestGeneratedDemoUser(t *testing.T) {
 
 func TestGivenUsersAreListed(t *testing.T) {
 	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1,bob:pw2",
-		"CHATAUTH_HEADER_USER", "x-forwarded-user"), "")
+		"CHATAUTH_HEADER_USER", "x-forwarded-user", "CHATAUTH_TRUSTED_PROXIES", "10.0.0.5/32,127.0.0.1/32"), "")
 	var out logBuffer
 	app.s.printWelcome(&out, app.URL)
-	for _, want := range []string{"alice, bob", "X-Forwarded-User", "127.0.0.0/8, ::1/128"} {
+	for _, want := range []string{"alice, bob", "X-Forwarded-User", "10.0.0.5/32, 127.0.0.1/32 only"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("welcome lacks %q:\n%s", want, out.String())
 		}

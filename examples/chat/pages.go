@@ -162,9 +162,15 @@ func (s *server) printWelcome(w io.Writer, baseURL string) {
 	} else {
 		fmt.Fprintf(&b, "  Users     %s (passwords from CHATAUTH_DEMO_USERS)\n", strings.Join(s.users.names, ", "))
 	}
-	if s.headerUser != "" {
-		fmt.Fprintf(&b, "  Header login: %s from trusted proxies %s (see examples/proxy)\n",
+	if s.headerUser != "" && len(s.trustedProxies) == 0 {
+		fmt.Fprintf(&b, "  Header login: %s, refused from every address: CHATAUTH_TRUSTED_PROXIES is empty (see examples/proxy)\n", s.headerUser)
+	} else if s.headerUser != "" {
+		fmt.Fprintf(&b, "  Header login: %s from trusted proxies %s only (see examples/proxy)\n",
 			s.headerUser, strings.Join(s.trustedProxies, ", "))
+	}
+	if s.apiKeys != nil {
+		fmt.Fprintf(&b, "  API keys  %s, from any address: curl -H '%s: <key>' %s/user\n",
+			strings.Join(s.apiKeys.names, ", "), apiKeyHeader, baseURL)
 	}
 	if s.secretGenerated {
 		b.WriteString("  No CHAINLIT_AUTH_SECRET set: sessions end when this process exits.\n")

@@ -24,6 +24,7 @@ type server struct {
 	users           *userTable
 	headerUser      string
 	trustedProxies  []string
+	apiKeys         *apiKeyTable
 	secretGenerated bool
 	tokenInterval   time.Duration
 	pages           *pages
@@ -32,10 +33,6 @@ type server struct {
 	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
 	redis io.Closer
 }
-
-// loopbackProxies are the trusted proxies when header login is on and
-// CHATAUTH_TRUSTED_PROXIES is unset: a proxy on the same machine.
-var loopbackProxies = []string{"127.0.0.0/8", "::1/128"}
 
 // newServer builds the demo from o without listening: configuration from
 // the environment, the password users, header login, OAuth providers, the
@@ -96,7 +93,19 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	}
 	s.auth.OnPassword(s.users.check)
 	if s.headerUser != "" {
-		s.auth.OnHeader(headerLogin(s.headerUser))
+		// No header names: the proxy's identity logs in at POST
+		// R/auth/header only (the login page calls it, as Chainlit's does),
+		// so that logging out of the chat means something while the proxy
+		// still vouches for the browser.
+		s.auth.OnProxyHeader(headerLogin(s.headerUser))
+		s.logHeaderLogin(log)
+	}
+	if s.apiKeys, err = loadAPIKeys(getenv("CHATAUTH_DEMO_API_KEYS")); err != nil {
+		return err
+	}
+	if s.apiKeys != nil {
+		s.auth.OnHeaderCredential(s.apiKeys.check, apiKeyHeader)
+		log.Info("chat: API keys accepted in "+apiKeyHeader+", from any address", "users", strings.Join(s.apiKeys.names, ","))
 	}
 	if err := addProviders(s.auth, getenv, log); err != nil {
 		return err
@@ -131,8 +140,9 @@ func (o options) logger(getenv func(string) string) (*slog.Logger, error) {
 	return newLogger(w, getenv("CHATAUTH_LOG_LEVEL"))
 }
 
-// configureHeaderLogin turns on header login when header names the header
-// that carries the user: only from trusted proxies, loopback by default.
+// configureHeaderLogin turns on header login behind a proxy when header
+// names the header that carries the user: believed only from the proxies
+// CHATAUTH_TRUSTED_PROXIES names, none by default.
 func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error {
 	header = strings.TrimSpace(header)
 	if header == "" {
@@ -142,12 +152,21 @@ func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error
 		return fmt.Errorf("CHATAUTH_HEADER_USER=%q is not a header name", header)
 	}
 	s.headerUser = http.CanonicalHeaderKey(header)
-	cfg.HeaderAuthTrustedProxiesOnly = true
-	if len(cfg.TrustedProxies) == 0 {
-		cfg.TrustedProxies = loopbackProxies
-	}
 	s.trustedProxies = cfg.TrustedProxies
 	return nil
+}
+
+// logHeaderLogin says at start-up whom header login believes: the proxies
+// of CHATAUTH_TRUSTED_PROXIES, and nobody when it is empty.
+func (s *server) logHeaderLogin(log *slog.Logger) {
+	if len(s.trustedProxies) == 0 {
+		log.Warn("chat: header login (CHATAUTH_HEADER_USER="+s.headerUser+") believes the header only from "+
+			"CHATAUTH_TRUSTED_PROXIES, which is empty: it is refused from every address. "+
+			"Name the proxy, e.g. CHATAUTH_TRUSTED_PROXIES=127.0.0.1/32 for one on this machine", "header", s.headerUser)
+		return
+	}
+	log.Info("chat: header login from trusted proxies only", "header", s.headerUser,
+		"trusted_proxies", strings.Join(s.trustedProxies, ","))
 }
 
 // routes registers chatauth's routes and the app's own on one mux.

@@ -280,13 +280,15 @@ func TestAvatarFromMetadata(t *testing.T) {
 
 func TestBadConfiguration(t *testing.T) {
 	for name, getenv := range map[string]func(string) string{
-		"user without password": env("CHATAUTH_DEMO_USERS", "alice"),
-		"duplicate user":        env("CHATAUTH_DEMO_USERS", "alice:a,alice:b"),
-		"password too long":     env("CHATAUTH_DEMO_USERS", "alice:"+strings.Repeat("x", 73)),
-		"bad log level":         env("CHATAUTH_LOG_LEVEL", "loud"),
-		"bad header name":       env("CHATAUTH_HEADER_USER", "X Forwarded User"),
-		"short secret":          env("CHAINLIT_AUTH_SECRET", "short"),
-		"bad trusted proxies":   env("CHATAUTH_HEADER_USER", "X-Forwarded-User", "CHATAUTH_TRUSTED_PROXIES", "not-a-cidr"),
+		"user without password":  env("CHATAUTH_DEMO_USERS", "alice"),
+		"duplicate user":         env("CHATAUTH_DEMO_USERS", "alice:a,alice:b"),
+		"password too long":      env("CHATAUTH_DEMO_USERS", "alice:"+strings.Repeat("x", 73)),
+		"bad log level":          env("CHATAUTH_LOG_LEVEL", "loud"),
+		"bad header name":        env("CHATAUTH_HEADER_USER", "X Forwarded User"),
+		"short secret":           env("CHAINLIT_AUTH_SECRET", "short"),
+		"bad trusted proxies":    env("CHATAUTH_HEADER_USER", "X-Forwarded-User", "CHATAUTH_TRUSTED_PROXIES", "not-a-cidr"),
+		"one API key, two users": env("CHATAUTH_DEMO_API_KEYS", "alice:k1,bob:k1"),
+		"API key entry no key":   env("CHATAUTH_DEMO_API_KEYS", "alice"),
 	} {
 		if _, err := newServer(options{Getenv: getenv, Stderr: &logBuffer{}}); err == nil {
 			t.Errorf("%s: newServer accepted it", name)

@@ -26,7 +26,7 @@ type userTable struct {
 // random password.
 func loadUsers(spec string) (*userTable, error) {
 	t := &userTable{hashes: map[string]string{}}
-	pairs, err := parseUsers(spec)
+	pairs, err := parseUsers("CHATAUTH_DEMO_USERS", spec)
 	if err != nil {
 		return nil, err
 	}
@@ -45,9 +45,10 @@ func loadUsers(spec string) (*userTable, error) {
 	return t, nil
 }
 
-// parseUsers splits "alice:pw1,bob:pw2" into name and password pairs; a
-// password may contain colons but not commas.
-func parseUsers(spec string) ([][2]string, error) {
+// parseUsers splits "alice:pw1,bob:pw2", the value of the variable named
+// variable, into name and secret pairs; a secret may contain colons but
+// not commas.
+func parseUsers(variable, spec string) ([][2]string, error) {
 	var pairs [][2]string
 	seen := map[string]bool{}
 	for i, entry := range strings.Split(spec, ",") {
@@ -59,9 +60,9 @@ func parseUsers(spec string) ([][2]string, error) {
 		name = strings.TrimSpace(name)
 		switch {
 		case !ok || name == "" || password == "":
-			return nil, fmt.Errorf("CHATAUTH_DEMO_USERS: entry %d is not name:password", i+1)
+			return nil, fmt.Errorf("%s: entry %d is not name:secret", variable, i+1)
 		case seen[name]:
-			return nil, fmt.Errorf("CHATAUTH_DEMO_USERS: user %q appears twice", name)
+			return nil, fmt.Errorf("%s: user %q appears twice", variable, name)
 		}
 		seen[name] = true
 		pairs = append(pairs, [2]string{name, password})

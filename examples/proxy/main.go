@@ -2,7 +2,7 @@
 // examples/chat: it checks an API key and tells the chat server who the
 // user is in X-Forwarded-User and X-Forwarded-Email. See README.md.
 //
-//	CHATAUTH_HEADER_USER=X-Forwarded-User go run ./examples/chat
+//	CHATAUTH_HEADER_USER=X-Forwarded-User CHATAUTH_TRUSTED_PROXIES=127.0.0.1/32 go run ./examples/chat
 //	go run ./examples/proxy -user ada -email ada@example.com
 package main
 
@@ -91,7 +91,7 @@ func printWelcome(w io.Writer, addr, upstream, key, user string, generated bool)
 	if generated {
 		fmt.Fprintln(w, "\n  (random API key; set -api-key or PROXY_API_KEY to choose one)")
 	}
-	fmt.Fprintln(w, "\n  The chat server must run with CHATAUTH_HEADER_USER=X-Forwarded-User.")
+	fmt.Fprintln(w, "\n  The chat server must run with CHATAUTH_HEADER_USER=X-Forwarded-User CHATAUTH_TRUSTED_PROXIES=127.0.0.1/32.")
 	fmt.Fprintln(w)
 }
 
