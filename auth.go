@@ -116,7 +116,7 @@ func New(cfg Config) (*Auth, error) {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
 	a.parserOptions = opts
-	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
+	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize, cfg.TokenCacheBytes))
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)

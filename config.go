@@ -140,6 +140,10 @@ type Config struct {
 	// TokenCacheSize bounds the cache of verified tokens; 0 means 10000,
 	// a negative value turns the cache off.
 	TokenCacheSize int
+	// TokenCacheBytes bounds the memory of the cache of verified tokens
+	// (each token plus an estimate of its decoded session); 0 means 16 MiB.
+	// Tokens over a sixteenth of it are not cached.
+	TokenCacheBytes int
 	// Logger receives one line per auth decision; default slog.Default().
 	Logger *slog.Logger
 }
