@@ -260,6 +260,8 @@ func sessionReason(err error) (reason string, status int) {
 		return reasonTooLarge, http.StatusRequestHeaderFieldsTooLarge
 	case errors.Is(err, ErrStoreUnavailable):
 		return reasonStoreDown, http.StatusServiceUnavailable
+	case errors.Is(err, ErrAmbiguousSession):
+		return reasonAmbiguous, http.StatusUnauthorized
 	default:
 		return reasonInvalidToken, http.StatusUnauthorized
 	}

@@ -88,7 +88,10 @@
 // default); it is cleared with the same attributes. Requests are
 // authenticated by the unchunked cookie, else its chunks, else
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
-// turns a token into a cookie that ends when the token does.
+// turns a token into a cookie that ends when the token does. A request
+// carrying two different session cookies (a copy planted at another path
+// or domain, or a cookie beside chunks that say something else) is
+// refused as ambiguous, and the copies it carries are deleted.
 //
 // With IdleTimeout, tokens last that long and RequireUser re-issues the
 // cookie (same session, new exp, never past SessionTimeout) once past half
@@ -147,6 +150,7 @@
 //	hook_panic         a hook panicked (500)
 //	store_unavailable  the RevocationStore or Throttle failed (503)
 //	bad_redirect       an OAuth redirect outside the root path (400)
+//	ambiguous_session  two different session cookies or chunk sets (401)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,
@@ -156,7 +160,8 @@
 // # Errors
 //
 // VerifyToken and SessionFromRequest return errors that wrap ErrNoSession,
-// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge or
-// ErrStoreUnavailable; test them with errors.Is. New's error joins one
+// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
+// ErrStoreUnavailable or (SessionFromRequest) ErrAmbiguousSession; test
+// them with errors.Is. New's error joins one
 // error per bad setting.
 package chatauth

@@ -85,6 +85,9 @@ func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 		}
 	}
 	s, fromCookie, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		a.clearEveryCopy(w, r)
+	}
 	if err != nil {
 		if a.cfg.HeaderAuthOnEveryRequest && a.header != nil && !errors.Is(err, ErrStoreUnavailable) {
 			return a.headerSession(w, r)

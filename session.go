@@ -82,9 +82,14 @@ func sessionTooLarge(u *User, tokenLen, chunks, limit int) error {
 // clears every session cookie. It returns the session that was ended, or nil
 // when the request had no valid session; the error is the RevocationStore's.
 // The revocation lasts until the session's absolute end, so that no renewed
-// token of the same session outlives it.
+// token of the same session outlives it. A request with two different
+// session cookies (ErrAmbiguousSession) has every valid one revoked and
+// every copy deleted, and nil is returned: no single user can be named.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, _, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		return nil, a.endEverySession(w, r)
+	}
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
 	if errors.Is(err, ErrStoreUnavailable) {
 		// The token may be valid: reporting it ended would leave it
@@ -185,6 +190,9 @@ func (a *Auth) secureCookies(r *http.Request) bool {
 // Authorization from a browser: there the fallback is a Sec-WebSocket-Protocol
 // entry "bearer.<token>" (never the URL, which ends up in logs).
 func (a *Auth) tokenFromRequest(r *http.Request) (token string, fromCookie bool, err error) {
+	if cookiechunk.Ambiguous(r.Header, a.cfg.CookieName) {
+		return "", true, ErrAmbiguousSession
+	}
 	v, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
 	if tooLarge {
 		return "", true, ErrTokenTooLarge
@@ -235,8 +243,8 @@ func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
 
 // SessionFromRequest returns the request's verified session, from its
 // cookie or Authorization header, or an error wrapping ErrNoSession,
-// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge or
-// ErrStoreUnavailable.
+// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
+// ErrStoreUnavailable or ErrAmbiguousSession.
 func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
 	s, _, err := a.readSession(r)
 	return s, err
@@ -252,6 +260,9 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 		if !a.loginConfigured() && !errors.Is(err, ErrStoreUnavailable) {
 			writeJSON(w, http.StatusOK, nil)
 			return
+		}
+		if errors.Is(err, ErrAmbiguousSession) {
+			a.clearEveryCopy(w, r)
 		}
 		reason, status := sessionReason(err)
 		a.reject(w, r, "session", status, reason, sessionDetail(reason, status), err)
