@@ -176,7 +176,7 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 	}
 	preflights := map[string]bool{}
 	for _, rt := range routes {
-		mux.Handle(rt.pattern, a.cors(rt.handler))
+		mux.Handle(rt.pattern, a.cors(a.limitBodyTime(rt.handler)))
 		if _, path, _ := strings.Cut(rt.pattern, " "); len(a.cfg.EmbedOrigins) > 0 && !preflights[path] {
 			preflights[path] = true
 			mux.Handle("OPTIONS "+path, a.cors(http.HandlerFunc(a.servePreflight)))

@@ -140,6 +140,12 @@ type Config struct {
 	// TokenCacheSize bounds the cache of verified tokens; 0 means 10000,
 	// a negative value turns the cache off.
 	TokenCacheSize int
+	// BodyReadTimeout bounds the time each of chatauth's routes spends
+	// reading a request body (http.ResponseController's read deadline):
+	// a body that has not arrived by then is answered 408 (reason
+	// body_timeout) by the routes that read one, and its connection is
+	// closed. 0 means 5 s; a negative value leaves it to the http.Server.
+	BodyReadTimeout time.Duration
 	// TokenCacheBytes bounds the memory of the cache of verified tokens
 	// (each token plus an estimate of its decoded session); 0 means 16 MiB.
 	// Tokens over a sixteenth of it are not cached.
@@ -267,6 +273,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	if c.HeaderAuthOnEveryRequest && len(c.TrustedProxies) == 0 {
 		bad("HeaderAuthOnEveryRequest needs TrustedProxies: identity headers are believed only from them")
+	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = defaultBodyReadTimeout
 	}
 	if c.OAuthTimeout == 0 {
 		c.OAuthTimeout = 10 * time.Second

@@ -151,6 +151,7 @@
 //	store_unavailable  the RevocationStore or Throttle failed (503)
 //	bad_redirect       an OAuth redirect outside the root path (400)
 //	ambiguous_session  two different session cookies or chunk sets (401)
+//	body_timeout       the request body did not arrive within BodyReadTimeout (408)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,

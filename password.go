@@ -85,6 +85,9 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, new(*http.MaxBytesError)) {
 			status, reason = http.StatusRequestEntityTooLarge, reasonTooLarge
 		}
+		if isBodyTimeout(err) {
+			status, reason, err = http.StatusRequestTimeout, reasonBodyTimeout, errBodyTimeout
+		}
 		a.reject(w, r, method, status, reason, err.Error(), nil)
 		return
 	}
@@ -129,9 +132,15 @@ func loginForm(r *http.Request) (username, password string, err error) {
 		if !errors.As(err, &tooLarge) {
 			_, readErr := r.Body.Read(make([]byte, 1))
 			errors.As(readErr, &tooLarge)
+			if isBodyTimeout(readErr) {
+				err = readErr
+			}
 		}
 		if tooLarge != nil {
 			return "", "", tooLarge
+		}
+		if isBodyTimeout(err) {
+			return "", "", errBodyTimeout
 		}
 		return "", "", fmt.Errorf("malformed form: %s", formError(err))
 	}
