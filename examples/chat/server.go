@@ -213,7 +213,8 @@ func (s *server) pageRequiringUser(next http.Handler) http.Handler {
 // again fixes (and not, say, a revocation store that is down).
 func loginWouldHelp(err error) bool {
 	return errors.Is(err, chatauth.ErrNoSession) || errors.Is(err, chatauth.ErrInvalidToken) ||
-		errors.Is(err, chatauth.ErrExpired) || errors.Is(err, chatauth.ErrRevoked)
+		errors.Is(err, chatauth.ErrExpired) || errors.Is(err, chatauth.ErrRevoked) ||
+		errors.Is(err, chatauth.ErrAmbiguousSession)
 }
 
 // wantsHTML reports whether r is a browser navigating to a page.
