@@ -184,8 +184,16 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 	}
 }
 
-// ServeHTTP serves the contract's routes, as Mount registers them.
-func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the contract's routes, as Mount registers them; a path
+// not in canonical form ("//login") is answered 404, not redirected
+// (CleanPathsOnly).
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !cleanRequestPath(r) {
+		refuseUncleanPath(w)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
 
 // maxBodyBytes bounds request bodies of the auth routes.
 const maxBodyBytes = 64 << 10

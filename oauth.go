@@ -136,6 +136,7 @@ func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 	}
 	a.cfg.Logger.Info("chatauth: OAuth provider ready", slog.String("provider", p.ID),
 		slog.String("redirect_uri", callback), slog.Bool("openid", p.OpenID()))
+	a.warnRedirectURIFromHost(p)
 	return nil
 }
 
@@ -656,4 +657,17 @@ func (s *storingTokenSource) Token() (*oauth2.Token, error) {
 		s.last = tok
 	}
 	return tok, nil
+}
+
+// warnRedirectURIFromHost warns, at AddProvider, when the redirect URI
+// will come from each request's Host header: without BaseURL, and with no
+// trusted proxy to say the public host, a request naming another host gets
+// a redirect URI on that host (the provider refuses it unless registered,
+// but the app should not depend on that).
+func (a *Auth) warnRedirectURIFromHost(p *Provider) {
+	if a.cfg.BaseURL != "" || len(a.proxies) > 0 {
+		return
+	}
+	a.cfg.Logger.Warn("chatauth: OAuth redirect URI taken from each request's Host header: set CHAINLIT_URL (Config.BaseURL) to the app's public origin",
+		slog.String("provider", p.ID))
 }

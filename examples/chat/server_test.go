@@ -293,3 +293,19 @@ func TestBadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestNonCanonicalPathsAreNotRedirected is issue 11's recipe 12 against
+// the demo: POST //login (and the like) gets 404, never ServeMux's 307,
+// which a browser would follow by posting the password again.
+func TestNonCanonicalPathsAreNotRedirected(t *testing.T) {
+	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1"), "/chat")
+	for _, p := range []string{"/chat//login", "//chat/login", "/chat/./login", "/chat/x/../login"} {
+		resp, body := do(t, newClient(t), "POST", app.URL+p, form("username", "alice", "password", "pw1"))
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
+			t.Errorf("POST %s = %d (Location %q) %s, want 404", p, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	if resp, _ := do(t, newClient(t), "POST", app.URL+"/chat/login", form("username", "alice", "password", "pw1")); resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /chat/login = %d, want 200", resp.StatusCode)
+	}
+}
