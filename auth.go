@@ -133,22 +133,48 @@ func NewFromEnv() (*Auth, error) {
 }
 
 // OnPassword registers the password hook and turns on POST /login.
-func (a *Auth) OnPassword(f PasswordFunc) { a.password = f }
+func (a *Auth) OnPassword(f PasswordFunc) {
+	if a != nil {
+		a.password = f
+	}
+}
 
 // OnHeader registers the header hook and turns on POST /auth/header.
-func (a *Auth) OnHeader(f HeaderFunc) { a.header = f }
+func (a *Auth) OnHeader(f HeaderFunc) {
+	if a != nil {
+		a.header = f
+	}
+}
 
 // OnLogout registers the logout hook.
-func (a *Auth) OnLogout(f LogoutFunc) { a.logout = f }
+func (a *Auth) OnLogout(f LogoutFunc) {
+	if a != nil {
+		a.logout = f
+	}
+}
 
 // OnPersist registers the hook that stores users at login.
-func (a *Auth) OnPersist(f PersistFunc) { a.persist = f }
+func (a *Auth) OnPersist(f PersistFunc) {
+	if a != nil {
+		a.persist = f
+	}
+}
 
 // RootPath is the cleaned root path every route lives under ("" for none).
-func (a *Auth) RootPath() string { return a.cfg.RootPath }
+func (a *Auth) RootPath() string {
+	if a == nil {
+		return ""
+	}
+	return a.cfg.RootPath
+}
 
 // CookieName is the name of the session cookie (chunks add _0, _1, ...).
-func (a *Auth) CookieName() string { return a.cfg.CookieName }
+func (a *Auth) CookieName() string {
+	if a == nil {
+		return ""
+	}
+	return a.cfg.CookieName
+}
 
 // Mount registers the contract's routes on mux under the root path, with
 // Go 1.22 method patterns:
@@ -157,6 +183,13 @@ func (a *Auth) CookieName() string { return a.cfg.CookieName }
 //	POST R/auth/jwt       GET  R/user      POST R/logout
 //	GET  R/auth/oauth/{provider}    GET, POST R/auth/oauth/{provider}/callback
 func (a *Auth) Mount(mux *http.ServeMux) {
+	if mux == nil {
+		return
+	}
+	if !a.madeByNew() {
+		slog.Default().Error(errNotMadeByNew.Error() + ": Mount registers no routes")
+		return
+	}
 	r := a.cfg.RootPath
 	routes := []struct {
 		pattern string
@@ -188,6 +221,13 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 // not in canonical form ("//login") is answered 404, not redirected
 // (CleanPathsOnly).
 func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case w == nil || r == nil:
+		return
+	case !a.madeByNew():
+		notMadeByNew().ServeHTTP(w, r)
+		return
+	}
 	if !cleanRequestPath(r) {
 		refuseUncleanPath(w)
 		return

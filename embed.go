@@ -183,12 +183,21 @@ func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 // origin and of Config.EmbedOrigins only (Content-Security-Policy
 // frame-ancestors); with no EmbedOrigins, only the app's own.
 func (a *Auth) AllowFraming(next http.Handler) http.Handler {
+	next = orNotFound(next)
 	policy := "frame-ancestors 'self'"
-	for _, o := range a.cfg.EmbedOrigins {
+	for _, o := range a.embedOrigins() {
 		policy += " " + strings.TrimRight(o, "/")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// embedOrigins is Config.EmbedOrigins, none for a nil Auth.
+func (a *Auth) embedOrigins() []string {
+	if a == nil {
+		return nil
+	}
+	return a.cfg.EmbedOrigins
 }

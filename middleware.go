@@ -20,6 +20,10 @@ import (
 // from a trusted proxy is given to the header hook, and the session it
 // yields is started on the way (401 credentialssignin when none).
 func (a *Auth) RequireUser(next http.Handler) http.Handler {
+	if !a.madeByNew() {
+		return notMadeByNew()
+	}
+	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		if err != nil {
@@ -35,6 +39,10 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 // next either way (UserFrom returns nil then). Only a cross-origin request,
 // a failing hook or an unreachable store stop it.
 func (a *Auth) WithUser(next http.Handler) http.Handler {
+	if !a.madeByNew() {
+		return notMadeByNew()
+	}
+	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		switch {
@@ -154,5 +162,5 @@ func (a *Auth) checkUpgradeOrigin(r *http.Request) error {
 // ContextWithUser returns a copy of ctx carrying u, as the middleware
 // leaves it for UserFrom: for tests of handlers that read the user.
 func ContextWithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, sessionKey{}, &Session{User: u})
+	return context.WithValue(orBackground(ctx), sessionKey{}, &Session{User: u})
 }

@@ -72,7 +72,7 @@ type Provider struct {
 }
 
 // OpenID reports whether p is an OpenID provider (it has an Issuer).
-func (p *Provider) OpenID() bool { return p.Issuer != "" }
+func (p *Provider) OpenID() bool { return p != nil && p.Issuer != "" }
 
 // OAuthLogin is what the OAuth hook receives after a successful
 // authorization-code flow.
@@ -99,7 +99,11 @@ type OAuthFunc func(ctx context.Context, login OAuthLogin) (*User, error)
 
 // OnOAuth registers the OAuth hook. Providers are routable and listed in
 // /auth/config only once it is registered.
-func (a *Auth) OnOAuth(f OAuthFunc) { a.oauth = f }
+func (a *Auth) OnOAuth(f OAuthFunc) {
+	if a != nil {
+		a.oauth = f
+	}
+}
 
 // ErrProviderConfig is wrapped by AddProvider's errors.
 var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
@@ -108,6 +112,13 @@ var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
 // discovery when p has an Issuer and lacks endpoints (nothing is read at
 // request time), and logs the redirect URI to register at the provider.
 func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
+	switch {
+	case !a.madeByNew():
+		return errNotMadeByNew
+	case p == nil:
+		return fmt.Errorf("%w: nil Provider", ErrProviderConfig)
+	}
+	ctx = orBackground(ctx)
 	if err := a.checkProvider(p); err != nil {
 		return err
 	}
@@ -234,7 +245,7 @@ func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v
 
 // Providers lists the ids of the routable providers, sorted.
 func (a *Auth) Providers() []string {
-	if a.oauth == nil {
+	if a == nil || a.oauth == nil {
 		return []string{}
 	}
 	a.providersMu.RLock()
@@ -272,7 +283,14 @@ func (a *Auth) oauth2Config(r *http.Request, p *Provider) *oauth2.Config {
 // everywhere: BaseURL (CHAINLIT_URL) or the request's public origin, then
 // the root path, then /auth/oauth/{id}/callback.
 func (a *Auth) RedirectURI(r *http.Request, id string) string {
-	return a.publicBase(r) + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
+	if a == nil {
+		return ""
+	}
+	base := a.cfg.BaseURL
+	if r != nil {
+		base = a.publicBase(r)
+	}
+	return base + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
 }
 
 // AuthCodeURL is the provider's authorization URL for a login with the
@@ -610,6 +628,10 @@ func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, 
 // token with the refresh token when expired and stores the new one. ctx
 // carries the HTTP client and lives as long as the source is used.
 func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
+	if !a.madeByNew() {
+		return nil, errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	p := a.provider(providerID)
 	if p == nil {
 		return nil, fmt.Errorf("chatauth: provider %q not found", providerID)

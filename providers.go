@@ -285,6 +285,9 @@ func (a *Auth) mapUser(p *Provider, raw map[string]any) (*User, error) {
 // An e-mail that is not an address ("github:42" from a rogue provider) is
 // never the identifier, so no provider can spell another's identities.
 func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: nil Provider", ErrProviderConfig)
+	}
 	subject, err := subjectClaim(raw)
 	if err != nil {
 		return nil, err

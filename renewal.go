@@ -112,9 +112,18 @@ func (a *Auth) revocationSignal() <-chan struct{} {
 // revoked (at once for a logout on this instance, within
 // Config.SessionCheckInterval for one on another instance), so that the app
 // can send a "session_expired" event and close. The channel is closed after
-// that one value, or without a value when ctx ends.
+// that one value, or without a value when ctx ends. A nil session (an
+// anonymous request) gets ErrNoSession at once.
 func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 	ch := make(chan error, 1)
+	if !a.madeByNew() || s == nil || s.User == nil {
+		// No session to watch (SessionFrom is nil for an anonymous
+		// request under WithUser): the connection has none to lose.
+		ch <- ErrNoSession
+		close(ch)
+		return ch
+	}
+	ctx = orBackground(ctx)
 	go func() {
 		defer close(ch)
 		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))

@@ -317,3 +317,20 @@ func TestRenewalRecordsBounded(t *testing.T) {
 		t.Errorf("after the idle window, %d records survive pruning, want 0", len(rn.last))
 	}
 }
+
+// TestWatchSessionWithoutSession is issue 11's recipe 10: the README's
+// pattern under WithUser, for an anonymous request, calls
+// WatchSession(ctx, nil); that crashed the process from WatchSession's
+// goroutine. The channel now says ErrNoSession at once.
+func TestWatchSessionWithoutSession(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	got := make(chan error, 1)
+	h := a.WithUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := SessionFrom(r.Context()) // nil: anonymous
+		got <- <-a.WatchSession(r.Context(), s)
+	}))
+	serve(t, h, httptest.NewRequest(http.MethodGet, "/chat", nil))
+	if err := <-got; !errors.Is(err, ErrNoSession) {
+		t.Errorf("WatchSession(ctx, nil) = %v, want ErrNoSession", err)
+	}
+}

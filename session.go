@@ -20,6 +20,12 @@ import (
 // A user whose token would not fit in MaxCookieChunks cookies is refused
 // with an error wrapping ErrSessionTooLarge.
 func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case w == nil || r == nil:
+		return nil, errNeedsRequest
+	}
 	return a.startSession(w, r, u, a.newGrant(time.Time{}, ""))
 }
 
@@ -86,6 +92,12 @@ func sessionTooLarge(u *User, tokenLen, chunks, limit int) error {
 // session cookies (ErrAmbiguousSession) has every valid one revoked and
 // every copy deleted, and nil is returned: no single user can be named.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case w == nil || r == nil:
+		return nil, errNeedsRequest
+	}
 	s, _, err := a.readSession(r)
 	if errors.Is(err, ErrAmbiguousSession) {
 		return nil, a.endEverySession(w, r)
@@ -131,6 +143,10 @@ func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
 // RevokeUser ends every session of the user issued until now, on every
 // instance sharing the RevocationStore ("log out everywhere").
 func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
+	if !a.madeByNew() {
+		return errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	// One millisecond past now: sessions carry their issue time in
 	// milliseconds (iatms), so one opened in this very millisecond is
 	// revoked too, and one opened the next millisecond, by a login right
@@ -246,6 +262,12 @@ func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
 // ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
 // ErrStoreUnavailable or ErrAmbiguousSession.
 func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case r == nil:
+		return nil, ErrNoSession
+	}
 	s, _, err := a.readSession(r)
 	return s, err
 }

@@ -120,6 +120,9 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // previous. Tokens verified before are forgotten, so a token signed with a
 // removed key is refused from the next request on.
 func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
+	if !a.madeByNew() {
+		return errNotMadeByNew
+	}
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
 	}
@@ -131,6 +134,9 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 // timeout. Apps use it to hand a token to a client that sends it back as
 // "Authorization: Bearer", or to POST /auth/jwt.
 func (a *Auth) IssueToken(u *User) (string, *Session, error) {
+	if !a.madeByNew() {
+		return "", nil, errNotMadeByNew
+	}
 	now := a.now()
 	return a.issueToken(u, grant{issued: now, expires: now.Add(a.cfg.SessionTimeout)})
 }
@@ -206,6 +212,10 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 // session was not revoked. Tokens seen before are answered from a bounded
 // cache keyed by the exact token, which still checks exp and revocation.
 func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) {
+	if !a.madeByNew() {
+		return nil, errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	if len(token) > MaxTokenBytes {
 		return nil, ErrTokenTooLarge
 	}
