@@ -118,7 +118,14 @@
 //     (10 and 100 attempts per 15 minutes by default, see PasswordLimits):
 //     429 with Retry-After, before the hook runs.
 //   - Bodies over 64 KiB, tokens over MaxTokenBytes and floods of chunk
-//     cookies get a 4xx.
+//     cookies get a 4xx; a body that has not arrived within
+//     BodyReadTimeout (5 s) gets 408 and its connection is closed.
+//   - Two different session cookies in one request (a copy planted by
+//     another port or subdomain of the host) are refused as ambiguous, and
+//     deleted.
+//   - Auth.ServeHTTP and CleanPathsOnly answer a non-canonical path
+//     ("//login") 404, where ServeMux answers a 307 that re-posts the body.
+//   - Every cache that requests can grow is bounded in entries and bytes.
 //   - X-Forwarded-For, -Proto and -Host are believed only from
 //     TrustedProxies.
 //   - Logs (log/slog, Config.Logger) never hold passwords, tokens, secrets

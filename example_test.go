@@ -197,7 +197,7 @@ func Example_httpServer() {
 
 	srv := &http.Server{
 		Addr:              ":8000",
-		Handler:           mux,
+		Handler:           chatauth.CleanPathsOnly(mux),
 		ReadHeaderTimeout: 10 * time.Second, // request line and headers
 		ReadTimeout:       15 * time.Second, // headers and body; lifted once the body is read
 		WriteTimeout:      30 * time.Second, // the answer; a stream sets a deadline per event
