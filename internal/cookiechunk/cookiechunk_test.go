@@ -322,3 +322,24 @@ func TestClearCopies(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAmbiguous is the cost the duplicate-cookie check adds to every
+// authenticated request: one pass over a browser's Cookie header.
+func BenchmarkAmbiguous(b *testing.B) {
+	h := header("_ga=GA1.1.123456789.1700000000", "theme=dark", "access_token="+strings.Repeat("t", 400), "lang=en")
+	b.ReportAllocs()
+	for b.Loop() {
+		if Ambiguous(h, "access_token") {
+			b.Fatal("ambiguous")
+		}
+	}
+}
+
+// BenchmarkLookup is the cost of reading the session cookie, for scale.
+func BenchmarkLookup(b *testing.B) {
+	h := header("_ga=GA1.1.123456789.1700000000", "theme=dark", "access_token="+strings.Repeat("t", 400), "lang=en")
+	b.ReportAllocs()
+	for b.Loop() {
+		Lookup(h, "access_token")
+	}
+}

@@ -83,8 +83,11 @@ func (c *copies) addChunk(i int, v string) {
 // chunkIndex is i when k is the name of chunk i (below MaxChunks) of the
 // cookie called name, else -1.
 func chunkIndex(k, name string) int {
-	n, ok := strings.CutPrefix(k, name+"_")
-	if !ok || n == "" || len(n) > 2 || (n[0] == '0' && n != "0") {
+	if len(k) < len(name)+2 || len(k) > len(name)+3 || k[len(name)] != '_' || k[:len(name)] != name {
+		return -1
+	}
+	n := k[len(name)+1:]
+	if n[0] == '0' && n != "0" {
 		return -1
 	}
 	i, err := strconv.Atoi(n)
