@@ -204,6 +204,11 @@ func (s *server) pageRequiringUser(next http.Handler) http.Handler {
 	protected := s.auth.RequireUser(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.auth.SessionFromRequest(r); err != nil && loginWouldHelp(err) && wantsHTML(r) {
+			if errors.Is(err, chatauth.ErrAmbiguousSession) {
+				// Two different session cookies: end both and delete every
+				// copy, or the next login would be ambiguous again.
+				_, _ = s.auth.EndSession(w, r)
+			}
 			http.Redirect(w, r, s.root+"/login", http.StatusSeeOther)
 			return
 		}
