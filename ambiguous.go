@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,11 +56,20 @@ func (a *Auth) endEverySession(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			continue
 		}
-		if err := a.cfg.Revocations.Revoke(r.Context(), s.ID, s.AbsoluteExpiresAt); err != nil {
+		if err := a.revokeEnded(r.Context(), s); err != nil {
 			errs = append(errs, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
-			continue
 		}
-		a.signalRevocation()
 	}
 	return errors.Join(errs...)
+}
+
+// revokeEnded makes the revocation EndSession makes for a session it ends
+// (until its absolute end, so that no renewed token of it outlives it),
+// and wakes the connections watching.
+func (a *Auth) revokeEnded(ctx context.Context, s *Session) error {
+	if err := a.cfg.Revocations.Revoke(ctx, s.ID, s.AbsoluteExpiresAt); err != nil {
+		return err
+	}
+	a.signalRevocation()
+	return nil
 }
