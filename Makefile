@@ -15,10 +15,13 @@ quick:
 		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
 	done
 
+# The bounded-memory test runs again without the race detector, with its
+# full 100,000 attacker-chosen keys per structure (10,000 under -race).
 loadtest:
 	@echo "== load and fault tests"
 	go vet -tags loadtest ./loadtest/
 	go test -race -count=1 -tags loadtest ./loadtest/
+	go test -count=1 -tags loadtest -run '^TestBoundedMemoryUnderAttack$$' ./loadtest/
 
 # fuzz runs each Fuzz function of every package for FUZZTIME, one at a time
 # (go test -fuzz takes one target of one package).

@@ -139,7 +139,7 @@ func New(cfg Config) (*Auth, error) {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
 	a.parserOptions = opts
-	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize))
+	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize, cfg.TokenCacheBytes))
 	giveLogger(cfg)
 	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
 	a.tokenBudget = a.cookieTokenBudget()
@@ -158,19 +158,41 @@ func NewFromEnv() (*Auth, error) {
 }
 
 // OnPassword registers the password hook and turns on POST /login.
-func (a *Auth) OnPassword(f PasswordFunc) { a.password = f }
+func (a *Auth) OnPassword(f PasswordFunc) {
+	if a != nil {
+		a.password = f
+	}
+}
 
 // OnLogout registers the logout hook.
-func (a *Auth) OnLogout(f LogoutFunc) { a.logout = f }
+func (a *Auth) OnLogout(f LogoutFunc) {
+	if a != nil {
+		a.logout = f
+	}
+}
 
 // OnPersist registers the hook that stores users at login.
-func (a *Auth) OnPersist(f PersistFunc) { a.persist = f }
+func (a *Auth) OnPersist(f PersistFunc) {
+	if a != nil {
+		a.persist = f
+	}
+}
 
 // RootPath is the cleaned root path every route lives under ("" for none).
-func (a *Auth) RootPath() string { return a.cfg.RootPath }
+func (a *Auth) RootPath() string {
+	if a == nil {
+		return ""
+	}
+	return a.cfg.RootPath
+}
 
 // CookieName is the name of the session cookie (chunks add _0, _1, ...).
-func (a *Auth) CookieName() string { return a.cfg.CookieName }
+func (a *Auth) CookieName() string {
+	if a == nil {
+		return ""
+	}
+	return a.cfg.CookieName
+}
 
 // Mount registers the contract's routes on mux under the root path, with
 // Go 1.22 method patterns:
@@ -179,6 +201,13 @@ func (a *Auth) CookieName() string { return a.cfg.CookieName }
 //	POST R/auth/jwt       GET  R/user      POST R/logout
 //	GET  R/auth/oauth/{provider}    GET, POST R/auth/oauth/{provider}/callback
 func (a *Auth) Mount(mux *http.ServeMux) {
+	if mux == nil {
+		return
+	}
+	if !a.madeByNew() {
+		slog.Default().Error(errNotMadeByNew.Error() + ": Mount registers no routes")
+		return
+	}
 	r := a.cfg.RootPath
 	routes := []struct {
 		pattern string
@@ -198,7 +227,7 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 	}
 	preflights := map[string]bool{}
 	for _, rt := range routes {
-		mux.Handle(rt.pattern, a.cors(rt.handler))
+		mux.Handle(rt.pattern, a.cors(a.limitBodyTime(rt.handler)))
 		if _, path, _ := strings.Cut(rt.pattern, " "); len(a.cfg.EmbedOrigins) > 0 && !preflights[path] {
 			preflights[path] = true
 			mux.Handle("OPTIONS "+path, a.cors(http.HandlerFunc(a.servePreflight)))
@@ -206,8 +235,23 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 	}
 }
 
-// ServeHTTP serves the contract's routes, as Mount registers them.
-func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the contract's routes, as Mount registers them; a path
+// not in canonical form ("//login") is answered 404, not redirected
+// (CleanPathsOnly).
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case w == nil || r == nil:
+		return
+	case !a.madeByNew():
+		notMadeByNew().ServeHTTP(w, r)
+		return
+	}
+	if !cleanRequestPath(r) {
+		refuseUncleanPath(w)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
 
 // maxBodyBytes bounds request bodies of the auth routes.
 const maxBodyBytes = 64 << 10
@@ -290,6 +334,8 @@ func sessionReason(err error) (reason string, status int) {
 		return reasonTooLarge, http.StatusRequestHeaderFieldsTooLarge
 	case errors.Is(err, ErrStoreUnavailable):
 		return reasonStoreDown, http.StatusServiceUnavailable
+	case errors.Is(err, ErrAmbiguousSession):
+		return reasonAmbiguous, http.StatusUnauthorized
 	default:
 		return reasonInvalidToken, http.StatusUnauthorized
 	}

@@ -379,11 +379,13 @@ func badCases() map[string][]badCase {
 		})})
 
 	cases["cookie"] = []badCase{
-		{name: "duplicate_session_valid_first", status: 200, user: "ada", reason: reasonOK,
+		// Two different copies: a cookie planted beside the user's own
+		// (issue 11, recipe 7); neither is used, every copy is deleted.
+		{name: "duplicate_session_valid_first", status: 401, detail: dSession, reason: reasonAmbiguous,
 			req: func(t *testing.T, app *badApp) *http.Request {
 				return withCookie(badGet("/user"), "access_token="+app.valid(t)+"; access_token=garbage")
 			}},
-		{name: "duplicate_session_garbage_first", status: 401, detail: dSession, reason: reasonInvalidToken,
+		{name: "duplicate_session_garbage_first", status: 401, detail: dSession, reason: reasonAmbiguous,
 			req: func(t *testing.T, app *badApp) *http.Request {
 				return withCookie(badGet("/user"), "access_token=garbage; access_token="+app.valid(t))
 			}},
@@ -406,7 +408,7 @@ func badCases() map[string][]badCase {
 				v := app.valid(t)
 				return withCookie(badGet("/user"), "access_token_0="+v[:100]+"; access_token_2="+v[100:])
 			}},
-		{name: "duplicate_chunk", status: 401, detail: dSession, reason: reasonInvalidToken,
+		{name: "duplicate_chunk", status: 401, detail: dSession, reason: reasonAmbiguous,
 			req: func(t *testing.T, app *badApp) *http.Request {
 				v := app.valid(t)
 				return withCookie(badGet("/user"), "access_token_0=garbage; access_token_0="+v[:100]+"; access_token_1="+v[100:])

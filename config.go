@@ -200,6 +200,16 @@ type Config struct {
 	// TokenCacheSize bounds the cache of verified tokens; 0 means 10000,
 	// a negative value turns the cache off.
 	TokenCacheSize int
+	// BodyReadTimeout bounds the time each of chatauth's routes spends
+	// reading a request body (http.ResponseController's read deadline):
+	// a body that has not arrived by then is answered 408 (reason
+	// body_timeout) by the routes that read one, and its connection is
+	// closed. 0 means 5 s; a negative value leaves it to the http.Server.
+	BodyReadTimeout time.Duration
+	// TokenCacheBytes bounds the memory of the cache of verified tokens
+	// (each token plus an estimate of its decoded session); 0 means 16 MiB.
+	// Tokens over a sixteenth of it are not cached.
+	TokenCacheBytes int
 	// Logger receives one line per auth decision; default slog.Default().
 	Logger *slog.Logger
 }
@@ -343,6 +353,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	}
 	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout < 2*time.Second) {
 		bad("IdleTimeout %v must be at least 2s (or 0 for none)", c.IdleTimeout)
+	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = defaultBodyReadTimeout
 	}
 	if c.OAuthTimeout == 0 {
 		c.OAuthTimeout = 10 * time.Second

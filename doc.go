@@ -115,7 +115,10 @@
 // default); it is cleared with the same attributes. Requests are
 // authenticated by the unchunked cookie, else its chunks, else
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
-// turns a token into a cookie that ends when the token does.
+// turns a token into a cookie that ends when the token does. A request
+// carrying two different session cookies (a copy planted at another path
+// or domain), or two different chunk sets, is refused as ambiguous, and
+// the copies it carries are deleted.
 //
 // Token exp and cookie Max-Age are rounded up to the second, so a session
 // lasts at least its configured time, and the cookie outlives its token by
@@ -163,7 +166,14 @@
 //     client address causes at most PasswordLimits.ChecksPerAddress checks
 //     per window, whatever their outcome.
 //   - Bodies over 64 KiB, tokens over MaxTokenBytes and floods of chunk
-//     cookies get a 4xx.
+//     cookies get a 4xx; a body that has not arrived within
+//     BodyReadTimeout (5 s) gets 408 and its connection is closed.
+//   - Two different session cookies in one request (a copy planted by
+//     another port or subdomain of the host) are refused as ambiguous, and
+//     deleted.
+//   - Auth.ServeHTTP and CleanPathsOnly answer a non-canonical path
+//     ("//login") 404, where ServeMux answers a 307 that re-posts the body.
+//   - Every cache that requests can grow is bounded in entries and bytes.
 //   - X-Forwarded-For and identity headers are believed only from
 //     TrustedProxies, and so is X-Forwarded-Host; X-Forwarded-Proto, which
 //     only shapes the public URL when BaseURL is unset, also from
@@ -204,6 +214,8 @@
 //	session_too_large  a user from a hook whose token would not fit MaxCookieChunks cookies (500, the log names its largest metadata)
 //	busy               every password or header check slot stayed taken (503)
 //	no_credential      POST R/auth/header without the credential hook's headers (401)
+//	ambiguous_session  two different session cookies or chunk sets (401)
+//	body_timeout       the request body did not arrive within BodyReadTimeout (408)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,
@@ -234,7 +246,8 @@
 // # Errors
 //
 // VerifyToken and SessionFromRequest return errors that wrap ErrNoSession,
-// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge or
-// ErrStoreUnavailable; test them with errors.Is. New's error joins one
+// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
+// ErrStoreUnavailable or (SessionFromRequest) ErrAmbiguousSession; test
+// them with errors.Is. New's error joins one
 // error per bad setting.
 package chatauth

@@ -197,10 +197,8 @@ func (a *Auth) cors(h http.Handler) http.Handler {
 //
 //	mux.Handle("/api/", a.CORS(a.RequireUser(api)))
 func (a *Auth) CORS(next http.Handler) http.Handler {
-	if next == nil {
-		next = http.NotFoundHandler()
-	}
-	if len(a.cfg.EmbedOrigins) == 0 {
+	next = orNotFound(next)
+	if len(a.embedOrigins()) == 0 {
 		return next
 	}
 	preflight := a.cors(http.HandlerFunc(a.servePreflight))
@@ -230,6 +228,7 @@ func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 // origin and of Config.EmbedOrigins only (Content-Security-Policy
 // frame-ancestors); with no EmbedOrigins, only the app's own.
 func (a *Auth) AllowFraming(next http.Handler) http.Handler {
+	next = orNotFound(next)
 	policy := "frame-ancestors " + a.FrameAncestors()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)
@@ -243,8 +242,16 @@ func (a *Auth) AllowFraming(next http.Handler) http.Handler {
 // writes its whole policy itself.
 func (a *Auth) FrameAncestors() string {
 	sources := "'self'"
-	for _, o := range a.cfg.EmbedOrigins {
-		sources += " " + strings.TrimRight(o, "/")
+	for _, o := range a.embedOrigins() {
+		sources += " " + o
 	}
 	return sources
+}
+
+// embedOrigins is Config.EmbedOrigins, none for a nil Auth.
+func (a *Auth) embedOrigins() []string {
+	if a == nil {
+		return nil
+	}
+	return a.cfg.EmbedOrigins
 }

@@ -8,11 +8,15 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/chatauth/chatauth"
 )
@@ -287,4 +291,68 @@ func ExampleAuth_CORS() {
 	// OPTIONS 204 https://host.example true
 	// GET 200 https://host.example true
 	// messages of ada
+}
+
+// The http.Server settings the README recommends, as written there: a
+// client sending its headers or body slowly, or never reading the answer,
+// holds a connection for a bounded time.
+func Example_httpServer() {
+	a, err := chatauth.New(chatauth.Config{Secret: exampleSecret, Logger: quiet, RequireLogin: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Mount(mux)
+
+	srv := &http.Server{
+		Addr:              ":8000",
+		Handler:           chatauth.CleanPathsOnly(mux),
+		ReadHeaderTimeout: 10 * time.Second, // request line and headers
+		ReadTimeout:       15 * time.Second, // headers and body; lifted once the body is read
+		WriteTimeout:      30 * time.Second, // the answer; a stream sets a deadline per event
+		IdleTimeout:       2 * time.Minute,  // between requests on a kept-alive connection
+		MaxHeaderBytes:    64 << 10,         // a session takes at most 4 cookies of 4 KB
+	}
+
+	// srv.ListenAndServe() in a real program; here, a loopback port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/user")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output: 401
+}
+
+// TestReadmeServerSettingsAreTheExample keeps the README's http.Server
+// snippet and Example_httpServer the same code, line for line.
+func TestReadmeServerSettingsAreTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Serving it: time and size limits")
+	_, block, ok2 := strings.Cut(section, "```go\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no http.Server snippet under \"Serving it: time and size limits\"")
+	}
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := string(src[strings.Index(string(src), "func Example_httpServer"):])
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		i := strings.Index(rest, "\t"+line+"\n")
+		if i < 0 {
+			t.Fatalf("README line %q is not in Example_httpServer (in order)", line)
+		}
+		rest = rest[i+len(line):]
+	}
 }

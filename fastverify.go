@@ -9,15 +9,15 @@ import (
 	"hash"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // The fast path verifies the common token, HS256 with a plain header, in
 // the same steps as golang-jwt but without its per-token overhead: the
-// header is decoded once per distinct header text (every token of a key
-// has the same one), HMACs are pooled, and nothing is split into a slice.
+// header is decoded once per distinct header text of a verified token
+// (every token of a key has the same one), HMACs are pooled, and nothing
+// is split into a slice.
 // The claims are checked by golang-jwt's own Validator with the parser's
 // options, so both paths accept exactly the same tokens; anything unusual
 // (another algorithm, extra header fields) goes to golang-jwt's parser.
@@ -37,13 +37,25 @@ type fastHeader struct {
 	ok  bool   // alg HS256 and nothing but typ and kid besides
 }
 
+// maxHeaderSegment bounds the header segment the fast path decodes: ours
+// ({"alg","kid","typ"}) is 60 characters and Chainlit's 36; a longer one
+// (whitespace, extra fields) goes to golang-jwt, which costs more but keeps
+// nothing.
+const maxHeaderSegment = 256
+
+// maxKnownHeaders bounds the cache of header segments. Only the headers of
+// tokens whose signature verified are kept, and a holder of the secret
+// writes one or two (chatauth's with its kid, Chainlit's without).
+const maxKnownHeaders = 16
+
 // fastVerifier belongs to one keyring.
 type fastVerifier struct {
 	validator *jwt.Validator
 	keys      *keyring
-	headers   sync.Map     // header segment -> fastHeader
-	nHeaders  atomic.Int32 // approximate, bounds the map
-	macs      sync.Map     // *byte of the key -> *sync.Pool of hash.Hash
+	headers   sync.Map // header segment -> fastHeader, of verified tokens only
+	headersMu sync.Mutex
+	nHeaders  int      // entries in headers, under headersMu
+	macs      sync.Map // *byte of the key -> *sync.Pool of hash.Hash
 }
 
 func newFastVerifier(k *keyring, opts []jwt.ParserOption) *fastVerifier {
@@ -54,10 +66,13 @@ func newFastVerifier(k *keyring, opts []jwt.ParserOption) *fastVerifier {
 func (f *fastVerifier) verify(token string, c *tokenClaims) error {
 	head, rest, ok := strings.Cut(token, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || strings.IndexByte(sig, '.') >= 0 || len(sig) != 43 {
+	if !ok || !ok2 || strings.IndexByte(sig, '.') >= 0 || len(sig) != 43 || len(head) > maxHeaderSegment {
 		return errNotFast
 	}
-	h := f.header(head)
+	h, known := f.knownHeader(head)
+	if !known {
+		h = f.decodeHeader(head)
+	}
 	if !h.ok {
 		return errNotFast
 	}
@@ -68,6 +83,9 @@ func (f *fastVerifier) verify(token string, c *tokenClaims) error {
 	signed := token[:len(head)+1+len(payload)]
 	if !f.signatureMatches(h.key, signed, want[:]) {
 		return errNotFast // let golang-jwt say exactly why
+	}
+	if !known {
+		f.rememberHeader(head, h)
 	}
 	raw, err := strictBase64.DecodeString(payload)
 	if err != nil {
@@ -82,11 +100,17 @@ func (f *fastVerifier) verify(token string, c *tokenClaims) error {
 	return nil
 }
 
-// header decodes a header segment once and remembers the verdict.
-func (f *fastVerifier) header(seg string) fastHeader {
+// knownHeader returns the verdict on a header segment seen before on a
+// token that verified.
+func (f *fastVerifier) knownHeader(seg string) (fastHeader, bool) {
 	if v, ok := f.headers.Load(seg); ok {
-		return v.(fastHeader)
+		return v.(fastHeader), true
 	}
+	return fastHeader{}, false
+}
+
+// decodeHeader decides whether the fast path takes a header segment.
+func (f *fastVerifier) decodeHeader(seg string) fastHeader {
 	var h struct {
 		Alg string  `json:"alg"`
 		Typ *string `json:"typ"`
@@ -109,13 +133,22 @@ func (f *fastVerifier) header(seg string) fastHeader {
 			out.ok = out.key != nil
 		}
 	}
-	// Bounded: only headers of real keys recur; forged ones are not kept
-	// once a few are known.
-	if out.ok || f.nHeaders.Load() < 64 {
-		f.nHeaders.Add(1)
-		f.headers.Store(seg, out)
-	}
 	return out
+}
+
+// rememberHeader keeps the verdict on the header of a token whose
+// signature verified, so that the next token of the same key skips the
+// decoding. A forged token never gets here, so request input cannot grow
+// the cache; the bound is for a secret holder writing unusual headers.
+func (f *fastVerifier) rememberHeader(seg string, h fastHeader) {
+	f.headersMu.Lock()
+	defer f.headersMu.Unlock()
+	if f.nHeaders >= maxKnownHeaders {
+		return
+	}
+	if _, loaded := f.headers.LoadOrStore(seg, h); !loaded {
+		f.nHeaders++
+	}
 }
 
 // signatureMatches computes HMAC-SHA256 over signed with key (or each key

@@ -1,12 +1,14 @@
 package chatauth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +149,76 @@ func TestRemovedKeyRefusedOnFastPath(t *testing.T) {
 		t.Fatal("token of a removed key accepted by the fast path")
 	}
 	_ = jwt.SigningMethodHS256
+}
+
+// whitespaceHeader is the JSON header {"alg":"HS256",...} with the
+// whitespace pattern numbered i between its members, kid included when not
+// empty: 100,000 distinct spellings of one header, each short enough for
+// the fast path.
+func whitespaceHeader(i int, kid string) string {
+	var ws strings.Builder
+	for n := i; n > 0 || ws.Len() < 9; n /= 4 {
+		ws.WriteByte(" \t\r\n"[n%4])
+	}
+	h := `{"alg":"HS256",` + ws.String() + `"typ":"JWT"`
+	if kid != "" {
+		h += `,"kid":"` + kid + `"`
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(h + "}"))
+}
+
+// TestFastPathKeepsOnlyVerifiedHeaders: issue 11's recipe (a header of
+// HS256 and whitespace, different every time, with a forged signature)
+// sent 100,000 times leaves the header cache empty, with and without our
+// kid; a header longer than maxHeaderSegment is never decoded by the fast
+// path, even correctly signed; a secret holder writing distinct headers
+// fills at most maxKnownHeaders entries.
+func TestFastPathKeepsOnlyVerifiedHeaders(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	k := a.keys.Load()
+	payload := segment(base64.RawURLEncoding, map[string]any{"identifier": "ada", "exp": clk.Now().Add(time.Hour).Unix()})
+	forgedSig := strings.Repeat("A", 43)
+	known := func() int {
+		n := 0
+		k.fast.headers.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	var wg sync.WaitGroup
+	for w := range 2 { // two at a time, as a server would take them
+		wg.Go(func() {
+			var c tokenClaims
+			for i := w; i < 100000; i += 2 {
+				kid := ""
+				if i%4 < 2 {
+					kid = k.current.id
+				}
+				if k.fast.verify(whitespaceHeader(i, kid)+"."+payload+"."+forgedSig, &c) == nil {
+					t.Errorf("forged token %d accepted", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var c tokenClaims
+	if n := known(); n != 0 {
+		t.Fatalf("%d forged headers kept, want 0", n)
+	}
+
+	long := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256",` + strings.Repeat(" ", 9000) + `"typ":"JWT"}`))
+	if k.fast.verify(signSegments(base64.RawURLEncoding, long, payload), &c) == nil {
+		t.Error("fast path took a 12 KB header")
+	}
+	if _, err := a.VerifyToken(context.Background(), signSegments(base64.RawURLEncoding, long, payload)); err != nil {
+		t.Errorf("golang-jwt refused a correctly signed token with a long header: %v", err)
+	}
+
+	for i := range 100 {
+		if err := k.fast.verify(signSegments(base64.RawURLEncoding, whitespaceHeader(i, ""), payload), &c); err != nil {
+			t.Fatalf("correctly signed token %d refused: %v", i, err)
+		}
+	}
+	if n := known(); n != maxKnownHeaders {
+		t.Errorf("%d verified headers kept, want the bound %d", n, maxKnownHeaders)
+	}
 }

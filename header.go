@@ -65,6 +65,9 @@ type headerMode struct {
 // session, or ends it when the hook returns nil. Without names, only POST
 // R/auth/header logs in (Chainlit's behaviour). A nil f turns the mode off.
 func (a *Auth) OnProxyHeader(f HeaderFunc, headers ...string) {
+	if !a.madeByNew() {
+		return
+	}
 	a.proxyHeader = a.newHeaderMode(modeProxy, f, headers)
 	if a.proxyHeader != nil && len(a.proxies) == 0 {
 		a.cfg.Logger.Warn("chatauth: OnProxyHeader without TrustedProxies refuses every request; " +
@@ -95,6 +98,9 @@ func (a *Auth) OnProxyHeader(f HeaderFunc, headers ...string) {
 // R/auth/header logs in, and every such request is given to the hook. A
 // nil f turns the mode off.
 func (a *Auth) OnHeaderCredential(f HeaderFunc, headers ...string) {
+	if !a.madeByNew() {
+		return
+	}
 	a.headerCredential = a.newHeaderMode(modeCredential, f, headers)
 	if m := a.headerCredential; m != nil && len(m.headers) > 0 && !slices.ContainsFunc(m.headers, notIdentityHeader) {
 		a.cfg.Logger.Warn("chatauth: OnHeaderCredential reads only identity headers, which any client can send; "+

@@ -22,6 +22,10 @@ import (
 // credentialssignin when the hook says no); with a session of other header
 // values, the hook's answer replaces it, or ends it.
 func (a *Auth) RequireUser(next http.Handler) http.Handler {
+	if !a.madeByNew() {
+		return notMadeByNew()
+	}
+	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		if err != nil {
@@ -39,6 +43,10 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 // unchecked (429, 503) stop it; a credential the hook rejects is logged and
 // the request goes on without a user.
 func (a *Auth) WithUser(next http.Handler) http.Handler {
+	if !a.madeByNew() {
+		return notMadeByNew()
+	}
+	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		var refused *checkRefused
@@ -99,6 +107,9 @@ func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 // (header.go), renewing its cookie when due.
 func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, fromCookie, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		a.clearEveryCopy(w, r)
+	}
 	if errors.Is(err, ErrStoreUnavailable) {
 		return nil, err
 	}
@@ -147,5 +158,5 @@ func (a *Auth) checkUpgradeOrigin(r *http.Request) error {
 // ContextWithUser returns a copy of ctx carrying u, as the middleware
 // leaves it for UserFrom: for tests of handlers that read the user.
 func ContextWithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, sessionKey{}, &Session{User: u})
+	return context.WithValue(orBackground(ctx), sessionKey{}, &Session{User: u})
 }

@@ -119,7 +119,7 @@ type Provider struct {
 }
 
 // OpenID reports whether p is an OpenID provider (it has an Issuer).
-func (p *Provider) OpenID() bool { return p.Issuer != "" }
+func (p *Provider) OpenID() bool { return p != nil && p.Issuer != "" }
 
 // OAuthLogin is what the OAuth hook receives after a successful
 // authorization-code flow.
@@ -148,7 +148,11 @@ type OAuthFunc func(ctx context.Context, login OAuthLogin) (*User, error)
 
 // OnOAuth registers the OAuth hook. Providers are routable and listed in
 // /auth/config only once it is registered.
-func (a *Auth) OnOAuth(f OAuthFunc) { a.oauth = f }
+func (a *Auth) OnOAuth(f OAuthFunc) {
+	if a != nil {
+		a.oauth = f
+	}
+}
 
 // ErrProviderConfig is wrapped by AddProvider's errors.
 var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
@@ -158,6 +162,13 @@ var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
 // redirect URI to register at the provider and the identity rule its users
 // get (see IdentityRule).
 func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
+	switch {
+	case !a.madeByNew():
+		return errNotMadeByNew
+	case p == nil:
+		return fmt.Errorf("%w: nil Provider", ErrProviderConfig)
+	}
+	ctx = orBackground(ctx)
 	if err := a.checkProvider(p); err != nil {
 		return err
 	}
@@ -199,6 +210,7 @@ func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 	}
 	a.cfg.Logger.Info("chatauth: OAuth provider ready", slog.String("provider", p.ID),
 		slog.String("redirect_uri", callback), slog.Bool("openid", p.OpenID()), slog.String("identity", p.describeIdentity()))
+	a.warnRedirectURIFromHost(p)
 	return nil
 }
 
@@ -320,7 +332,7 @@ func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v
 
 // Providers lists the ids of the routable providers, sorted.
 func (a *Auth) Providers() []string {
-	if a.oauth == nil {
+	if a == nil || a.oauth == nil {
 		return []string{}
 	}
 	a.providersMu.RLock()
@@ -346,7 +358,14 @@ func (a *Auth) provider(id string) *Provider {
 // everywhere: BaseURL (CHAINLIT_URL) or the request's public origin, then
 // the root path, then /auth/oauth/{id}/callback.
 func (a *Auth) RedirectURI(r *http.Request, id string) string {
-	return a.publicBase(r) + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
+	if a == nil {
+		return ""
+	}
+	base := a.cfg.BaseURL
+	if r != nil {
+		base = a.publicBase(r)
+	}
+	return base + a.cfg.RootPath + "/auth/oauth/" + url.PathEscape(id) + "/callback"
 }
 
 // redirectURIOption sends this request's redirect URI, the same in the
@@ -705,6 +724,10 @@ func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, 
 // used. The token is gone once the user logs out, unless
 // Config.KeepProviderTokensAfterLogout: the error then wraps ErrNoToken.
 func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
+	if !a.madeByNew() {
+		return nil, errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	p := a.provider(providerID)
 	if p == nil {
 		return nil, fmt.Errorf("chatauth: provider %q not found", providerID)
@@ -750,4 +773,17 @@ func (s *storingTokenSource) Token() (*oauth2.Token, error) {
 		s.last = tok
 	}
 	return tok, nil
+}
+
+// warnRedirectURIFromHost warns, at AddProvider, when the redirect URI
+// will come from each request's Host header: without BaseURL, and with no
+// trusted proxy to say the public host, a request naming another host gets
+// a redirect URI on that host (the provider refuses it unless registered,
+// but the app should not depend on that).
+func (a *Auth) warnRedirectURIFromHost(p *Provider) {
+	if a.cfg.BaseURL != "" || len(a.proxies) > 0 {
+		return
+	}
+	a.cfg.Logger.Warn("chatauth: OAuth redirect URI taken from each request's Host header: set CHAINLIT_URL (Config.BaseURL) to the app's public origin",
+		slog.String("provider", p.ID))
 }

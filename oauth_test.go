@@ -547,6 +547,42 @@ func TestOAuthRedirectURIKeepsBaseURLPath(t *testing.T) {
 	}
 }
 
+// TestAddProviderWarnsWhenRedirectURIComesFromHost is issue 11's recipe
+// 12: with providers and neither BaseURL nor trusted proxies, the redirect
+// URI comes from the Host header, and AddProvider says so at start-up, one
+// warning naming the fix.
+func TestAddProviderWarnsWhenRedirectURIComesFromHost(t *testing.T) {
+	const fix = "set CHAINLIT_URL (Config.BaseURL)"
+	for _, tt := range []struct {
+		name string
+		cfg  chatauth.Config
+		warn bool
+	}{
+		{"neither", chatauth.Config{}, true},
+		{"BaseURL", chatauth.Config{BaseURL: "https://chat.example.com"}, false},
+		{"trusted proxies", chatauth.Config{TrustedProxies: []string{"10.0.0.5"}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			tt.cfg.Secret = []byte("chatauth-test-secret-0123456789abcdef")
+			tt.cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			a, err := chatauth.New(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = a.AddProvider(context.Background(), &chatauth.Provider{ID: "corp", ClientID: "c", ClientSecret: "s",
+				AuthURL: "https://id.example.com/authorize", TokenURL: "https://id.example.com/token"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := logs.String()
+			if got := strings.Count(out, "level=WARN"); (got == 1) != tt.warn || (tt.warn && !strings.Contains(out, fix)) {
+				t.Errorf("%d warnings, want %v naming %q:\n%s", got, tt.warn, fix, out)
+			}
+		})
+	}
+}
+
 // logout posts R/logout with c's session as fetch would, and returns the
 // redirect it answers.
 func (app *oauthApp) logout(t *testing.T, c *http.Client) string {

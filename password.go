@@ -16,12 +16,22 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// MaxPasswordBytes is the longest password bcrypt reads: it ignores every
+// byte past the 72nd, so HashPassword refuses longer passwords and
+// CheckPassword never matches one.
+const MaxPasswordBytes = 72
+
+// ErrPasswordTooLong is HashPassword's error for a password over
+// MaxPasswordBytes.
+var ErrPasswordTooLong = errors.New("chatauth: password longer than 72 bytes: bcrypt would ignore the rest")
+
 // HashPassword returns the bcrypt hash of password, for storing in the
-// app's user table (or CHATAUTH_DEMO_USERS). Passwords longer than 72 bytes
-// are refused, as bcrypt would silently ignore the rest.
+// app's user table (or CHATAUTH_DEMO_USERS). Passwords longer than
+// MaxPasswordBytes are refused with ErrPasswordTooLong, as bcrypt would
+// silently ignore the rest.
 func HashPassword(password string) (string, error) {
-	if len(password) > 72 {
-		return "", errors.New("chatauth: password longer than 72 bytes")
+	if len(password) > MaxPasswordBytes {
+		return "", fmt.Errorf("%w (got %d bytes)", ErrPasswordTooLong, len(password))
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	return string(h), err
@@ -35,10 +45,17 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
-// CheckPassword reports whether password matches the bcrypt hash. Pass an
-// empty hash for an unknown user: it still spends the time of one bcrypt
-// comparison, so response times do not reveal which usernames exist.
+// CheckPassword reports whether password matches the bcrypt hash, made by
+// HashPassword or by any bcrypt library ($2a$, $2b$, $2y$: Python's bcrypt,
+// as Chainlit apps store them). Pass an empty hash for an unknown user: it
+// still spends the time of one bcrypt comparison, so response times do not
+// reveal which usernames exist. A password over MaxPasswordBytes never
+// matches: bcrypt would compare only its first 72 bytes, so "the right
+// password plus anything" would log in (Python's bcrypt 3 and 4 do that).
 func CheckPassword(hash, password string) bool {
+	if len(password) > MaxPasswordBytes {
+		return false
+	}
 	if hash == "" {
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
@@ -64,6 +81,9 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		status, reason := http.StatusBadRequest, reasonMissingField
 		if errors.As(err, new(*http.MaxBytesError)) {
 			status, reason = http.StatusRequestEntityTooLarge, reasonTooLarge
+		}
+		if isBodyTimeout(err) {
+			status, reason, err = http.StatusRequestTimeout, reasonBodyTimeout, errBodyTimeout
 		}
 		a.reject(w, r, method, status, reason, err.Error(), nil)
 		return
@@ -104,9 +124,15 @@ func loginForm(r *http.Request) (username, password string, err error) {
 		if !errors.As(err, &tooLarge) {
 			_, readErr := r.Body.Read(make([]byte, 1))
 			errors.As(readErr, &tooLarge)
+			if isBodyTimeout(readErr) {
+				err = readErr
+			}
 		}
 		if tooLarge != nil {
 			return "", "", tooLarge
+		}
+		if isBodyTimeout(err) {
+			return "", "", errBodyTimeout
 		}
 		return "", "", fmt.Errorf("malformed form: %s", formError(err))
 	}

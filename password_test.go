@@ -3,10 +3,15 @@ package chatauth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -392,4 +397,131 @@ func TestSuccessesDoNotCountTowardTheAddressLimit(t *testing.T) {
 	if resp := serve(t, a, loginRequest("", "guess9", "wrong")); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("after 3 failures: %d, want 429", resp.StatusCode)
 	}
+}
+
+// TestPasswordsOver72Bytes: bcrypt reads only the first 72 bytes of a
+// password, so "the right 72 bytes plus anything" would match; chatauth
+// refuses to hash such a password and never matches one.
+func TestPasswordsOver72Bytes(t *testing.T) {
+	at72 := strings.Repeat("A", 72)
+	hash, err := HashPassword(at72)
+	if err != nil {
+		t.Fatalf("HashPassword of 72 bytes: %v", err)
+	}
+	for _, tt := range []struct {
+		name, password string
+		want           bool
+	}{
+		{"exactly_72_bytes", at72, true},
+		{"72_bytes_plus_garbage", at72 + "garbage", false},
+		{"73_bytes", at72 + "A", false},
+		{"72_bytes_plus_multibyte", at72 + "é", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CheckPassword(hash, tt.password); got != tt.want {
+				t.Errorf("CheckPassword = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	for _, long := range []string{at72 + "A", strings.Repeat("é", 37)} {
+		_, err := HashPassword(long)
+		if !errors.Is(err, ErrPasswordTooLong) || !strings.Contains(err.Error(), "bcrypt would ignore the rest") {
+			t.Errorf("HashPassword(%d bytes) error %v, want ErrPasswordTooLong saying why", len(long), err)
+		}
+	}
+}
+
+// pythonBcryptFixture is testdata/python-bcrypt.json: hashes made by
+// Debian's python3-bcrypt, the library Chainlit apps hash passwords with.
+type pythonBcryptFixture struct {
+	Hashes []struct{ Password, Hash string }
+}
+
+// TestPythonBcryptHashesVerify: hashes made by Python's bcrypt ($2b$12$,
+// as a Chainlit app stores them) verify with CheckPassword, from a
+// committed fixture and from hashes the test has Debian's python3-bcrypt
+// make; a wrong password and, for a 72-byte password, the password plus
+// garbage (which Python's bcrypt 3 accepts: it truncates) do not. Cost-12
+// hashes are checked with the right password only: each check is a full
+// bcrypt run, slow under -race.
+func TestPythonBcryptHashesVerify(t *testing.T) {
+	b, err := os.ReadFile("testdata/python-bcrypt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx pythonBcryptFixture
+	if err := json.Unmarshal(b, &fx); err != nil || len(fx.Hashes) == 0 {
+		t.Fatalf("fixture: %v", err)
+	}
+	for i, h := range fx.Hashes {
+		t.Run("fixture_"+strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			checkPythonHash(t, h.Hash, h.Password)
+		})
+	}
+	t.Run("live", func(t *testing.T) {
+		t.Parallel()
+		python := debianPython(t, "bcrypt", "python3-bcrypt")
+		password := "Chainlit ünïcode ✓ " + strconv.Itoa(os.Getpid())
+		const script = `import bcrypt, sys
+pw = sys.stdin.buffer.read()
+print(bcrypt.hashpw(pw, bcrypt.gensalt(12)).decode())
+print(bcrypt.hashpw(b"A" * 72, bcrypt.gensalt(4)).decode())`
+		cmd := exec.Command(python, "-c", script)
+		cmd.Stdin = strings.NewReader(password)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3-bcrypt: %v", err)
+		}
+		lines := strings.Fields(string(out))
+		if len(lines) != 2 {
+			t.Fatalf("python3-bcrypt printed %q", out)
+		}
+		checkPythonHash(t, lines[0], password)
+		checkPythonHash(t, lines[1], strings.Repeat("A", 72))
+	})
+}
+
+// checkPythonHash checks that hash, made by Python's bcrypt ($2b$), verifies
+// password; cheap hashes (cost under 10) are also checked against a wrong
+// password and, for 72-byte passwords, the password plus garbage.
+func checkPythonHash(t *testing.T, hash, password string) {
+	t.Helper()
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || !strings.HasPrefix(hash, "$2b$") {
+		t.Fatalf("hash %q is not $2b$ (%v)", hash, err)
+	}
+	if !CheckPassword(hash, password) {
+		t.Errorf("CheckPassword refused the right password for %q", hash)
+	}
+	if cost >= bcrypt.DefaultCost {
+		return
+	}
+	if CheckPassword(hash, password+"x") && len(password) < MaxPasswordBytes {
+		t.Errorf("CheckPassword accepted a wrong password for %q", hash)
+	}
+	if CheckPassword(hash, "wrong") {
+		t.Errorf("CheckPassword accepted a wrong password for %q", hash)
+	}
+	if len(password) == MaxPasswordBytes && CheckPassword(hash, password+"garbage") {
+		t.Errorf("CheckPassword accepted 72 bytes plus garbage for %q", hash)
+	}
+}
+
+// debianPython returns /usr/bin/python3 when it can import module (from
+// the Debian package pkg). Without it the test is skipped, except under
+// CI=true, where it fails. (python3 on PATH may be a build without
+// Debian's modules.)
+func debianPython(t *testing.T, module, pkg string) string {
+	t.Helper()
+	const python = "/usr/bin/python3"
+	err := exec.Command(python, "-c", "import "+module).Run()
+	if err == nil {
+		return python
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s cannot import %s (%v); .ci/run installs it (apt-get install %s)", python, module, err, pkg)
+	}
+	t.Skipf("%s cannot import %s (%v): install the Debian package %s", python, module, err, pkg)
+	return ""
 }

@@ -412,6 +412,9 @@ func (a *Auth) mapUser(p *Provider, raw map[string]any) (*User, error) {
 // another's identities. A Provider whose Identity is ChainlitIdentity maps
 // users as Chainlit did instead.
 func DefaultUser(p *Provider, raw map[string]any) (*User, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: nil Provider", ErrProviderConfig)
+	}
 	subject, err := subjectOf(p, raw)
 	if err != nil {
 		return nil, err

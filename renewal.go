@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -10,32 +11,57 @@ import (
 
 // renewals remembers, per session, when its token was last renewed on this
 // instance, so that the requests a browser sends in parallel with the old
-// cookie do not each renew it: at most once per window.
+// cookie do not each renew it: at most once per window. Logged-in clients
+// can open sessions at will, so the record is bounded: at most
+// maxRenewals entries of a fixed size (a hash of the token id and a time).
 type renewals struct {
 	mu   sync.Mutex
-	last map[string]time.Time // token id -> iat of the renewed token
+	last map[renewalKey]int64 // hash of the jti -> renewal time (unix ns, whole second)
 }
+
+// renewalKey names a session in renewals: a hash of its jti, so that every
+// entry has the same size whatever the token says.
+type renewalKey [16]byte
+
+// maxRenewals bounds renewals: 100,000 entries, about 5 MB.
+const maxRenewals = 100000
 
 // claim reports whether the session s may be renewed now: no renewal of it
 // happened since its token was issued.
 func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
+	sum := sha256.Sum256([]byte(s.TokenID))
+	key := renewalKey(sum[:16])
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if rn.last == nil {
-		rn.last = make(map[string]time.Time)
+		rn.last = make(map[renewalKey]int64)
 	}
-	if last, ok := rn.last[s.TokenID]; ok && last.After(s.IssuedAt) {
+	if last, ok := rn.last[key]; ok && last > s.IssuedAt.UnixNano() {
 		return false
 	}
-	if len(rn.last) >= 100000 {
-		for id, t := range rn.last {
-			if now.Sub(t) > idle {
-				delete(rn.last, id)
-			}
+	if len(rn.last) >= maxRenewals {
+		rn.prune(now, idle)
+	}
+	rn.last[key] = now.Truncate(time.Second).UnixNano()
+	return true
+}
+
+// prune makes room in a full record: entries older than the idle window
+// go first (their tokens have expired since), then, if that freed less
+// than a quarter, an arbitrary quarter. Forgetting a session only lets a
+// parallel request renew it once more, never past its absolute end.
+func (rn *renewals) prune(now time.Time, idle time.Duration) {
+	for k, t := range rn.last {
+		if now.Sub(time.Unix(0, t)) > idle {
+			delete(rn.last, k)
 		}
 	}
-	rn.last[s.TokenID] = now.Truncate(time.Second)
-	return true
+	for k := range rn.last {
+		if len(rn.last) <= maxRenewals-maxRenewals/4 {
+			break
+		}
+		delete(rn.last, k)
+	}
 }
 
 // maybeRenew re-issues the session cookie when the idle timeout is on and
@@ -88,9 +114,18 @@ func (a *Auth) revocationSignal() <-chan struct{} {
 // revoked (at once for a logout on this instance, within
 // Config.SessionCheckInterval for one on another instance), so that the app
 // can send a "session_expired" event and close. The channel is closed after
-// that one value, or without a value when ctx ends.
+// that one value, or without a value when ctx ends. A nil session (an
+// anonymous request) gets ErrNoSession at once.
 func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 	ch := make(chan error, 1)
+	if !a.madeByNew() || s == nil || s.User == nil {
+		// No session to watch (SessionFrom is nil for an anonymous
+		// request under WithUser): the connection has none to lose.
+		ch <- ErrNoSession
+		close(ch)
+		return ch
+	}
+	ctx = orBackground(ctx)
 	go func() {
 		defer close(ch)
 		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,52 @@ func TestCookieBudgetWithLongAttributes(t *testing.T) {
 		if len(l) > 4096 {
 			t.Errorf("Set-Cookie line of %d bytes with a long path", len(l))
 		}
+	}
+}
+
+// TestRenewalRecordsBounded: 100,000 distinct sessions renewed within one
+// idle window (more than maxRenewals, all still live, so none can be
+// pruned as old) never make the record hold more than maxRenewals entries;
+// once the window has passed, old entries go first.
+func TestRenewalRecordsBounded(t *testing.T) {
+	var rn renewals
+	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	const idle = time.Hour
+	claim := func(i int, at time.Time) bool {
+		return rn.claim(&Session{TokenID: "token-" + strconv.Itoa(i), IssuedAt: at.Add(-idle / 2)}, at, idle)
+	}
+	for i := range maxRenewals + 50000 {
+		if !claim(i, now) {
+			t.Fatalf("session %d refused its first renewal", i)
+		}
+		if len(rn.last) > maxRenewals {
+			t.Fatalf("%d records after %d sessions, bound %d", len(rn.last), i+1, maxRenewals)
+		}
+	}
+	if claim(maxRenewals+49999, now) {
+		t.Error("a session renewed twice in its window")
+	}
+	rn.mu.Lock()
+	rn.prune(now.Add(2*idle), idle)
+	rn.mu.Unlock()
+	if len(rn.last) != 0 {
+		t.Errorf("after the idle window, %d records survive pruning, want 0", len(rn.last))
+	}
+}
+
+// TestWatchSessionWithoutSession is issue 11's recipe 10: the README's
+// pattern under WithUser, for an anonymous request, calls
+// WatchSession(ctx, nil); that crashed the process from WatchSession's
+// goroutine. The channel now says ErrNoSession at once.
+func TestWatchSessionWithoutSession(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	got := make(chan error, 1)
+	h := a.WithUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := SessionFrom(r.Context()) // nil: anonymous
+		got <- <-a.WatchSession(r.Context(), s)
+	}))
+	serve(t, h, httptest.NewRequest(http.MethodGet, "/chat", nil))
+	if err := <-got; !errors.Is(err, ErrNoSession) {
+		t.Errorf("WatchSession(ctx, nil) = %v, want ErrNoSession", err)
 	}
 }

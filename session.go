@@ -21,6 +21,12 @@ import (
 // A user whose token would not fit in MaxCookieChunks cookies is refused
 // with an error wrapping ErrSessionTooLarge.
 func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case w == nil || r == nil:
+		return nil, errNeedsRequest
+	}
 	return a.startSession(w, r, u, a.newGrant(time.Time{}, ""))
 }
 
@@ -124,8 +130,16 @@ func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
 // Config.KeepProviderTokensAfterLogout). The whole session is revoked
 // (Session.ID): every token of its family, renewed, exchanged at POST
 // /auth/jwt or from a later login of the same user in the same browser,
-// until the last of them would have ended.
+// until the last of them would have ended. A request with two different
+// session cookies (ErrAmbiguousSession) has every valid one revoked and
+// every copy deleted, and nil is returned: no single user can be named.
 func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case w == nil || r == nil:
+		return nil, errNeedsRequest
+	}
 	s, err := a.endSession(w, r)
 	if s == nil || err != nil {
 		return s, err
@@ -137,6 +151,9 @@ func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, err
 // deletes once the provider logout URL has used the id_token.
 func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, _, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		return nil, a.endEverySession(w, r)
+	}
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
 	if errors.Is(err, ErrStoreUnavailable) {
 		// The token may be valid: reporting it ended would leave it
@@ -146,16 +163,7 @@ func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, err
 	if err != nil {
 		return nil, nil
 	}
-	now := a.cuts.latest(a.now())
-	rev := Revocation{ID: s.ID, User: s.User.Identifier, IssuedAt: now,
-		// Tokens of the family issued until now end by now + the session
-		// timeout; a later login of the same user joined it with a later end.
-		Expires: latest(s.AbsoluteExpiresAt, now.Add(a.cfg.SessionTimeout))}
-	if err := a.cfg.Revocations.Revoke(r.Context(), rev); err != nil {
-		return s, err
-	}
-	a.signalRevocation()
-	return s, nil
+	return s, a.revokeEnded(r.Context(), s)
 }
 
 // endPreviousSession revokes the token of the request's cookie, when it
@@ -218,6 +226,10 @@ func (a *Auth) RevokeOtherSessions(ctx context.Context, s *Session) error {
 }
 
 func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
+	if !a.madeByNew() {
+		return errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	if identifier == "" {
 		return errors.New("chatauth: RevokeUser needs a user identifier")
 	}
@@ -339,6 +351,9 @@ func (a *Auth) secureCookies(r *http.Request) bool {
 // Authorization from a browser: there the fallback is a Sec-WebSocket-Protocol
 // entry "bearer.<token>" (never the URL, which ends up in logs).
 func (a *Auth) tokenFromRequest(r *http.Request) (token string, fromCookie bool, err error) {
+	if cookiechunk.Ambiguous(r.Header, a.cfg.CookieName) {
+		return "", true, ErrAmbiguousSession
+	}
 	v, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
 	if tooLarge {
 		return "", true, ErrTokenTooLarge
@@ -389,9 +404,15 @@ func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
 
 // SessionFromRequest returns the request's verified session, from its
 // cookie or Authorization header, or an error wrapping ErrNoSession,
-// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge or
-// ErrStoreUnavailable.
+// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
+// ErrStoreUnavailable or ErrAmbiguousSession.
 func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case r == nil:
+		return nil, ErrNoSession
+	}
 	s, _, err := a.readSession(r)
 	return s, err
 }

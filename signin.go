@@ -37,6 +37,9 @@ type ProviderInfo struct {
 
 // LoginMethods reports which login methods are on, for a sign-in page.
 func (a *Auth) LoginMethods() LoginMethods {
+	if !a.madeByNew() {
+		return LoginMethods{Providers: []ProviderInfo{}}
+	}
 	m := LoginMethods{Password: a.password != nil, Header: a.headerLoginOn(), Providers: []ProviderInfo{}}
 	if a.oauth == nil {
 		return m

@@ -102,11 +102,11 @@ type keyring struct {
 	headerMACs sync.Pool
 }
 
-func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize int) *keyring {
+func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize, cacheBytes int) *keyring {
 	k := &keyring{
 		current: signingKey{id: keyID(current), secret: current},
 		byID:    make(map[string][]byte),
-		cache:   newTokenCache(cacheSize),
+		cache:   newTokenCache(cacheSize, cacheBytes),
 		parser:  jwt.NewParser(opts...),
 		// Derived from the current secret: every instance computes the
 		// same hashes, and a rotation re-checks header sessions once.
@@ -143,10 +143,13 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // that reveals nothing of it); tokens without kid, as Chainlit signs them,
 // are tried with every key.
 func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
+	if !a.madeByNew() {
+		return errNotMadeByNew
+	}
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
 	}
-	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize))
+	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize, a.cfg.TokenCacheBytes))
 	return nil
 }
 
@@ -161,6 +164,9 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 // ErrSessionTooLarge, as at login: no token is issued that this Auth would
 // refuse to read or to set as a cookie.
 func (a *Auth) IssueToken(u *User) (string, *Session, error) {
+	if !a.madeByNew() {
+		return "", nil, errNotMadeByNew
+	}
 	return a.issueToken(u, a.newGrant(zeroTime, ""))
 }
 
@@ -254,6 +260,10 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 // session was not revoked. Tokens seen before are answered from a bounded
 // cache keyed by the exact token, which still checks exp and revocation.
 func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) {
+	if !a.madeByNew() {
+		return nil, errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
 	if len(token) > MaxTokenBytes {
 		return nil, ErrTokenTooLarge
 	}
@@ -366,21 +376,37 @@ func randomID() string {
 
 // tokenCache remembers verified tokens, keyed by their exact text. It only
 // saves the signature check and JSON decoding: exp and revocation are checked
-// on every request.
+// on every request. It is bounded in entries and in bytes (each entry is
+// charged its token and an estimate of its decoded session), because a
+// logged-in client can mint distinct valid tokens (POST /auth/jwt) at will.
 type tokenCache struct {
-	mu      sync.RWMutex
-	entries map[string]*Session
-	max     int
+	mu       sync.RWMutex
+	entries  map[string]cachedSession
+	max      int // entries
+	maxBytes int
+	bytes    int // charged to the entries present
 }
 
-func newTokenCache(max int) *tokenCache {
+// cachedSession is a cache entry and what it is charged.
+type cachedSession struct {
+	s    *Session
+	cost int
+}
+
+// defaultTokenCacheBytes is the default byte bound of the token cache.
+const defaultTokenCacheBytes = 16 << 20
+
+func newTokenCache(max, maxBytes int) *tokenCache {
 	if max < 0 {
 		return nil
 	}
 	if max == 0 {
 		max = 10000
 	}
-	return &tokenCache{entries: make(map[string]*Session), max: max}
+	if maxBytes <= 0 {
+		maxBytes = defaultTokenCacheBytes
+	}
+	return &tokenCache{entries: make(map[string]cachedSession), max: max, maxBytes: maxBytes}
 }
 
 func (c *tokenCache) get(token string) (*Session, bool) {
@@ -388,27 +414,77 @@ func (c *tokenCache) get(token string) (*Session, bool) {
 		return nil, false
 	}
 	c.mu.RLock()
-	s, ok := c.entries[token]
+	e, ok := c.entries[token]
 	c.mu.RUnlock()
-	return s, ok
+	return e.s, ok
 }
 
 func (c *tokenCache) put(token string, s *Session) {
 	if c == nil {
 		return
 	}
+	cost := len(token) + sessionBytes(s)
+	if cost > c.maxBytes/16 {
+		return // a few huge tokens must not flush everyone else's
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		// Drop an arbitrary quarter: map order is random enough to keep
-		// this fair, and it costs nothing on the read path.
+	if old, ok := c.entries[token]; ok {
+		c.bytes -= old.cost
+	} else if len(c.entries) >= c.max || c.bytes+cost > c.maxBytes {
+		// Drop an arbitrary quarter, of the entries and of the bytes: map
+		// order is random enough to keep this fair, and it costs nothing
+		// on the read path.
 		n := 0
-		for k := range c.entries {
+		for k, e := range c.entries {
 			delete(c.entries, k)
-			if n++; n >= c.max/4+1 {
+			c.bytes -= e.cost
+			if n++; n > c.max/4 && c.bytes+cost <= c.maxBytes-c.maxBytes/4 {
 				break
 			}
 		}
 	}
-	c.entries[token] = s
+	c.entries[token] = cachedSession{s: s, cost: cost}
+	c.bytes += cost
+}
+
+// Estimated sizes, in bytes, of what a cached session holds: the fixed
+// part (map entry, Session, User, strings' headers) and each decoded JSON
+// value of the metadata (an interface, plus its string or map entry).
+const (
+	sessionOverhead = 320
+	jsonValueBytes  = 48
+)
+
+// sessionBytes estimates the memory s holds, its metadata included, for
+// the token cache's byte bound. It errs on the high side.
+func sessionBytes(s *Session) int {
+	n := sessionOverhead + len(s.ID) + len(s.Provider)
+	if u := s.User; u != nil {
+		n += len(u.ID) + len(u.Identifier) + len(u.DisplayName) + jsonBytes(u.Metadata)
+	}
+	return n
+}
+
+// jsonBytes estimates the memory of a value decoded by encoding/json.
+func jsonBytes(v any) int {
+	switch v := v.(type) {
+	case string:
+		return jsonValueBytes + len(v)
+	case map[string]any:
+		n := jsonValueBytes
+		for k, e := range v {
+			n += jsonValueBytes + len(k) + jsonBytes(e)
+		}
+		return n
+	case []any:
+		n := jsonValueBytes
+		for _, e := range v {
+			n += jsonBytes(e)
+		}
+		return n
+	case fmt.Stringer: // json.Number and the like
+		return jsonValueBytes + len(v.String())
+	}
+	return jsonValueBytes
 }

@@ -17,6 +17,8 @@ import (
 	"hash"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -626,6 +628,83 @@ func TestNoPathIssuesATokenItWouldRefuse(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), "auth.reason=session_too_large") {
 				t.Errorf("login not logged as session_too_large:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestTokenCacheBoundedInEntriesAndBytes: 100,000 distinct tokens of
+// many sizes (a logged-in client gets distinct valid tokens by calling
+// POST /auth/jwt again and again) never make the cache hold more than its
+// entries or bytes, and what it is charged adds up. The cache is fed
+// directly, as VerifyToken feeds it, to keep the test fast under -race;
+// loadtest's TestBoundedMemoryUnderAttack feeds it over HTTP.
+func TestTokenCacheBoundedInEntriesAndBytes(t *testing.T) {
+	const entries, bytes = 5000, 2 << 20
+	c := newTokenCache(entries, bytes)
+	for i := range 100000 {
+		pad := strings.Repeat("p", i%3000)
+		s := &Session{ID: strconv.Itoa(i), User: &User{Identifier: "mallory", Metadata: map[string]any{"pad": pad}}}
+		c.put("token-"+strconv.Itoa(i)+"."+pad, s)
+		if i%1000 != 999 {
+			continue
+		}
+		n, charged, sum := len(c.entries), c.bytes, 0
+		for tok, e := range c.entries {
+			sum += e.cost
+			if e.cost < len(tok) {
+				t.Errorf("entry charged %d for a %d-byte token", e.cost, len(tok))
+			}
+		}
+		if n > entries || charged > bytes || charged != sum {
+			t.Fatalf("after %d tokens: %d entries, %d bytes charged (sum %d); bounds %d, %d", i+1, n, charged, sum, entries, bytes)
+		}
+	}
+	c.put("huge", &Session{User: &User{Identifier: strings.Repeat("h", bytes/16)}})
+	if _, ok := c.get("huge"); ok {
+		t.Error("a token over a sixteenth of the bytes was cached")
+	}
+}
+
+// TestTokenCacheChargesAtLeastWhatSessionsHold: the estimate a cached
+// token is charged is at least the heap its text and decoded session take,
+// measured on 2,000 tokens with small and with many-field metadata.
+func TestTokenCacheChargesAtLeastWhatSessionsHold(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{TokenCacheSize: -1})
+	many := map[string]any{}
+	for i := range 60 {
+		many["k"+strconv.Itoa(i)] = []any{float64(i), true, nil, "v"}
+	}
+	for name, md := range map[string]map[string]any{
+		"small":       {"provider": "github", "image": "https://avatars.example.com/u/1"},
+		"many_fields": many,
+	} {
+		t.Run(name, func(t *testing.T) {
+			const n = 2000
+			tokens := make([]string, n)
+			for i := range tokens {
+				tokens[i] = issue(t, a, &User{Identifier: "user" + strconv.Itoa(i) + "@example.com", DisplayName: "User", Metadata: md})
+			}
+			held := make([]*Session, n)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			charged := 0
+			for i, tok := range tokens {
+				s, err := a.parseToken(a.keys.Load(), tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held[i] = s
+				charged += sessionBytes(s) // the token text is held by tokens already
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			used := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			runtime.KeepAlive(held)
+			t.Logf("%s: %d bytes per session held, %d charged", name, used/n, charged/n)
+			if used > int64(charged) {
+				t.Errorf("sessions hold %d bytes, charged only %d", used, charged)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package chatauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -72,6 +73,9 @@ func (u User) MarshalJSON() ([]byte, error) { return json.Marshal(u.toJSON()) }
 
 // UnmarshalJSON decodes Chainlit's user JSON.
 func (u *User) UnmarshalJSON(b []byte) error {
+	if u == nil {
+		return errors.New("chatauth: UnmarshalJSON into a nil *User")
+	}
 	var j userJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -84,6 +88,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 // when the request has no valid session. Treat it as read-only: it may be
 // shared with other requests of the same session.
 func UserFrom(ctx context.Context) *User {
+	if ctx == nil {
+		return nil
+	}
 	if s, _ := ctx.Value(sessionKey{}).(*Session); s != nil {
 		return s.User
 	}
@@ -93,6 +100,9 @@ func UserFrom(ctx context.Context) *User {
 // SessionFrom returns the session that RequireUser or WithUser found for the
 // request, or nil.
 func SessionFrom(ctx context.Context) *Session {
+	if ctx == nil {
+		return nil
+	}
 	s, _ := ctx.Value(sessionKey{}).(*Session)
 	return s
 }

@@ -67,6 +67,9 @@ type keySet struct {
 // as providers do during a rotation, so id_tokens issued before still
 // verify. It panics if the system cannot generate a key.
 func (p *Provider) RotateKey() {
+	if p == nil {
+		return
+	}
 	k, err := newSigningKey()
 	if err != nil {
 		panic(fmt.Sprintf("chatauthtest: generating an RSA key: %v", err))
@@ -81,6 +84,9 @@ func (p *Provider) RotateKey() {
 // RotateKey, it simulates an abrupt rotation: id_tokens signed before no
 // longer verify.
 func (p *Provider) DropPreviousKeys() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.keys.previous = nil
 	p.mu.Unlock()
@@ -88,6 +94,9 @@ func (p *Provider) DropPreviousKeys() {
 
 // KeyID is the kid of the current signing key.
 func (p *Provider) KeyID() string {
+	if p == nil {
+		return ""
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.keys.current.id

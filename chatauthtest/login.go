@@ -32,6 +32,9 @@ const (
 // R/login/callback?success=True, as the contract says a login does.
 func (p *Provider) LoginClient(t testing.TB, appURL, providerID string) *http.Client {
 	t.Helper()
+	if p == nil {
+		t.Fatalf("chatauthtest: LoginClient on a nil Provider")
+	}
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatalf("chatauthtest: cookie jar: %v", err)
@@ -79,6 +82,9 @@ func numbered(chain []string) string {
 // c's CheckRedirect is not used; its Transport and Timeout are.
 func (p *Provider) Login(t testing.TB, c *http.Client, startURL string) (*http.Response, []string) {
 	t.Helper()
+	if p == nil || c == nil {
+		t.Fatalf("chatauthtest: Login needs a Provider and an *http.Client")
+	}
 	b := &browser{client: *c, jar: c.Jar, sameSite: make(map[string]http.SameSite)}
 	b.client.Jar = nil // b sends and stores the cookies itself
 	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

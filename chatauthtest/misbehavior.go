@@ -116,6 +116,9 @@ const (
 
 // Misbehave turns on the faults in m, on top of those already on.
 func (p *Provider) Misbehave(m Misbehavior) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.misbehavior |= m
 	p.mu.Unlock()
@@ -123,6 +126,9 @@ func (p *Provider) Misbehave(m Misbehavior) {
 
 // Behave turns every fault off and restores the default authorize error.
 func (p *Provider) Behave() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.misbehavior = 0
 	p.errCode, p.errDesc = defaultErrorCode, defaultErrorDescription
@@ -131,6 +137,9 @@ func (p *Provider) Behave() {
 
 // Misbehaving reports whether every fault in m is on.
 func (p *Provider) Misbehaving(m Misbehavior) bool {
+	if p == nil {
+		return false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.misbehavior&m == m
@@ -140,6 +149,9 @@ func (p *Provider) Misbehaving(m Misbehavior) bool {
 // sends (RFC 6749 4.1.2.1), such as "login_required" or
 // "temporarily_unavailable". It does not turn ErrorRedirect on.
 func (p *Provider) SetAuthorizeError(code, description string) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.errCode, p.errDesc = code, description
 	p.mu.Unlock()

@@ -167,20 +167,33 @@ func (p *Provider) routes() http.Handler {
 // Close shuts the provider down. Requests blocked by SlowToken return
 // first, so Close never hangs on them. Closing twice is harmless.
 func (p *Provider) Close() {
+	if p == nil {
+		return
+	}
 	p.closeOnce.Do(func() {
-		close(p.done)
-		p.srv.Close()
+		if p.done != nil {
+			close(p.done)
+		}
+		if p.srv != nil {
+			p.srv.Close()
+		}
 	})
 }
 
 // Endpoint is the provider's endpoint for golang.org/x/oauth2.
 func (p *Provider) Endpoint() oauth2.Endpoint {
+	if p == nil {
+		return oauth2.Endpoint{}
+	}
 	return oauth2.Endpoint{AuthURL: p.Issuer + AuthorizePath, TokenURL: p.Issuer + TokenPath}
 }
 
 // SetUser sets the user logged in from the next authorize request on.
 // Codes and tokens issued before keep the user they were issued for.
 func (p *Provider) SetUser(u User) {
+	if p == nil {
+		return
+	}
 	if u.Subject == "" {
 		u.Subject = subjectFor(u.Email)
 	}
@@ -204,6 +217,9 @@ func subjectFor(email string) string {
 // Connect Core 3.1.2.1); before, any http(s) URI on a loopback host is
 // accepted.
 func (p *Provider) AllowRedirectURI(uri string) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.redirectURIs = append(p.redirectURIs, uri)
 	p.mu.Unlock()
@@ -213,6 +229,9 @@ func (p *Provider) AllowRedirectURI(uri string) {
 // client, with the same rules as AllowRedirectURI for the end_session
 // endpoint.
 func (p *Provider) AllowPostLogoutRedirectURI(uri string) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.logoutURIs = append(p.logoutURIs, uri)
 	p.mu.Unlock()
@@ -223,6 +242,9 @@ func (p *Provider) AllowPostLogoutRedirectURI(uri string) {
 // golang.org/x/oauth2 consider the token expired at once, which tests of
 // refreshing token sources want.
 func (p *Provider) SetTokenLifetime(d time.Duration) {
+	if p == nil {
+		return
+	}
 	d = max(d.Truncate(time.Second), time.Second)
 	p.mu.Lock()
 	p.tokenLifetime = d
@@ -231,6 +253,9 @@ func (p *Provider) SetTokenLifetime(d time.Duration) {
 
 // Counts returns how many requests each endpoint has received.
 func (p *Provider) Counts() Counts {
+	if p == nil {
+		return Counts{}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts
@@ -242,6 +267,9 @@ func (p *Provider) Refreshes() int { return p.Counts().Refresh }
 // LastAuthorize returns the parameters of the last authorize request (a
 // copy), or nil before the first.
 func (p *Provider) LastAuthorize() url.Values {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return cloneValues(p.lastAuthorize)
@@ -251,6 +279,9 @@ func (p *Provider) LastAuthorize() url.Values {
 // client_secret when the client sent it in the form), or nil before the
 // first.
 func (p *Provider) LastToken() url.Values {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return cloneValues(p.lastToken)
@@ -259,6 +290,9 @@ func (p *Provider) LastToken() url.Values {
 // LastTokenAuthMethod is how the last token request authenticated the
 // client: "client_secret_basic", "client_secret_post", or "" for none.
 func (p *Provider) LastTokenAuthMethod() string {
+	if p == nil {
+		return ""
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.lastAuth
@@ -267,6 +301,9 @@ func (p *Provider) LastTokenAuthMethod() string {
 // EndSessions returns the parameters of every end_session request so far,
 // in order.
 func (p *Provider) EndSessions() []url.Values {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]url.Values, len(p.endSessions))
@@ -350,5 +387,8 @@ func cloneClaims(c map[string]any) map[string]any {
 // id: an OpenID issuer with its client credentials, for Auth.AddProvider,
 // which reads the provider's discovery document.
 func (p *Provider) Config(id string) *chatauth.Provider {
+	if p == nil {
+		return chatauth.OIDC(id, "", "", "")
+	}
 	return chatauth.OIDC(id, p.Issuer, p.ClientID, p.ClientSecret)
 }

@@ -50,6 +50,9 @@ type Recorder struct {
 
 // Calls returns the calls recorded so far, in order.
 func (rec *Recorder) Calls() []Call {
+	if rec == nil {
+		return nil
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return slices.Clone(rec.calls)
@@ -57,12 +60,18 @@ func (rec *Recorder) Calls() []Call {
 
 // Reset forgets the recorded calls.
 func (rec *Recorder) Reset() {
+	if rec == nil {
+		return
+	}
 	rec.mu.Lock()
 	rec.calls = nil
 	rec.mu.Unlock()
 }
 
 func (rec *Recorder) add(c Call) {
+	if rec == nil {
+		return
+	}
 	rec.mu.Lock()
 	rec.calls = append(rec.calls, c)
 	rec.mu.Unlock()

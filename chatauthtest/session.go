@@ -45,5 +45,8 @@ func BearerToken(t testing.TB, a *chatauth.Auth, u chatauth.User) string {
 // AuthorizeRequest adds a session cookie for u (SessionCookie) to r.
 func AuthorizeRequest(t testing.TB, a *chatauth.Auth, r *http.Request, u chatauth.User) {
 	t.Helper()
+	if r == nil {
+		t.Fatalf("chatauthtest: AuthorizeRequest needs a request")
+	}
 	r.AddCookie(SessionCookie(t, a, u))
 }

@@ -52,4 +52,16 @@
 //     ones always get 500 {"detail": "internal error"} without a cookie, the
 //     others 200, the server still answers afterwards, and no goroutine is
 //     left behind.
+//   - TestBoundedMemoryUnderAttack: every structure request input can grow,
+//     fed -loadtest.attackkeys (default 100,000) distinct attacker-chosen
+//     keys each over HTTP against one Auth: forged HS256 headers padded with
+//     whitespace (the fast path's header cache), distinct valid sessions
+//     due for renewal (the verified-token cache, the renewal records), host
+//     tokens naming unknown kids (the JWKS). After each phase the live heap
+//     (after runtime.GC) must have grown by less than 32 MiB, and the key
+//     set must have been fetched at most once per refresh interval. Under
+//     -race it sends 10,000 keys per structure (the detector makes each
+//     request several times slower); make test runs it again without the
+//     detector, with 100,000 (go test -count=1 -tags loadtest -run
+//     '^TestBoundedMemoryUnderAttack$' ./loadtest/).
 package loadtest

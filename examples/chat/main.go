@@ -91,20 +91,35 @@ func startWith(listen func(addr string) (net.Listener, error), args []string, ge
 		return nil, err
 	}
 	d := &demo{
-		URL: "http://" + browsableAddr(ln.Addr()) + s.root,
-		app: s,
-		srv: &http.Server{
-			Handler:           s,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-		},
+		URL:  "http://" + browsableAddr(ln.Addr()) + s.root,
+		app:  s,
+		srv:  newHTTPServer(s),
 		done: make(chan error, 1),
 	}
 	s.printWelcome(stdout, d.URL)
 	s.log.Info("chat: listening", "addr", ln.Addr().String(), "url", d.URL+"/")
 	go func() { d.done <- d.srv.Serve(ln) }()
 	return d, nil
+}
+
+// newHTTPServer is the demo's http.Server, with the time and size limits
+// chatauth's README recommends: a client that sends its headers or body
+// slowly, or never reads the answer, holds a connection (a goroutine, a
+// file descriptor) for a bounded time. chatauth's own routes cut slow
+// bodies sooner (Config.BodyReadTimeout, 5 s).
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second, // request line and headers
+		// Headers and body. net/http lifts it once the body is read, so a
+		// stream that outlives it is not cut.
+		ReadTimeout: 15 * time.Second,
+		// The answer. The chat stream (Server-Sent Events) outlives it:
+		// serveStream gives each event its own deadline instead.
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    2 * time.Minute, // between requests on a kept-alive connection
+		MaxHeaderBytes: 64 << 10,        // a session takes at most 4 cookies of 4 KB
+	}
 }
 
 // Shutdown stops the server, waiting for open streams up to ctx.

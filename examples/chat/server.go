@@ -18,7 +18,7 @@ import (
 // server is the demo app: chatauth's routes, the pages and the bot.
 type server struct {
 	auth            *chatauth.Auth
-	mux             *http.ServeMux
+	mux             http.Handler
 	root            string
 	log             *slog.Logger
 	users           *userTable
@@ -186,7 +186,9 @@ func (s *server) routes() {
 		m.Handle("GET /{$}", http.RedirectHandler(r+"/", http.StatusFound))
 		m.Handle("GET "+r, http.RedirectHandler(r+"/", http.StatusFound))
 	}
-	s.mux = m
+	// A path like //login gets 404 instead of ServeMux's 307, which a
+	// browser would follow by posting the password again.
+	s.mux = chatauth.CleanPathsOnly(m)
 }
 
 // ServeHTTP serves the whole app.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -293,5 +294,49 @@ func TestBadConfiguration(t *testing.T) {
 		if _, err := newServer(options{Getenv: getenv, Stderr: &logBuffer{}}); err == nil {
 			t.Errorf("%s: newServer accepted it", name)
 		}
+	}
+}
+
+// TestNonCanonicalPathsAreNotRedirected is issue 11's recipe 12 against
+// the demo: POST //login (and the like) gets 404, never ServeMux's 307,
+// which a browser would follow by posting the password again.
+func TestNonCanonicalPathsAreNotRedirected(t *testing.T) {
+	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1"), "/chat")
+	for _, p := range []string{"/chat//login", "//chat/login", "/chat/./login", "/chat/x/../login"} {
+		resp, body := do(t, newClient(t), "POST", app.URL+p, form("username", "alice", "password", "pw1"))
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
+			t.Errorf("POST %s = %d (Location %q) %s, want 404", p, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	if resp, _ := do(t, newClient(t), "POST", app.URL+"/chat/login", form("username", "alice", "password", "pw1")); resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /chat/login = %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestAmbiguousSessionPageEndsBoth: a browser navigating to the chat page
+// with two different session cookies (one planted at another path) is sent
+// to the login page with both deleted, so that logging in again works.
+func TestAmbiguousSessionPageEndsBoth(t *testing.T) {
+	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1,bob:pw2"), "/chat")
+	c := newClient(t)
+	login(t, c, app.URL+"/chat", "bob", "pw2")
+	alice := newClient(t)
+	login(t, alice, app.URL+"/chat", "alice", "pw1")
+	u, _ := url.Parse(app.URL + "/chat/")
+	for _, ck := range alice.Jar.Cookies(u) {
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	}
+	resp, _ := do(t, c, "GET", app.URL+"/chat/", nil, "Accept", "text/html")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/chat/login") {
+		t.Fatalf("chat page with two session cookies = %d to %q, want 303 to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, ck := range c.Jar.Cookies(u) {
+		if strings.HasPrefix(ck.Name, "access_token") {
+			t.Errorf("cookie %s left in the browser", ck.Name)
+		}
+	}
+	login(t, c, app.URL+"/chat", "bob", "pw2")
+	if resp, body := do(t, c, "GET", app.URL+"/chat/", nil, "Accept", "text/html"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "bob") {
+		t.Errorf("chat page after logging in again = %d", resp.StatusCode)
 	}
 }

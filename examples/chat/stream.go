@@ -17,6 +17,11 @@ import (
 // maxMessageRunes bounds a chat message.
 const maxMessageRunes = 4000
 
+// eventWriteTimeout bounds the write of one streamed event: a reader that
+// stops reading is cut, while the whole stream may outlive the server's
+// WriteTimeout.
+const eventWriteTimeout = 10 * time.Second
+
 // serveStream answers POST R/chat/stream (form field "message") with the
 // bot's reply as Server-Sent Events: one "token" event per word, then
 // "done". RequireUser has checked the session cookie and, this being a
@@ -59,10 +64,14 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("chat: reply streamed", "user", sess.User.Identifier, "tokens", len(tokens))
 }
 
-// writeEvent writes one Server-Sent Event with a JSON payload and flushes it.
+// writeEvent writes one Server-Sent Event with a JSON payload and flushes
+// it, within eventWriteTimeout.
 func writeEvent(w io.Writer, rc *http.ResponseController, event string, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
+		return err
+	}
+	if err := rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {

@@ -60,7 +60,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	printWelcome(stdout, ln.Addr().String(), *upstream, *key, *user, generated)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       15 * time.Second, // lifted by net/http once the body is read
+		// The proxy relays the chat's Server-Sent Events, which cannot
+		// extend a deadline through httputil.ReverseProxy: a bound long
+		// enough for any reply, so that a client that stops reading is
+		// still cut in the end.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -219,3 +219,127 @@ func TestClearIsBounded(t *testing.T) {
 		t.Errorf("%d Set-Cookie lines for a forged request", n)
 	}
 }
+
+func TestAmbiguous(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		h    http.Header
+		want bool
+	}{
+		{"one cookie", header("tok=a"), false},
+		{"identical copies", header("tok=a", "tok=a"), false},
+		{"two values", header("tok=a", "x=1", "tok=b"), true},
+		{"two values, quoted", header(`tok="a"`, "tok=b"), true},
+		{"two values in two Cookie lines", http.Header{"Cookie": {"tok=a", "tok=b"}}, true},
+		{"empty copy beside a value", header("tok=", "tok=a"), false},
+		{"chunks", header("tok_0=a", "tok_1=b"), false},
+		{"chunks identical twice", header("tok_0=a", "tok_1=b", "tok_0=a", "tok_1=b"), false},
+		{"chunk with two values", header("tok_0=a", "tok_1=b", "tok_0=x"), true},
+		{"two chunk sets", header("tok_0=a", "tok_1=b", "tok_0=c", "tok_1=d"), true},
+		{"whole and chunks joining to it", header("tok=ab", "tok_0=a", "tok_1=b"), false},
+		{"whole and differing chunks: the whole one wins", header("tok=alice", "tok_0=b", "tok_1=ob"), false},
+		{"whole and a longer chunk set: the whole one wins", header("tok=ab", "tok_0=a", "tok_1=b", "tok_2=c"), false},
+		{"empty whole and chunks", header("tok=", "tok_0=a", "tok_1=b"), false},
+		{"other names", header("tok2=a", "xtok=b", "tok=c", "tok_x=d", "tok_00=e"), false},
+		{"chunk index past MaxChunks", header("tok=a", "tok_16=x", "tok_16=y"), false},
+		{"no cookie", http.Header{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Ambiguous(tt.h, "tok"); got != tt.want {
+				t.Errorf("Ambiguous = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAmbiguousDoesNotAllocate(t *testing.T) {
+	h := header("a=1", "theme=dark", "tok=abcdef", "b=2", "tok_0=abc", "tok_1=def")
+	if n := testing.AllocsPerRun(100, func() { Ambiguous(h, "tok") }); n != 0 {
+		t.Errorf("Ambiguous allocates %v times", n)
+	}
+}
+
+func TestValues(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		h    http.Header
+		want []string
+	}{
+		{"one", header("tok=a"), []string{"a"}},
+		{"two copies", header("tok=bob", "tok=alice", "tok=bob"), []string{"bob", "alice"}},
+		{"two chunk sets", header("tok_0=al", "tok_0=b", "tok_1=ice", "tok_1=ob"), []string{"alice", "bob"}},
+		{"whole and chunks", header("tok=bob", "tok_0=al", "tok_1=ice"), []string{"bob", "alice"}},
+		{"at most MaxValues", header("tok=1", "tok=2", "tok=3", "tok=4", "tok=5"), []string{"1", "2", "3", "4"}},
+		{"too long left out", header("tok=short", "tok="+strings.Repeat("x", 11)), []string{"short"}},
+		{"none", header("x=1"), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Values(tt.h, "tok", 10); !slices.Equal(got, tt.want) {
+				t.Errorf("Values = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAncestorPaths(t *testing.T) {
+	for path, want := range map[string][]string{
+		"/":                   {"/"},
+		"/logout":             {"/", "/logout"},
+		"/chat/stream":        {"/", "/chat", "/chat/", "/chat/stream"},
+		"/chat/":              {"/", "/chat", "/chat/"},
+		"/a/b/c/d/e/f/logout": {"/", "/a", "/a/", "/a/b", "/a/b/", "/a/b/c", "/a/b/c/", "/a/b/c/d"},
+	} {
+		if got := AncestorPaths(path); !slices.Equal(got, want) {
+			t.Errorf("AncestorPaths(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestClearCopies(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/chat/logout", nil)
+	r.Header.Set("Cookie", "tok=a; tok=b; tok_0=c; tok_3=d; tok_40=e; other=f")
+	w := httptest.NewRecorder()
+	ClearCopies(w, r, http.Cookie{Name: "tok", HttpOnly: true, Secure: true}, AncestorPaths(r.URL.EscapedPath()))
+	var got []string
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 || c.Value != "" || !c.HttpOnly || !c.Secure {
+			t.Errorf("not a deletion with the template's attributes: %s", c)
+		}
+		got = append(got, c.Name+"@"+c.Path)
+	}
+	var want []string
+	for _, p := range []string{"/", "/chat", "/chat/", "/chat/logout"} {
+		want = append(want, "tok@"+p, "tok_0@"+p, "tok_3@"+p)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("deleted %q, want %q", got, want)
+	}
+	w = httptest.NewRecorder()
+	ClearCopies(w, r, http.Cookie{Name: "__Host-tok"}, AncestorPaths("/chat/logout"))
+	for _, c := range w.Result().Cookies() {
+		if c.Path != "/" {
+			t.Errorf("__Host- cookie deleted at %s", c.Path)
+		}
+	}
+}
+
+// BenchmarkAmbiguous is the cost the duplicate-cookie check adds to every
+// authenticated request: one pass over a browser's Cookie header.
+func BenchmarkAmbiguous(b *testing.B) {
+	h := header("_ga=GA1.1.123456789.1700000000", "theme=dark", "access_token="+strings.Repeat("t", 400), "lang=en")
+	b.ReportAllocs()
+	for b.Loop() {
+		if Ambiguous(h, "access_token") {
+			b.Fatal("ambiguous")
+		}
+	}
+}
+
+// BenchmarkLookup is the cost of reading the session cookie, for scale.
+func BenchmarkLookup(b *testing.B) {
+	h := header("_ga=GA1.1.123456789.1700000000", "theme=dark", "access_token="+strings.Repeat("t", 400), "lang=en")
+	b.ReportAllocs()
+	for b.Loop() {
+		Lookup(h, "access_token")
+	}
+}

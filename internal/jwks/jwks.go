@@ -30,9 +30,17 @@ const MaxAge = time.Hour
 // maxBody bounds a JWKS response.
 const maxBody = 1 << 20
 
+// MaxKeys bounds the keys kept from one key set. Issuers publish a few
+// (rotation keeps two or three); keys past the first MaxKeys usable ones
+// are ignored.
+const MaxKeys = 100
+
 // Set is a cached key set. Keys are fetched on first use and again when a
 // token names a key id the cache does not know (key rotation), at most once
-// per MinRefresh.
+// per MinRefresh. Nothing a token says is kept: an unknown kid is answered
+// "no key" by the one refresh time shared by every kid, so tokens with
+// made-up kids neither grow the set nor make it fetch more often. The set
+// holds at most MaxKeys keys from a document of at most 1 MiB.
 type Set struct {
 	url    string
 	client *http.Client
@@ -130,7 +138,7 @@ func (s *Set) fetch(ctx context.Context) error {
 }
 
 // Parse reads a JWK Set document. Keys whose use is not "sig" or whose type
-// is unsupported are skipped.
+// is unsupported are skipped; at most MaxKeys are kept.
 func Parse(doc []byte) (byID map[string]any, anon []any, err error) {
 	var set struct {
 		Keys []jwk `json:"keys"`
@@ -140,6 +148,9 @@ func Parse(doc []byte) (byID map[string]any, anon []any, err error) {
 	}
 	byID = make(map[string]any)
 	for _, k := range set.Keys {
+		if len(byID)+len(anon) == MaxKeys {
+			break
+		}
 		if k.Use != "" && k.Use != "sig" {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,5 +144,61 @@ func TestWaitersGiveUpOnTheirContext(t *testing.T) {
 	release <- struct{}{}
 	if err := <-first; err == nil {
 		t.Fatal("the hanging fetch returned keys")
+	}
+}
+
+// TestUnknownKidsKeepNothing: 100,000 tokens with distinct made-up kids
+// cost one fetch per MinRefresh in all, and leave the set as it was: no
+// kid is remembered, so attacker tokens cannot grow it.
+func TestUnknownKidsKeepNothing(t *testing.T) {
+	k1, _ := rsaJWK(t, "k1")
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"keys": []any{k1}})
+	}))
+	defer srv.Close()
+	s := New(srv.URL, srv.Client())
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	ctx := context.Background()
+	if _, err := s.Keys(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	const kids = 100000
+	for i := range kids {
+		if i%(kids/4) == 0 {
+			now = now.Add(MinRefresh) // four refresh windows in all
+		}
+		if _, err := s.Keys(ctx, "made-up-"+strconv.Itoa(i)); err == nil {
+			t.Fatalf("made-up kid %d accepted", i)
+		}
+	}
+	if got := fetches.Load(); got != 1+4 {
+		t.Errorf("%d fetches for %d unknown kids over 4 refresh windows, want 5", got, kids)
+	}
+	if len(s.keys) != 1 || len(s.anon) != 0 {
+		t.Errorf("set holds %d keys and %d without kid, want the issuer's 1", len(s.keys), len(s.anon))
+	}
+}
+
+// TestParseKeepsAtMostMaxKeys: a key set with more keys than MaxKeys is
+// cut to MaxKeys.
+func TestParseKeepsAtMostMaxKeys(t *testing.T) {
+	var keys []any
+	for i := range MaxKeys + 50 {
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "k" + strconv.Itoa(i), "x": b64(pub)})
+	}
+	doc, _ := json.Marshal(map[string]any{"keys": keys})
+	byID, anon, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byID)+len(anon) != MaxKeys {
+		t.Errorf("kept %d keys, want %d", len(byID)+len(anon), MaxKeys)
 	}
 }
