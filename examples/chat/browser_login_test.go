@@ -36,7 +36,7 @@ func TestLoginPageInBrowser(t *testing.T) {
 	b := startBrowser(t, exe)
 	demo, _ := startDemo(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", browserUser+":"+browserPassword))
 	proxied, _ := startDemo(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", browserUser+":"+browserPassword,
-		"CHATAUTH_HEADER_USER", "X-Forwarded-User"))
+		"CHATAUTH_HEADER_USER", "X-Forwarded-User", "CHATAUTH_TRUSTED_PROXIES", "127.0.0.1/32"))
 	oauthOnly := startProvidersOnlyApp(t)
 
 	t.Run("keyboard only", func(t *testing.T) {
