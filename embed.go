@@ -64,6 +64,7 @@ func newHostVerifier(h *HostTokens, client *http.Client, now func() time.Time) (
 	v := &hostVerifier{parser: jwt.NewParser(
 		jwt.WithValidMethods(algs), jwt.WithIssuer(h.Issuer), jwt.WithAudience(h.Audience),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5*time.Second), jwt.WithTimeFunc(now),
+		jwt.WithJSONNumber(), // metadata numbers keep their exact text
 	)}
 	if h.JWKSURL != "" {
 		v.keys = jwks.New(h.JWKSURL, client)
@@ -101,6 +102,12 @@ func parsePublicKeys(b []byte) ([]any, error) {
 func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Time, error) {
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if err := checkHeaderSegment(t.Raw); err != nil {
+			return nil, err
+		}
+		if err := checkPayloadNames(t.Raw); err != nil {
+			return nil, err
+		}
 		kid, _ := t.Header["kid"].(string)
 		keys, err := v.keys.Keys(ctx, kid)
 		if err != nil {

@@ -104,6 +104,9 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 // keyFor picks the verification key: the one named by kid, or, for tokens
 // without kid (Chainlit's), every key in turn.
 func (k *keyring) keyFor(t *jwt.Token) (any, error) {
+	if err := checkHeaderSegment(t.Raw); err != nil {
+		return nil, err
+	}
 	kid, ok := t.Header["kid"]
 	if !ok {
 		return k.all, nil
