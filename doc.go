@@ -106,7 +106,7 @@
 // # Security defaults
 //
 //   - A secret shorter than 32 bytes is refused; make one with
-//     go run github.com/chatauth/chatauth/cmd/chatauth create-secret.
+//     go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret.
 //   - Only HS256 is accepted: "none", other algorithms and tokens of other
 //     secrets are invalid; exp is required.
 //   - POST routes refuse cross-origin browser requests (403

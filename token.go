@@ -121,11 +121,17 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // SetKeys replaces the signing secret and the previous secrets still
 // accepted, for key rotation: sign with current, verify with current and
 // previous. Tokens verified before are forgotten, so a token signed with a
-// removed key is refused from the next request on.
+// removed key is refused from the next request on. As in New, current needs
+// 32 bytes or more, and a previous secret may be shorter (not empty): it
+// then only verifies old sessions, with a warning.
 func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
 	}
+	if err := checkPreviousSecrets(previous); err != nil {
+		return fmt.Errorf("chatauth: %w", err)
+	}
+	warnShortSecrets(a.cfg.Logger, previous, a.cfg.SessionTimeout.String())
 	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize))
 	return nil
 }

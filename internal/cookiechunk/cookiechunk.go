@@ -158,3 +158,13 @@ func clearOne(w http.ResponseWriter, template http.Cookie, name string) {
 // no more than about 180 cookies per site, and a request forged with
 // thousands must not make a response with thousands of Set-Cookie lines.
 const maxCleared = 64
+
+// ClearCarried deletes, with the attributes of template, the cookie and
+// the chunks that the request carries, and nothing else: for copies under
+// another Path that may or may not exist.
+func ClearCarried(w http.ResponseWriter, r *http.Request, template http.Cookie) {
+	if _, ok := Lookup(r.Header, template.Name); ok {
+		clearOne(w, template, template.Name)
+	}
+	clearChunks(w, r, template, 0)
+}
