@@ -94,15 +94,15 @@ type plainClaims tokenClaims
 // names case-insensitively and keeps the last of two; a scan of the
 // member names then confirms that every name was either exact or foreign
 // to tokenClaims, and unique. Only a payload that spells a claim in
-// another case or with escapes takes the slow, exact decoding.
+// another case or with escapes (or whose case-folded names made that pass
+// fail) takes the slow, exact decoding.
 func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 	*c = tokenClaims{}
-	if err := json.Unmarshal(b, (*plainClaims)(c)); err != nil {
-		return err
-	}
-	exact, err := exactNames(b)
-	if err != nil || exact {
-		return err
+	if json.Unmarshal(b, (*plainClaims)(c)) == nil {
+		exact, err := exactNames(b)
+		if err != nil || exact {
+			return err
+		}
 	}
 	*c = tokenClaims{}
 	return c.unmarshalExact(b)

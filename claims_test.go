@@ -70,6 +70,8 @@ func TestClaimsUnmarshalJSON(t *testing.T) {
 		{"kelvin sign folds in encoding/json", `{"identifier":"ada","\u212aid":"x"}`, true, "ada"},
 		{"many unknown claims then a duplicate", many(20, `,"c3":0`), false, ""},
 		{"upper-case EXP is not exp", `{"identifier":"ada","EXP":1}`, true, "ada"},
+		{"upper-case EXP of another type", `{"identifier":"ada","EXP":"soon"}`, true, "ada"},
+		{"upper-case IDENTIFIER of another type", `{"IDENTIFIER":5,"identifier":"ada"}`, true, "ada"},
 		{"long s is not s", `{"identifier":"ada","ſub":"x","SUB":"y"}`, true, "ada"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,4 +206,31 @@ func TestUserJSONIsLossless(t *testing.T) {
 	if string(out) != in {
 		t.Errorf("round trip:\n got %s\nwant %s", out, in)
 	}
+}
+
+// FuzzClaimsDecoding: on any payload, the one-pass decoding with its name
+// scan reads exactly what the slow, exact decoding reads, and refuses
+// exactly what it refuses.
+func FuzzClaimsDecoding(f *testing.F) {
+	for _, seed := range []string{
+		`{"identifier":"ada","display_name":null,"metadata":{"n":2.0},"exp":2000000000,"iat":1}`,
+		`{"IDENTIFIER":"root","identifier":"ada","EXP":"x"}`,
+		`{"identifier":"ada","identifier":"root"}`,
+		`{"\u0069dentifier":"ada","ſub":"x","aud":["a","b"],"iatms":5}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"a":0}`,
+		`{"metadata":{"identifier":"x"}} `,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var fast, exact tokenClaims
+		errFast := fast.UnmarshalJSON(payload)
+		errExact := exact.unmarshalExact(payload)
+		if (errFast == nil) != (errExact == nil) {
+			t.Fatalf("%s: one-pass %v, exact %v", payload, errFast, errExact)
+		}
+		if errFast == nil && !reflect.DeepEqual(fast, exact) {
+			t.Fatalf("%s:\none-pass %+v\nexact    %+v", payload, fast, exact)
+		}
+	})
 }
