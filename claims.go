@@ -98,6 +98,9 @@ type plainClaims tokenClaims
 // fail) takes the slow, exact decoding.
 func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 	*c = tokenClaims{}
+	if i := skipSpace(b, 0); i == len(b) || b[i] != '{' {
+		return errors.New("the payload is not a JSON object") // null is not claims
+	}
 	if json.Unmarshal(b, (*plainClaims)(c)) == nil {
 		exact, err := exactNames(b)
 		if err != nil || exact {
