@@ -234,3 +234,35 @@ func FuzzClaimsDecoding(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkClaimsDecoding decodes the payload of a typical session token
+// (bench_test.go's benchUser): the one-pass decoding with its name scan,
+// which every first sight of a token pays, against the exact decoding that
+// only unusual payloads take, and against encoding/json's pass alone,
+// without the name scan (case-insensitive, the last duplicate winning).
+func BenchmarkClaimsDecoding(b *testing.B) {
+	a := benchAuth(b)
+	tok := benchToken(b, a)
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name   string
+		decode func(c *tokenClaims) error
+	}{
+		{"one-pass", func(c *tokenClaims) error { return c.UnmarshalJSON(payload) }},
+		{"exact", func(c *tokenClaims) error { return c.unmarshalExact(payload) }},
+		{"encoding-json-pass-alone", func(c *tokenClaims) error { return json.Unmarshal(payload, (*plainClaims)(c)) }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var c tokenClaims
+				if err := bm.decode(&c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
