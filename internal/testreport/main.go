@@ -108,6 +108,17 @@ func (p *printer) event(e event) {
 			fmt.Fprint(p.out, line)
 		}
 		delete(p.held, key)
+	case e.Action == "fail":
+		// The package failed with tests still running (a time-out, a
+		// crash): their output says why.
+		for k, lines := range p.held {
+			if strings.HasPrefix(k, e.Package+" ") {
+				for _, line := range lines {
+					fmt.Fprint(p.out, line)
+				}
+				delete(p.held, k)
+			}
+		}
 	case e.Action == "pass" || e.Action == "skip" || e.Action == "fail":
 		delete(p.held, key)
 	}
@@ -120,6 +131,7 @@ var skipNeed = regexp.MustCompile(`needs ([^()\n]+?) \(([^()\n]+)\)`)
 type result struct {
 	pkg, name, action string
 	output            []string
+	unfinished        bool // still running when its package failed
 }
 
 // readLog reads the log's tests, in the order they ended; a package that
@@ -142,13 +154,19 @@ func readLog(path string) ([]result, error) {
 		}
 		if e.Test == "" {
 			if e.Action == "fail" {
+				for key, out := range output { // tests that never ended
+					if pkg, name, _ := strings.Cut(key, " "); pkg == e.Package {
+						results = append(results, result{pkg: pkg, name: name, action: "fail", output: out, unfinished: true})
+						delete(output, key)
+					}
+				}
 				results = append(results, result{pkg: e.Package, action: "fail"})
 			}
 			continue
 		}
 		key := e.Package + " " + e.Test
 		switch e.Action {
-		case "output":
+		case "run", "output":
 			output[key] = append(output[key], e.Output)
 		case "pass", "fail", "skip":
 			results = append(results, result{pkg: e.Package, name: e.Test, action: e.Action, output: output[key]})
@@ -195,6 +213,9 @@ func summarize(results []result) summary {
 		case "fail":
 			s.run++
 			s.failed++
+			if r.unfinished {
+				name += ": did not finish (a time-out or a crash ended its package)"
+			}
 			s.failures = append(s.failures, name)
 		case "skip":
 			s.skipped++

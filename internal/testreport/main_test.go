@@ -78,3 +78,33 @@ func TestSummaryOfAMissingLog(t *testing.T) {
 		t.Error("no error for a missing log")
 	}
 }
+
+// testdata/timeout.json is `go test -json -timeout 1s` of a package whose
+// TestHang never ends.
+func TestTimeOutIsShownAndCounted(t *testing.T) {
+	in, err := os.Open(filepath.Join("testdata", "timeout.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	log := filepath.Join(t.TempDir(), "log.json")
+	var out bytes.Buffer
+	if err := printStream(in, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "panic: test timed out after 1s") || !strings.Contains(out.String(), "TestHang") {
+		t.Errorf("the time-out is not shown:\n%s", out.String())
+	}
+	out.Reset()
+	if err := printSummary(&out, log); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"2 tests run (subtests included): 1 passed, 1 failed",
+		"TestHang (tr/c): did not finish",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
