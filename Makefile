@@ -1,27 +1,42 @@
 # make test runs every test of every module, as CI does: go vet and the
 # tests under -race in every module, the load and fault tests (build tag
-# loadtest), a short run of every fuzz target, and a gofmt check.
+# loadtest), a short run of every fuzz target, and a gofmt check. It ends
+# with a summary: tests run, failed and skipped, and for each group of
+# tests skipped for want of a program (redis-server, chromium, node,
+# python3-jwt...) what to install.
 # make quick is the plain test run of every module, without load or fuzz.
 MODULES := $(shell find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 # FUZZTIME is how long each fuzz target runs in make test / make fuzz.
 FUZZTIME ?= 10s
+# TESTLOG collects the go test -json events of a run for the summary.
+TESTLOG ?= $(CURDIR)/.testlog.json
+TESTREPORT := $(CURDIR)/.bin/testreport
+# gotest runs go test -json $(1), shown as plain go test shows it and
+# logged in TESTLOG by internal/testreport; its exit status is go test's.
+gotest = { go test -json $(1); echo $$? >"$(TESTLOG).rc"; } | "$(TESTREPORT)" print "$(TESTLOG)" && exit "$$(cat "$(TESTLOG).rc")"
 
-.PHONY: test quick loadtest fuzz fmt
-test: quick loadtest fuzz fmt
+.PHONY: test quick modules loadtest fuzz fmt testreport
+test: testreport
+	@rm -f "$(TESTLOG)"; status=0; \
+	$(MAKE) --no-print-directory modules loadtest fuzz fmt || status=$$?; \
+	"$(TESTREPORT)" summary "$(TESTLOG)"; exit $$status
 
-quick:
+quick: testreport
+	@rm -f "$(TESTLOG)"; status=0; \
+	$(MAKE) --no-print-directory modules || status=$$?; \
+	"$(TESTREPORT)" summary "$(TESTLOG)"; exit $$status
+
+modules: testreport
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; \
-		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
+		(cd $$m && go vet ./... && $(call gotest,-race -count=1 ./...)); \
 	done
 
-# The bounded-memory test runs again without the race detector, with its
-# full 100,000 attacker-chosen keys per structure (10,000 under -race).
-loadtest:
+loadtest: testreport
 	@echo "== load and fault tests"
 	go vet -tags loadtest ./loadtest/
-	go test -race -count=1 -tags loadtest ./loadtest/
-	go test -count=1 -tags loadtest -run '^TestBoundedMemoryUnderAttack$$' ./loadtest/
+	@$(call gotest,-race -count=1 -tags loadtest ./loadtest/)
+	@$(call gotest,-count=1 -tags loadtest -run TestBoundedMemoryUnderAttack ./loadtest/)
 
 # fuzz runs each Fuzz function of every package for FUZZTIME, one at a time
 # (go test -fuzz takes one target of one package).
@@ -35,3 +50,7 @@ fuzz:
 
 fmt:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# testreport is the small program behind the summary (internal/testreport).
+testreport:
+	@mkdir -p "$(dir $(TESTREPORT))" && go build -o "$(TESTREPORT)" ./internal/testreport

@@ -141,7 +141,8 @@ func New(cfg Config) (*Auth, error) {
 	a.parserOptions = opts
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize, cfg.TokenCacheBytes))
 	giveLogger(cfg)
-	a.setStateKeys(cfg.Secret, cfg.PreviousSecrets)
+	a.setStateKeys(cfg.Secret, longSecrets(cfg.PreviousSecrets))
+	warnShortSecrets(cfg.Logger, cfg.PreviousSecrets, cfg.SessionTimeout.String())
 	a.tokenBudget = a.cookieTokenBudget()
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)
@@ -271,13 +272,31 @@ func (a *Auth) guard(h http.HandlerFunc) http.Handler {
 	})
 }
 
+// serveConfig answers GET /auth/config as Chainlit does: the login
+// methods, and the login page's look (default_theme and ui), which
+// Chainlit's web client reads from there.
 func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
+	ui := a.cfg.UI
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requireLogin":   a.loginConfigured(),
 		"passwordAuth":   a.password != nil,
 		"headerAuth":     a.headerLoginOn(),
 		"oauthProviders": a.Providers(),
+		"default_theme":  ui.DefaultTheme,
+		"ui": map[string]*string{
+			"login_page_image":             nullIfEmpty(ui.LoginPageImage),
+			"login_page_image_filter":      nullIfEmpty(ui.LoginPageImageFilter),
+			"login_page_image_dark_filter": nullIfEmpty(ui.LoginPageImageDarkFilter),
+		},
 	})
+}
+
+// nullIfEmpty is s, or JSON null for "" (Chainlit's None).
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func (a *Auth) loginConfigured() bool {
@@ -324,6 +343,10 @@ func sessionReason(err error) (reason string, status int) {
 		return reasonCredentials, http.StatusUnauthorized
 	case errors.Is(err, errUntrustedPeer):
 		return reasonUntrustedPeer, http.StatusUnauthorized
+	case errors.Is(err, errOtherScheme):
+		return reasonBadScheme, http.StatusUnauthorized
+	case errors.Is(err, errBearerFormat):
+		return reasonBadFormat, http.StatusUnauthorized
 	case errors.Is(err, ErrNoSession):
 		return reasonNoSession, http.StatusUnauthorized
 	case errors.Is(err, ErrExpired):
@@ -341,10 +364,18 @@ func sessionReason(err error) (reason string, status int) {
 	}
 }
 
-// sessionDetail is the response detail for a failed session check.
+// sessionDetail is the response detail for a failed session check,
+// worded as Chainlit's: "Not authenticated" without a token, "Invalid
+// authentication credentials" for another Authorization scheme, "Invalid
+// authentication token" for a token that does not check out.
 func sessionDetail(reason string, status int) string {
-	if reason == reasonCredentials {
+	switch reason {
+	case reasonCredentials:
 		return reasonCredentials
+	case reasonNoSession:
+		return "Not authenticated"
+	case reasonBadScheme:
+		return "Invalid authentication credentials"
 	}
 	switch status {
 	case http.StatusServiceUnavailable:
@@ -353,6 +384,21 @@ func sessionDetail(reason string, status int) string {
 		return "session token too large"
 	}
 	return "Invalid authentication token"
+}
+
+// rejectSession answers a failed session check (GET /user, RequireUser).
+// As Chainlit's, the answers for a missing token and another scheme say
+// "WWW-Authenticate: Bearer" (RFC 6750 section 3).
+func (a *Auth) rejectSession(w http.ResponseWriter, r *http.Request, err error) {
+	reason, status := sessionReason(err)
+	if reason == reasonNoSession || reason == reasonBadScheme {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	method := "session"
+	if errors.Is(err, errHeaderRejected) || errors.Is(err, errUntrustedPeer) {
+		method = "header"
+	}
+	a.reject(w, r, method, status, reason, sessionDetail(reason, status), err)
 }
 
 // writeJSON answers v as JSON with status.

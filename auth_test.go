@@ -863,3 +863,39 @@ func TestOversizedSessionStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthConfigLook: /auth/config carries Chainlit's default_theme and
+// ui, which its web client reads: "dark" and nulls by default, as in
+// Chainlit, else what Config.UI (or the environment) says.
+func TestAuthConfigLook(t *testing.T) {
+	fromEnv, err := ConfigFromEnv(func(k string) string {
+		return map[string]string{
+			"CHATAUTH_DEFAULT_THEME":                "light",
+			"CHATAUTH_LOGIN_PAGE_IMAGE":             "/public/login.jpg",
+			"CHATAUTH_LOGIN_PAGE_IMAGE_FILTER":      "brightness-50 grayscale",
+			"CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER": "contrast-200 blur-sm",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"defaults", Config{}, `"default_theme":"dark","headerAuth":false,"oauthProviders":[],"passwordAuth":true,"requireLogin":true,` +
+			`"ui":{"login_page_image":null,"login_page_image_dark_filter":null,"login_page_image_filter":null}}`},
+		{"from the environment", fromEnv, `"default_theme":"light","headerAuth":false,"oauthProviders":[],"passwordAuth":true,"requireLogin":true,` +
+			`"ui":{"login_page_image":"/public/login.jpg","login_page_image_dark_filter":"contrast-200 blur-sm","login_page_image_filter":"brightness-50 grayscale"}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, _ := newTestAuth(t, tt.cfg)
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			body := strings.TrimSpace(readBody(t, serve(t, a, httptest.NewRequest(http.MethodGet, "/auth/config", nil))))
+			if want := "{" + tt.want; body != want {
+				t.Errorf("GET /auth/config =\n%s\nwant\n%s", body, want)
+			}
+		})
+	}
+}

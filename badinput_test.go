@@ -180,6 +180,8 @@ func chunkCookies(n int) string {
 // Response details of the contract.
 const (
 	dSession    = "Invalid authentication token"
+	dNoToken    = "Not authenticated"
+	dOtherAuth  = "Invalid authentication credentials"
 	dToken      = "Invalid token"
 	dTooLarge   = "session token too large"
 	dCreds      = "credentialssignin"
@@ -450,7 +452,7 @@ func badCases() map[string][]badCase {
 					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
 				}
 			}},
-		{name: "header_500KB_other_cookies_over_http", wire: true, status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "header_500KB_other_cookies_over_http", wire: true, status: 401, detail: dNoToken, reason: reasonNoSession,
 			req: fixed(func() *http.Request {
 				return withCookie(badGet("/user"), "junk="+strings.Repeat("j", 500<<10))
 			})},
@@ -694,7 +696,7 @@ func badCases() map[string][]badCase {
 			req: fixed(func() *http.Request {
 				return withHeader(badGet("/user"), "Authorization", "Bearer "+strings.Repeat("a", 2<<20))
 			})},
-		{name: "bearer_no_token/user", status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "bearer_no_token/user", status: 401, detail: dSession, reason: reasonBadFormat,
 			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Bearer") })},
 		{name: "bearer_no_token/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
 			req: fixed(func() *http.Request {
@@ -704,7 +706,7 @@ func badCases() map[string][]badCase {
 			req: fixed(func() *http.Request {
 				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer    ")
 			})},
-		{name: "bearer_two_words/user", status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "bearer_two_words/user", status: 401, detail: dSession, reason: reasonBadFormat,
 			req: func(t *testing.T, app *badApp) *http.Request {
 				return withHeader(badGet("/user"), "Authorization", "Bearer "+app.valid(t)+" extra")
 			}},
@@ -724,21 +726,23 @@ func badCases() map[string][]badCase {
 			req: func(t *testing.T, app *badApp) *http.Request {
 				return withHeader(badGet("/user"), "Authorization", "  bEaReR \t "+app.valid(t)+"  ")
 			}},
+		{name: "basic_scheme/user", status: 401, detail: dOtherAuth, reason: reasonBadScheme,
+			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Basic YWRhOnB3") })},
 		{name: "basic_scheme/jwt_login", status: 401, detail: "Invalid authentication scheme. Please use Bearer", reason: reasonBadScheme,
 			req: fixed(func() *http.Request {
 				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Basic YWRhOnB3")
 			})},
 		{name: "websocket_bearer_garbage", status: 401, detail: dSession, reason: reasonInvalidToken,
 			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.garbage") })},
-		{name: "websocket_bearer_empty", status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "websocket_bearer_empty", status: 401, detail: dNoToken, reason: reasonNoSession,
 			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.") })},
 		{name: "websocket_bearer_with_space", status: 401, detail: dSession, reason: reasonInvalidToken,
 			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("bearer." + app.valid(t)[:20] + " x") }},
 		{name: "websocket_bearer_100KB", status: 431, detail: dTooLarge, reason: reasonTooLarge,
 			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer." + strings.Repeat("a", 100<<10)) })},
-		{name: "websocket_bearer_wrong_case", status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "websocket_bearer_wrong_case", status: 401, detail: dNoToken, reason: reasonNoSession,
 			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("Bearer." + app.valid(t)) }},
-		{name: "websocket_ignores_authorization", status: 401, detail: dSession, reason: reasonNoSession,
+		{name: "websocket_ignores_authorization", status: 401, detail: dNoToken, reason: reasonNoSession,
 			req: func(t *testing.T, app *badApp) *http.Request {
 				return withHeader(wsUpgrade("chat"), "Authorization", "Bearer "+app.valid(t))
 			}},

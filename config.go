@@ -22,7 +22,7 @@ import (
 const minSecretBytes = 32
 
 // createSecretHint tells a person how to make a secret.
-const createSecretHint = "make one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret"
+const createSecretHint = "make one with: go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret"
 
 // Config is everything New needs. The zero value of each field is a safe
 // default, documented on the field, except Secret, which is required.
@@ -34,7 +34,14 @@ type Config struct {
 	// PreviousSecrets are still accepted when verifying tokens, so a secret
 	// can be rotated without logging everyone out. A token's kid header,
 	// derived from the secret that signed it, picks the key; tokens without
-	// kid (Chainlit's) are tried with each.
+	// kid (Chainlit's) are tried with each. CHATAUTH_PREVIOUS_SECRETS
+	// (comma-separated).
+	//
+	// A previous secret may be shorter than 32 bytes (not empty): Chainlit
+	// accepts any secret, and a deployment moving over keeps its sessions by
+	// signing with a new long Secret while its old short one still verifies
+	// the sessions it signed, until they end (SessionTimeout at most). New
+	// logs a warning naming each short one; remove it then.
 	PreviousSecrets [][]byte
 
 	// BaseURL is the public URL of the app ("https://chat.example.com"),
@@ -52,6 +59,17 @@ type Config struct {
 	// CookieName names the session cookie; default "access_token".
 	// CHAINLIT_AUTH_COOKIE_NAME.
 	CookieName string
+	// CookiePath is the Path of the session cookie, set and cleared; by
+	// default the root path ("/" without one). It must be "/" or contain
+	// the root path, or browsers would not send the cookie to the routes.
+	// CHAINLIT_AUTH_COOKIE_PATH.
+	//
+	// Chainlit sets its cookie at "/" whatever its root path (and clears it
+	// at CHAINLIT_AUTH_COOKIE_PATH); whenever CookiePath is not "/", logout
+	// and every new session also delete the "/" copies the request carries,
+	// so that a cookie left by a Chainlit deployment neither survives logout
+	// nor rides beside the new session.
+	CookiePath string
 	// SameSite is "lax" (default), "strict" or "none" (which forces Secure).
 	// CHAINLIT_COOKIE_SAMESITE.
 	SameSite string
@@ -65,7 +83,10 @@ type Config struct {
 	// most any session lasts: a token presented to /auth/jwt (a host's, or
 	// one signed with the secret whose exp is years away) gives a session
 	// that ends by then.
-	// CHAINLIT_USER_SESSION_TIMEOUT (seconds).
+	// CHAINLIT_USER_SESSION_TIMEOUT (seconds), a chatauth variable: Chainlit
+	// reads user_session_timeout from [project] in .chainlit/config.toml,
+	// so "user_session_timeout = 3600" there is
+	// CHAINLIT_USER_SESSION_TIMEOUT=3600 here.
 	SessionTimeout time.Duration
 	// IdleTimeout, when set, ends a session unused for that long: tokens
 	// then expire after IdleTimeout, and the middleware re-issues the cookie
@@ -136,6 +157,10 @@ type Config struct {
 	// HostTokens, when set, makes /auth/jwt accept tokens of a host
 	// application signed with its own public keys instead of the secret.
 	HostTokens *HostTokens
+
+	// UI is the look of the login page that GET /auth/config hands to
+	// Chainlit's web client.
+	UI UISettings
 
 	// RequireLogin makes /auth/config say a login is required even when no
 	// hook is registered: for apps that start sessions from their own
@@ -214,6 +239,26 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// UISettings are the login page settings Chainlit keeps in the [UI]
+// section of .chainlit/config.toml and its web client reads from
+// GET /auth/config (default_theme, and ui.login_page_image,
+// ui.login_page_image_filter, ui.login_page_image_dark_filter). chatauth
+// only passes them on; ConfigFromEnv reads them from CHATAUTH_ variables.
+type UISettings struct {
+	// DefaultTheme is "dark" (the default, as in Chainlit) or "light".
+	// CHATAUTH_DEFAULT_THEME.
+	DefaultTheme string
+	// LoginPageImage is the picture beside the login form: a URL, or a path
+	// the app serves ("/public/login.jpg"); empty for Chainlit's default.
+	// CHATAUTH_LOGIN_PAGE_IMAGE.
+	LoginPageImage string
+	// LoginPageImageFilter and LoginPageImageDarkFilter are Tailwind filter
+	// classes ("brightness-50 grayscale") applied to that picture in the
+	// light and the dark theme. CHATAUTH_LOGIN_PAGE_IMAGE_FILTER,
+	// CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER.
+	LoginPageImageFilter, LoginPageImageDarkFilter string
+}
+
 // PasswordLimits bound password login attempts, per username and per client
 // address, in a fixed window. Attempts past the limit are answered 429 with
 // Retry-After before the password hook runs; a successful login clears the
@@ -243,12 +288,12 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	case len(c.Secret) == 0:
 		bad("Secret is missing: set CHAINLIT_AUTH_SECRET (%s)", createSecretHint)
 	case len(c.Secret) < minSecretBytes:
-		bad("Secret is %d bytes, needs at least %d (%s)", len(c.Secret), minSecretBytes, createSecretHint)
+		bad("Secret is %d bytes, needs at least %d (%s); a shorter secret of a Chainlit deployment "+
+			"can keep verifying its sessions as a previous secret (CHATAUTH_PREVIOUS_SECRETS)",
+			len(c.Secret), minSecretBytes, createSecretHint)
 	}
-	for i, s := range c.PreviousSecrets {
-		if len(s) < minSecretBytes {
-			bad("PreviousSecrets[%d] is %d bytes, needs at least %d", i, len(s), minSecretBytes)
-		}
+	if err := checkPreviousSecrets(c.PreviousSecrets); err != nil {
+		bad("%v", err)
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
@@ -267,6 +312,9 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 		c.CookieName = "access_token"
 	} else if !validCookieName(c.CookieName) {
 		bad("CookieName %q is not a valid cookie name", c.CookieName)
+	}
+	if c.CookiePath, err = cookiePath(c.CookiePath, c.RootPath, c.CookieName); err != nil {
+		bad("%v", err)
 	}
 	c.SameSite = strings.ToLower(c.SameSite)
 	switch c.SameSite {
@@ -357,6 +405,13 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.BodyReadTimeout == 0 {
 		c.BodyReadTimeout = defaultBodyReadTimeout
 	}
+	switch c.UI.DefaultTheme {
+	case "":
+		c.UI.DefaultTheme = "dark"
+	case "dark", "light":
+	default:
+		bad("UI.DefaultTheme %q must be dark or light", c.UI.DefaultTheme)
+	}
 	if c.OAuthTimeout == 0 {
 		c.OAuthTimeout = 10 * time.Second
 	}
@@ -397,6 +452,33 @@ func cleanRootPath(p string) (string, error) {
 	return p, nil
 }
 
+// cookiePath is the session cookie's Path: p cleaned, or by default the
+// root path. It must contain the root path, so that browsers send the
+// cookie to every route, and be "/" for a __Host- cookie.
+func cookiePath(p, root, name string) (string, error) {
+	hostPrefix := strings.HasPrefix(name, "__Host-")
+	if p == "" {
+		if root == "" || hostPrefix {
+			return "/", nil
+		}
+		return root, nil
+	}
+	clean, err := cleanRootPath(p)
+	if err != nil {
+		return "", fmt.Errorf("CookiePath %q is not a path such as /chat (no empty, . or .. segment, braces, ?, #, %%, spaces or backslashes)", p)
+	}
+	if clean == "" {
+		return "/", nil
+	}
+	if hostPrefix {
+		return "", fmt.Errorf("CookiePath %q: a __Host- cookie must have Path=/", p)
+	}
+	if root != clean && !strings.HasPrefix(root, clean+"/") {
+		return "", fmt.Errorf("CookiePath %q does not contain the root path %q: browsers would not send the session cookie to the routes", p, root)
+	}
+	return clean, nil
+}
+
 func validCookieName(n string) bool {
 	for _, r := range n {
 		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
@@ -423,11 +505,15 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // getenv, os.Getenv when nil, so that a Chainlit .env works unchanged:
 // CHAINLIT_AUTH_SECRET, CHAINLIT_URL, CHAINLIT_ROOT_PATH,
 // CHAINLIT_AUTH_COOKIE_NAME, CHAINLIT_COOKIE_SAMESITE,
-// CHAINLIT_STATE_COOKIE_LIFETIME, CHAINLIT_USER_SESSION_TIMEOUT,
-// CHAINLIT_CUSTOM_AUTH, CHATAUTH_PREVIOUS_SECRETS (comma-separated),
-// CHATAUTH_TRUSTED_PROXIES and CHATAUTH_ALLOWED_ORIGINS (comma-separated),
-// and uvicorn's FORWARDED_ALLOW_IPS.
-// OAuth providers are read by ProvidersFromEnv.
+// CHAINLIT_STATE_COOKIE_LIFETIME, CHAINLIT_AUTH_COOKIE_PATH,
+// CHAINLIT_CUSTOM_AUTH, and chatauth's own: CHAINLIT_USER_SESSION_TIMEOUT
+// (Chainlit's user_session_timeout in [project] of .chainlit/config.toml),
+// CHATAUTH_PREVIOUS_SECRETS, CHATAUTH_TRUSTED_PROXIES and
+// CHATAUTH_ALLOWED_ORIGINS (comma-separated), CHATAUTH_DEFAULT_THEME,
+// CHATAUTH_LOGIN_PAGE_IMAGE, CHATAUTH_LOGIN_PAGE_IMAGE_FILTER and
+// CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER (Chainlit's [UI] settings of the
+// same names), and uvicorn's FORWARDED_ALLOW_IPS. OAuth providers are read
+// by ProvidersFromEnv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -449,6 +535,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		BaseURL:             getenv("CHAINLIT_URL"),
 		RootPath:            getenv("CHAINLIT_ROOT_PATH"),
 		CookieName:          getenv("CHAINLIT_AUTH_COOKIE_NAME"),
+		CookiePath:          getenv("CHAINLIT_AUTH_COOKIE_PATH"),
 		SameSite:            getenv("CHAINLIT_COOKIE_SAMESITE"),
 		SessionTimeout:      seconds("CHAINLIT_USER_SESSION_TIMEOUT"),
 		StateCookieLifetime: seconds("CHAINLIT_STATE_COOKIE_LIFETIME"),
@@ -456,6 +543,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ForwardedAllowIPs:   splitList(getenv("FORWARDED_ALLOW_IPS")),
 		AllowedOrigins:      splitList(getenv("CHATAUTH_ALLOWED_ORIGINS")),
 		RequireLogin:        getenv("CHAINLIT_CUSTOM_AUTH") != "" && getenv("CHAINLIT_CUSTOM_AUTH") != "false",
+		UI: UISettings{
+			DefaultTheme:             getenv("CHATAUTH_DEFAULT_THEME"),
+			LoginPageImage:           getenv("CHATAUTH_LOGIN_PAGE_IMAGE"),
+			LoginPageImageFilter:     getenv("CHATAUTH_LOGIN_PAGE_IMAGE_FILTER"),
+			LoginPageImageDarkFilter: getenv("CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER"),
+		},
 	}
 	if s := getenv("CHAINLIT_AUTH_SECRET"); s != "" {
 		c.Secret = []byte(s)

@@ -15,7 +15,7 @@ func TestNewNamesEveryProblemAtOnce(t *testing.T) {
 		BaseURL:         "ftp://files.example.com",
 		CookieName:      "bad name",
 		AllowedOrigins:  []string{"not an origin"},
-		PreviousSecrets: [][]byte{[]byte("short")},
+		PreviousSecrets: [][]byte{[]byte("")},
 	})
 	if err == nil {
 		t.Fatal("New accepted a bad configuration")
@@ -42,7 +42,14 @@ func TestNewRefusesBadValues(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"short secret", Config{Secret: []byte("0123456789")}, "Secret is 10 bytes, needs at least 32 (make one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret)"},
+		{"short secret", Config{Secret: []byte("0123456789")}, "Secret is 10 bytes, needs at least 32 (make one with: go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret); " +
+			"a shorter secret of a Chainlit deployment can keep verifying its sessions as a previous secret (CHATAUTH_PREVIOUS_SECRETS)"},
+		{"empty previous secret", Config{Secret: testSecret, PreviousSecrets: [][]byte{testSecret, {}}}, "PreviousSecrets[1] is empty"},
+		{"cookie path outside the root path", Config{Secret: testSecret, RootPath: "/chat", CookiePath: "/other"}, `CookiePath "/other" does not contain the root path "/chat"`},
+		{"cookie path a prefix of a segment", Config{Secret: testSecret, RootPath: "/chat", CookiePath: "/ch"}, `CookiePath "/ch"`},
+		{"cookie path with ..", Config{Secret: testSecret, CookiePath: "/a/../b"}, `CookiePath "/a/../b" is not a path`},
+		{"cookie path of a __Host- cookie", Config{Secret: testSecret, CookieName: "__Host-s", RootPath: "/chat", CookiePath: "/chat"}, "__Host- cookie must have Path=/"},
+		{"theme", Config{Secret: testSecret, UI: UISettings{DefaultTheme: "blue"}}, `UI.DefaultTheme "blue" must be dark or light`},
 		{"SameSite", Config{Secret: testSecret, SameSite: "always"}, "SameSite"},
 		{"root path with ..", Config{Secret: testSecret, RootPath: "/a/.."}, "RootPath"},
 		{"root path with space", Config{Secret: testSecret, RootPath: "/my chat"}, "RootPath"},

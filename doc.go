@@ -45,6 +45,10 @@
 //
 // Success is {"success": true}; every error is {"detail": "..."} with
 // Content-Type application/json, and a client's mistake is never a 5xx.
+// GET R/auth/config also carries the login page's look (Config.UI:
+// default_theme and ui). The whole contract, every status and detail,
+// the environment and where it differs from Chainlit, is docs/contract.md
+// in the repository.
 //
 // # Hooks
 //
@@ -125,6 +129,17 @@
 // less than a second. No session outlives SessionTimeout, whatever exp a
 // token presented to POST R/auth/jwt carries.
 //
+// Config.CookiePath (CHAINLIT_AUTH_COOKIE_PATH) moves the cookie to
+// another path that contains the root path. Chainlit sets its cookie at
+// Path=/ whatever its root path, so whenever the cookie path is not /,
+// logout and every new session also delete the Path=/ copies the request
+// carries.
+//
+// Tokens are read as PyJWT reads them: claim names match exactly (EXP is
+// not exp), a name given twice or a crit header refuses the token, and
+// numbers in metadata come back as json.Number, keeping their exact text
+// (2.0 stays 2.0) through /user, /auth/jwt and renewal.
+//
 // With IdleTimeout, tokens last that long and RequireUser re-issues the
 // cookie (same session, new exp, never past SessionTimeout) once past half
 // of it. WatchSession tells a long-lived connection when its session ends.
@@ -152,7 +167,10 @@
 // # Security defaults
 //
 //   - A secret shorter than 32 bytes is refused; make one with
-//     go run github.com/chatauth/chatauth/cmd/chatauth create-secret.
+//     go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret.
+//     A shorter secret of a Chainlit deployment is accepted as a previous
+//     secret only (CHATAUTH_PREVIOUS_SECRETS): it verifies the sessions it
+//     signed, with a warning at start-up, and signs nothing.
 //   - Only HS256 is accepted: "none", other algorithms and tokens of other
 //     secrets are invalid; exp is required.
 //   - POST routes refuse cross-origin browser requests (403

@@ -88,7 +88,8 @@ func newHostVerifier(h *HostTokens, client *http.Client, now func() time.Time) (
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5 * time.Second), jwt.WithTimeFunc(now),
 	}
 	v := &hostVerifier{
-		parser: jwt.NewParser(append(checks, jwt.WithValidMethods(algs))...),
+		parser: jwt.NewParser(append(checks, jwt.WithValidMethods(algs),
+			jwt.WithJSONNumber())...), // metadata numbers keep their exact text
 		claims: jwt.NewValidator(checks...),
 	}
 	if h.JWKSURL != "" {
@@ -128,6 +129,12 @@ func parsePublicKeys(b []byte) ([]any, error) {
 func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Time, error) {
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if err := checkHeaderSegment(t.Raw); err != nil {
+			return nil, err
+		}
+		if err := checkPayloadNames(t.Raw); err != nil {
+			return nil, err
+		}
 		if err := v.claims.Validate(t.Claims); err != nil {
 			return nil, fmt.Errorf("claims checked before fetching keys: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -421,6 +422,52 @@ func TestHostTokenUser(t *testing.T) {
 			}
 			if s.User.Identifier != tt.id || s.User.DisplayName != tt.dn || s.User.Metadata["role"] != tt.role {
 				t.Errorf("user %+v", s.User)
+			}
+		})
+	}
+}
+
+// TestHostTokensStrictNames: host tokens follow the same reading rules as
+// our own: crit refused, claim names exact and never twice, metadata
+// numbers exact.
+func TestHostTokensStrictNames(t *testing.T) {
+	key, jwks := hostJWKS(t)
+	a, clk, _ := newTestAuth(t, Config{HostTokens: &HostTokens{JWKSURL: jwks.URL, Issuer: "h", Audience: "chat"}})
+	now := clk.Now()
+	sign := func(header, payload string) string {
+		enc := base64.RawURLEncoding.EncodeToString
+		signing := enc([]byte(header)) + "." + enc([]byte(payload))
+		sig, err := jwt.SigningMethodRS256.Sign(signing, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signing + "." + enc(sig)
+	}
+	hdr := `{"alg":"RS256","kid":"host-1","typ":"JWT"}`
+	claims := func(extra string) string {
+		return fmt.Sprintf(`{"iss":"h","aud":"chat","sub":"user-7","iat":%d%s}`, now.Unix(), extra)
+	}
+	exp := fmt.Sprintf(`,"exp":%d`, now.Add(time.Hour).Unix())
+	for _, tt := range []struct {
+		name, header, payload string
+		status                int
+	}{
+		{"control", hdr, claims(exp + `,"metadata":` + losslessMetadata), 200},
+		{"crit", `{"alg":"RS256","kid":"host-1","crit":["x"],"x":1}`, claims(exp), 401},
+		{"sub twice", hdr, claims(exp + `,"sub":"admin"`), 401},
+		{"exp twice", hdr, claims(exp + exp), 401},
+		{"EXP only", hdr, claims(strings.ToUpper(exp)), 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := jwtLogin(t, a, sign(tt.header, tt.payload))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("POST /auth/jwt = %d, want %d: %s", resp.StatusCode, tt.status, readBody(t, resp))
+			}
+			if tt.status == 200 {
+				c := cookieNamed(resp, "access_token")
+				if got := bodyMetadata(t, serve(t, a, userRequest(a, c.Value))); got != losslessMetadata {
+					t.Errorf("metadata = %s, want %s", got, losslessMetadata)
+				}
 			}
 		})
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // exampleSecret stands in for os.Getenv("CHAINLIT_AUTH_SECRET"); make a
-// real one with `go run github.com/chatauth/chatauth/cmd/chatauth create-secret`.
+// real one with `go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret`.
 var exampleSecret = []byte("example-secret-never-use-this-one-in-production")
 
 // quiet keeps the examples' output to what they print.
@@ -68,11 +68,11 @@ func Example() {
 	show(browser.Post(srv.URL+"/logout", "", nil))
 	show(browser.Get(srv.URL + "/chat"))
 	// Output:
-	// 401 {"detail":"Invalid authentication token"}
+	// 401 {"detail":"Not authenticated"}
 	// 200 {"success":true}
 	// 200 hello Ada
 	// 200 {"success":true}
-	// 401 {"detail":"Invalid authentication token"}
+	// 401 {"detail":"Not authenticated"}
 }
 
 // A password hook over the app's own user table, with bcrypt hashes made by

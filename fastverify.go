@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"hash"
 	"strings"
@@ -91,7 +90,7 @@ func (f *fastVerifier) verify(token string, c *tokenClaims) error {
 	if err != nil {
 		return errNotFast
 	}
-	if err := json.Unmarshal(raw, c); err != nil {
+	if err := c.UnmarshalJSON(raw); err != nil {
 		return errNotFast
 	}
 	if err := f.validator.Validate(c); err != nil {
@@ -111,25 +110,16 @@ func (f *fastVerifier) knownHeader(seg string) (fastHeader, bool) {
 
 // decodeHeader decides whether the fast path takes a header segment.
 func (f *fastVerifier) decodeHeader(seg string) fastHeader {
-	var h struct {
-		Alg string  `json:"alg"`
-		Typ *string `json:"typ"`
-		Kid *string `json:"kid"`
-	}
-	var fields map[string]json.RawMessage
 	out := fastHeader{}
 	raw, err := strictBase64.DecodeString(seg)
-	if err == nil && json.Unmarshal(raw, &fields) == nil && json.Unmarshal(raw, &h) == nil {
-		extra := len(fields) - 1
-		if h.Typ != nil {
-			extra--
-		}
-		if h.Kid != nil {
-			extra--
-		}
-		out.ok = h.Alg == jwt.SigningMethodHS256.Alg() && extra == 0 && (h.Typ == nil || strings.EqualFold(*h.Typ, "JWT"))
-		if out.ok && h.Kid != nil {
-			out.key = f.keys.byID[*h.Kid]
+	if err == nil {
+		// Names exactly as golang-jwt's header map holds them; duplicates
+		// and crit go to the full parser, whose key function refuses them.
+		h, err := parseJOSEHeader(raw)
+		out.ok = err == nil && h.alg == jwt.SigningMethodHS256.Alg() && !h.crit && h.others == 0 &&
+			(h.typ == nil || strings.EqualFold(*h.typ, "JWT"))
+		if out.ok && h.kid != nil {
+			out.key = f.keys.byID[*h.kid]
 			out.ok = out.key != nil
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -87,7 +89,7 @@ func TestFastPathAgreesWithGolangJWT(t *testing.T) {
 			"unknown kid":        {rawToken(hs(map[string]any{"kid": "nope"}), claims(nil), testSecret), false, false},
 			"alg none":           {rawToken(map[string]any{"alg": "none"}, claims(nil), testSecret), false, false},
 			"HS384 header":       {rawToken(hs(map[string]any{"alg": "HS384"}), claims(nil), testSecret), false, false},
-			"crit header":        {rawToken(hs(map[string]any{"crit": []string{"exp"}}), claims(nil), testSecret), false, true},
+			"crit header":        {rawToken(hs(map[string]any{"crit": []string{"exp"}}), claims(nil), testSecret), false, false},
 			"jku header":         {rawToken(hs(map[string]any{"jku": "https://evil"}), claims(nil), testSecret), false, true},
 			"typ other":          {rawToken(hs(map[string]any{"typ": "at+jwt"}), claims(nil), testSecret), false, true},
 			"expired":            {rawToken(hs(nil), claims(func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix() }), testSecret), false, false},
@@ -220,5 +222,65 @@ func TestFastPathKeepsOnlyVerifiedHeaders(t *testing.T) {
 	}
 	if n := known(); n != maxKnownHeaders {
 		t.Errorf("%d verified headers kept, want the bound %d", n, maxKnownHeaders)
+	}
+}
+
+// signedJSON signs a header and a payload given as JSON text, so that
+// tests can spell names twice or in another case, which no map can.
+func signedJSON(header, payload string, secret []byte) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	signing := enc([]byte(header)) + "." + enc([]byte(payload))
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(signing))
+	return signing + "." + enc(m.Sum(nil))
+}
+
+// TestStrictNamesOnBothPaths: header and claim names match exactly and a
+// name given twice refuses the token, on the fast path and in golang-jwt's
+// parser alike (RFC 7515 sections 4.1.11 and 5.2, RFC 7519 section 4;
+// encoding/json alone would read "EXP" as exp and keep the last duplicate).
+func TestStrictNamesOnBothPaths(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	k := a.keys.Load()
+	exp, iat := clk.Now().Add(time.Hour).Unix(), clk.Now().Unix()
+	payload := func(extra string) string {
+		return fmt.Sprintf(`{"identifier":"ada","metadata":{},"iat":%d,%s}`, iat, extra)
+	}
+	good := fmt.Sprintf(`"exp":%d`, exp)
+	hs := `{"alg":"HS256","typ":"JWT"}`
+	for _, tt := range []struct {
+		name, header, payload string
+		fast, full            bool
+	}{
+		{"control", hs, payload(good), true, true},
+		{"crit", `{"alg":"HS256","crit":["exp"]}`, payload(good), false, false},
+		{"crit empty", `{"alg":"HS256","crit":[]}`, payload(good), false, false},
+		{"header ALG", `{"ALG":"HS256","typ":"JWT"}`, payload(good), false, false},
+		{"header alg twice, HS256 last", `{"alg":"none","alg":"HS256"}`, payload(good), false, false},
+		{"header kid twice", `{"alg":"HS256","kid":"x","kid":"` + k.current.id + `"}`, payload(good), false, false},
+		{"EXP only", hs, payload(fmt.Sprintf(`"EXP":%d`, exp)), false, false},
+		{"exp twice", hs, payload(fmt.Sprintf(`"exp":%d,"exp":%d`, iat-10, exp)), false, false},
+		{"identifier twice", hs, payload(good + `,"identifier":"root"`), false, false},
+		{"metadata twice", hs, payload(good + `,"metadata":{"role":"admin"}`), false, false},
+		{"unknown claim twice", hs, payload(good + `,"x":1,"x":2`), false, false},
+		{"data after the payload", hs, payload(good) + ` {}`, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fast, full := fastAgrees(t, k, signedJSON(tt.header, tt.payload, testSecret))
+			if fast != tt.fast || full != tt.full {
+				t.Errorf("fast %v full %v, want %v %v", fast, full, tt.fast, tt.full)
+			}
+		})
+	}
+}
+
+// TestUpperCaseClaimsAreNotRead: a token whose only identifier is spelled
+// IDENTIFIER is refused, as PyJWT and Chainlit see no identifier in it.
+func TestUpperCaseClaimsAreNotRead(t *testing.T) {
+	a, clk, _ := newTestAuth(t, Config{})
+	tok := signedJSON(`{"alg":"HS256","typ":"JWT"}`,
+		fmt.Sprintf(`{"IDENTIFIER":"root","exp":%d}`, clk.Now().Add(time.Hour).Unix()), testSecret)
+	if s, err := a.VerifyToken(context.Background(), tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyToken = %+v, %v; want ErrInvalidToken", s, err)
 	}
 }

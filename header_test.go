@@ -201,7 +201,7 @@ func TestHeaderLoginOnEveryRequest(t *testing.T) {
 				t.Errorf("rejection not logged:\n%s", logs)
 			}
 			// Neither header nor cookie: an ordinary anonymous request.
-			wantError(t, serve(t, h, m.request("GET", "/chat", "")), 401, "Invalid authentication token")
+			wantError(t, serve(t, h, m.request("GET", "/chat", "")), 401, "Not authenticated")
 			// WithUser lets a rejected one through without a user.
 			open := a.WithUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if UserFrom(r.Context()) != nil {

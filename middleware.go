@@ -11,8 +11,9 @@ import (
 
 // RequireUser lets a request through to next only with a valid session
 // (cookie, else Authorization: Bearer), with the user in its context for
-// UserFrom. Without one it answers 401 {"detail": "Invalid authentication
-// token"}; a cross-origin unsafe request gets 403. WebSocket upgrades are
+// UserFrom. Without one it answers 401 as Chainlit does ({"detail": "Not
+// authenticated"} without a token, "Invalid authentication token" for a
+// bad one); a cross-origin unsafe request gets 403. WebSocket upgrades are
 // authenticated by the cookie (or a Sec-WebSocket-Protocol "bearer.<token>"
 // entry), and their Origin must be the app's own or an allowed one.
 //
@@ -73,12 +74,7 @@ func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errHookFailed):
 		a.hookFailed(w, r, "header", err)
 	default:
-		reason, status := sessionReason(err)
-		method := "session"
-		if errors.Is(err, errHeaderRejected) || errors.Is(err, errUntrustedPeer) {
-			method = "header"
-		}
-		a.reject(w, r, method, status, reason, sessionDetail(reason, status), err)
+		a.rejectSession(w, r, err)
 	}
 }
 

@@ -41,7 +41,8 @@ func TestRequireUser(t *testing.T) {
 		t.Errorf("with bearer: %d %q", resp.StatusCode, body)
 	}
 
-	for _, tok := range []string{"", "garbage", token + "x"} {
+	wantError(t, serve(t, h, userRequest(a, "")), http.StatusUnauthorized, "Not authenticated")
+	for _, tok := range []string{"garbage", token + "x"} {
 		resp := serve(t, h, userRequest(a, tok))
 		wantError(t, resp, http.StatusUnauthorized, "Invalid authentication token")
 	}
@@ -137,7 +138,7 @@ func TestWebSocketUpgrade(t *testing.T) {
 
 	req := upgrade("http://example.com")
 	req.Header.Set("Authorization", "Bearer "+token)
-	wantError(t, serve(t, h, req), http.StatusUnauthorized, "Invalid authentication token")
+	wantError(t, serve(t, h, req), http.StatusUnauthorized, "Not authenticated")
 
 	for _, origin := range []string{"https://evil.example", "null", "http://example.com.evil.example"} {
 		req = upgrade(origin)

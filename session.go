@@ -60,6 +60,7 @@ func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token 
 	c := a.sessionCookie(r)
 	c.MaxAge = max(ceilSeconds(s.ExpiresAt.Sub(a.now())), 1)
 	cookiechunk.Write(w, r, c, token)
+	a.clearRootCopies(w, r)
 	return nil
 }
 
@@ -155,6 +156,7 @@ func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, err
 		return nil, a.endEverySession(w, r)
 	}
 	cookiechunk.Clear(w, r, a.sessionCookie(r))
+	a.clearRootCopies(w, r)
 	if errors.Is(err, ErrStoreUnavailable) {
 		// The token may be valid: reporting it ended would leave it
 		// usable once the store is back.
@@ -330,13 +332,9 @@ func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
 	return c
 }
 
-func (a *Auth) cookiePath() string {
-	// A __Host- cookie is refused by browsers unless its Path is /.
-	if a.cfg.RootPath == "" || strings.HasPrefix(a.cfg.CookieName, "__Host-") {
-		return "/"
-	}
-	return a.cfg.RootPath
-}
+// cookiePath is Config.CookiePath: the root path by default, "/" without
+// one or for a __Host- cookie (browsers refuse those with another Path).
+func (a *Auth) cookiePath() string { return a.cfg.CookiePath }
 
 // secureCookies reports whether cookies get the Secure flag: when forced,
 // with SameSite=None, with a __Host- or __Secure- cookie name (browsers
@@ -363,8 +361,10 @@ func (a *Auth) tokenFromRequest(r *http.Request) (token string, fromCookie bool,
 	}
 	if isWebSocketUpgrade(r) {
 		token = webSocketBearer(r)
-	} else {
-		token, _ = bearerToken(r.Header.Get("Authorization"))
+	} else if h := r.Header.Get("Authorization"); h != "" {
+		if token, err = sessionBearer(h); err != nil {
+			return "", false, err
+		}
 	}
 	switch {
 	case token == "":
@@ -373,6 +373,35 @@ func (a *Auth) tokenFromRequest(r *http.Request) (token string, fromCookie bool,
 		return "", false, ErrTokenTooLarge
 	}
 	return token, false, nil
+}
+
+// Errors of a session's Authorization header, which Chainlit words
+// differently from a bad token (its OAuth2PasswordBearerWithCookie).
+var (
+	// errOtherScheme: an Authorization header of another scheme carries no
+	// session (401 "Invalid authentication credentials").
+	errOtherScheme = fmt.Errorf("%w: the Authorization scheme is not Bearer", ErrNoSession)
+	// errBearerFormat: "Bearer" without a token, or with more than one
+	// word, is an invalid token.
+	errBearerFormat = fmt.Errorf("%w: the Authorization header is not \"Bearer <token>\"", ErrInvalidToken)
+)
+
+// sessionBearer reads the token of an Authorization header for a session
+// check: another scheme is errOtherScheme, a Bearer header that is not
+// exactly two words errBearerFormat.
+func sessionBearer(h string) (string, error) {
+	token, err := bearerToken(h)
+	if err == nil {
+		return token, nil
+	}
+	scheme := strings.TrimSpace(h)
+	if i := strings.IndexAny(scheme, " \t"); i >= 0 {
+		scheme = scheme[:i]
+	}
+	if !strings.EqualFold(scheme, "bearer") {
+		return "", errOtherScheme
+	}
+	return "", errBearerFormat
 }
 
 // WebSocketBearerPrefix marks the Sec-WebSocket-Protocol entry carrying a
@@ -433,4 +462,21 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.User)
+}
+
+// clearRootCopies deletes the session cookie and chunks at Path=/ that the
+// request carries, when the session cookie lives under another path.
+// Chainlit sets its cookie at Path=/ whatever its root path: after a move,
+// that copy would otherwise survive logout (and log the user back in once
+// an in-memory revocation is forgotten) and ride beside every new session.
+// A browser sends Path=/ cookies with every request, so the copies the
+// request carries are all there are; deleting a name that was in fact ours
+// at the root path deletes nothing.
+func (a *Auth) clearRootCopies(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.CookiePath == "/" {
+		return
+	}
+	c := a.sessionCookie(r)
+	c.Path, c.Partitioned = "/", false // Chainlit's cookies are never partitioned
+	cookiechunk.ClearCarried(w, r, c)
 }

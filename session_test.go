@@ -199,12 +199,13 @@ func TestStaleChunksClearedWithSameAttributes(t *testing.T) {
 		if _, err := a.StartSession(rec, req, short); err != nil {
 			t.Fatal(err)
 		}
-		got := setCookieSummary(rec.Result())
+		got := setCookieSummary(onPath(rec.Result(), "/chat"))
 		want := []string{"access_token set", "access_token_0 deleted", "access_token_1 deleted", "access_token_2 deleted"}
 		if !slices.Equal(got, want) {
 			t.Errorf("Set-Cookie %v, want %v", got, want)
 		}
-		wantAttributes(t, rec.Result(), "/chat", http.SameSiteStrictMode, true)
+		wantAttributes(t, onPath(rec.Result(), "/chat"), "/chat", http.SameSiteStrictMode, true)
+		wantRootCopiesDeleted(t, rec.Result(), "access_token_0", "access_token_1", "access_token_2")
 	})
 	t.Run("long token clears unchunked and extra chunks", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/chat/app", nil)
@@ -216,12 +217,13 @@ func TestStaleChunksClearedWithSameAttributes(t *testing.T) {
 		if _, err := a.StartSession(rec, req, long); err != nil {
 			t.Fatal(err)
 		}
-		got := setCookieSummary(rec.Result())
+		got := setCookieSummary(onPath(rec.Result(), "/chat"))
 		want := []string{"access_token deleted", "access_token_0 set", "access_token_1 set", "access_token_2 deleted", "access_token_3 deleted"}
 		if !slices.Equal(got, want) {
 			t.Errorf("Set-Cookie %v, want %v", got, want)
 		}
-		wantAttributes(t, rec.Result(), "/chat", http.SameSiteStrictMode, true)
+		wantAttributes(t, onPath(rec.Result(), "/chat"), "/chat", http.SameSiteStrictMode, true)
+		wantRootCopiesDeleted(t, rec.Result(), "access_token", "access_token_0", "access_token_1", "access_token_2", "access_token_3")
 	})
 	t.Run("logout clears unchunked and every chunk", func(t *testing.T) {
 		token := issue(t, a, long)
@@ -230,12 +232,13 @@ func TestStaleChunksClearedWithSameAttributes(t *testing.T) {
 		req.AddCookie(&http.Cookie{Name: "access_token_1", Value: token[3000:]})
 		resp := serve(t, a, req)
 		wantSuccess(t, resp)
-		got := setCookieSummary(resp)
+		got := setCookieSummary(onPath(resp, "/chat"))
 		want := []string{"access_token deleted", "access_token_0 deleted", "access_token_1 deleted"}
 		if !slices.Equal(got, want) {
 			t.Errorf("Set-Cookie %v, want %v", got, want)
 		}
-		wantAttributes(t, resp, "/chat", http.SameSiteStrictMode, true)
+		wantAttributes(t, onPath(resp, "/chat"), "/chat", http.SameSiteStrictMode, true)
+		wantRootCopiesDeleted(t, resp, "access_token_0", "access_token_1")
 		if _, err := a.VerifyToken(context.Background(), token); !errors.Is(err, ErrRevoked) {
 			t.Errorf("chunked token after logout: %v, want ErrRevoked", err)
 		}
@@ -254,6 +257,33 @@ func setCookieSummary(resp *http.Response) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// onPath is resp with only its Set-Cookie lines for path.
+func onPath(resp *http.Response, path string) *http.Response {
+	kept := &http.Response{Header: http.Header{}}
+	for _, c := range resp.Cookies() {
+		if c.Path == path {
+			kept.Header.Add("Set-Cookie", c.String())
+		}
+	}
+	return kept
+}
+
+// wantRootCopiesDeleted checks that resp deletes exactly names at Path=/,
+// with the session cookie's other attributes: the copies a Chainlit
+// deployment leaves there.
+func wantRootCopiesDeleted(t *testing.T, resp *http.Response, names ...string) {
+	t.Helper()
+	root := onPath(resp, "/")
+	var want []string
+	for _, n := range names {
+		want = append(want, n+" deleted")
+	}
+	if got := setCookieSummary(root); !slices.Equal(got, want) {
+		t.Errorf("Set-Cookie at Path=/ %v, want %v", got, want)
+	}
+	wantAttributes(t, root, "/", http.SameSiteStrictMode, true)
 }
 
 func wantAttributes(t *testing.T, resp *http.Response, path string, sameSite http.SameSite, secure bool) {
@@ -322,31 +352,40 @@ func TestUserRouteRejections(t *testing.T) {
 	}
 	expiring, _, _ := a.issueToken(&User{Identifier: "eve"}, grant{issued: clk.Now().Add(-2 * time.Hour), expires: clk.Now().Add(-time.Hour)})
 
+	authorization := func(h string) func() *http.Request {
+		return func() *http.Request {
+			req := userRequest(a, "")
+			req.Header.Set("Authorization", h)
+			return req
+		}
+	}
+	// Chainlit's words (auth/cookie.py, auth/__init__.py): no token and
+	// another scheme carry "WWW-Authenticate: Bearer"; a bad token does not.
 	tests := []struct {
-		name   string
-		req    func() *http.Request
-		status int
-		detail string
+		name      string
+		req       func() *http.Request
+		status    int
+		detail    string
+		challenge string
 	}{
-		{"no token", func() *http.Request { return userRequest(a, "") }, 401, "Invalid authentication token"},
-		{"garbage cookie", func() *http.Request { return userRequest(a, "garbage") }, 401, "Invalid authentication token"},
-		{"tampered cookie", func() *http.Request { return userRequest(a, valid[:len(valid)-2]+"xx") }, 401, "Invalid authentication token"},
-		{"expired cookie", func() *http.Request { return userRequest(a, expiring) }, 401, "Invalid authentication token"},
-		{"revoked cookie", func() *http.Request { return userRequest(a, revoked) }, 401, "Invalid authentication token"},
-		{"garbage bearer", func() *http.Request {
-			req := userRequest(a, "")
-			req.Header.Set("Authorization", "Bearer garbage")
-			return req
-		}, 401, "Invalid authentication token"},
-		{"basic auth", func() *http.Request {
-			req := userRequest(a, "")
-			req.Header.Set("Authorization", "Basic "+valid)
-			return req
-		}, 401, "Invalid authentication token"},
+		{"no token", func() *http.Request { return userRequest(a, "") }, 401, "Not authenticated", "Bearer"},
+		{"garbage cookie", func() *http.Request { return userRequest(a, "garbage") }, 401, "Invalid authentication token", ""},
+		{"tampered cookie", func() *http.Request { return userRequest(a, valid[:len(valid)-2]+"xx") }, 401, "Invalid authentication token", ""},
+		{"expired cookie", func() *http.Request { return userRequest(a, expiring) }, 401, "Invalid authentication token", ""},
+		{"revoked cookie", func() *http.Request { return userRequest(a, revoked) }, 401, "Invalid authentication token", ""},
+		{"garbage bearer", authorization("Bearer garbage"), 401, "Invalid authentication token", ""},
+		{"bearer without a token", authorization("Bearer"), 401, "Invalid authentication token", ""},
+		{"bearer with two words", authorization("Bearer " + valid + " x"), 401, "Invalid authentication token", ""},
+		{"basic auth", authorization("Basic " + valid), 401, "Invalid authentication credentials", "Bearer"},
+		{"scheme alone", authorization("Token"), 401, "Invalid authentication credentials", "Bearer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantError(t, serve(t, a, tt.req()), tt.status, tt.detail)
+			resp := serve(t, a, tt.req())
+			wantError(t, resp, tt.status, tt.detail)
+			if got := resp.Header.Get("WWW-Authenticate"); got != tt.challenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.challenge)
+			}
 		})
 	}
 	if got := userOf(t, a, userRequest(a, valid)); got != "ada" {
@@ -811,6 +850,126 @@ func TestRevokeUserThenStartSession(t *testing.T) {
 	}
 }
 
+// chainlitSetCookie is the Set-Cookie line Chainlit 2.11.1 sends with a
+// session (or one chunk of it), derived from its source: auth/cookie.py's
+// set_auth_cookie calls Starlette's Response.set_cookie(key, value,
+// httponly=True, secure=_cookie_secure, samesite=_cookie_samesite,
+// max_age=config.project.user_session_timeout) and passes no path, so
+// Starlette's default path="/" applies whatever CHAINLIT_ROOT_PATH is.
+// Starlette formats it with Python's http.cookies.SimpleCookie, whose
+// Morsel writes the attributes sorted by name: HttpOnly, Max-Age, Path,
+// SameSite (the value as given, "lax" by default), and Secure only with
+// CHAINLIT_COOKIE_SAMESITE=none. (clear_auth_cookie's delete_cookie line
+// is access_token=""; expires=<now>; Max-Age=0; Path=<CHAINLIT_AUTH_COOKIE_PATH>; SameSite=lax.)
+func chainlitSetCookie(name, value string) string {
+	return name + "=" + value + "; HttpOnly; Max-Age=1296000; Path=/; SameSite=lax"
+}
+
+// chainlitTokenFor is a token as Chainlit's create_jwt makes it for
+// identifier with metadata given as JSON text: the user's to_dict() plus
+// exp and iat, HS256, no kid, no jti.
+func chainlitTokenFor(clk *testClock, identifier, metadataJSON string) string {
+	now := clk.Now()
+	return signedJSON(`{"alg":"HS256","typ":"JWT"}`,
+		fmt.Sprintf(`{"identifier":%q,"display_name":null,"metadata":%s,"exp":%d,"iat":%d}`,
+			identifier, metadataJSON, now.Add(15*24*time.Hour).Unix(), now.Unix()), testSecret)
+}
+
+// jarNames lists the names of the cookies jar sends to u, sorted.
+func jarNames(t *testing.T, jar http.CookieJar, u string) []string {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range jar.Cookies(parsed) {
+		names = append(names, c.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestChainlitRootCookieIsDeleted: under a root path, a browser that
+// still holds the Path=/ session cookie of the Chainlit deployment that
+// ran before loses it at logout and at its next login, as a real cookie
+// jar sees it; with CookiePath "/" our cookie simply replaces it.
+func TestChainlitRootCookieIsDeleted(t *testing.T) {
+	type step struct{ method, path string }
+	for _, tt := range []struct {
+		name    string
+		cfg     Config
+		chunked bool
+		do      step
+		atRoot  []string // cookies the browser then sends to "/"
+		atChat  []string // and to "/chat/"
+	}{
+		{"logout under a root path", Config{RootPath: "/chat"}, false, step{"POST", "/chat/logout"}, nil, nil},
+		{"logout, chunked", Config{RootPath: "/chat"}, true, step{"POST", "/chat/logout"}, nil, nil},
+		{"login under a root path", Config{RootPath: "/chat"}, false, step{"POST", "/chat/login"}, nil, []string{"access_token"}},
+		{"login, chunked", Config{RootPath: "/chat"}, true, step{"POST", "/chat/login"}, nil, []string{"access_token"}},
+		{"login with CookiePath /", Config{RootPath: "/chat", CookiePath: "/"}, true, step{"POST", "/chat/login"},
+			[]string{"access_token"}, []string{"access_token"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, clk, _ := newTestAuth(t, tt.cfg)
+			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
+			srv := httptest.NewServer(a)
+			t.Cleanup(srv.Close)
+			jar, _ := cookiejar.New(nil)
+			client := &http.Client{Jar: jar}
+
+			token := chainlitTokenFor(clk, "grace", `{}`)
+			lines := []string{chainlitSetCookie("access_token", token)}
+			if tt.chunked {
+				token = chainlitTokenFor(clk, "grace", fmt.Sprintf(`{"notes":%q}`, strings.Repeat("n", 4000)))
+				lines = []string{chainlitSetCookie("access_token_0", token[:3000]), chainlitSetCookie("access_token_1", token[3000:])}
+			}
+			var cookies []*http.Cookie
+			for _, line := range lines {
+				c, err := http.ParseSetCookie(line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cookies = append(cookies, c)
+			}
+			root, _ := url.Parse(srv.URL + "/")
+			jar.SetCookies(root, cookies)
+
+			if got := userOfClient(t, client, srv.URL+"/chat/user"); got != "grace" {
+				t.Fatalf("Chainlit's cookie: GET /chat/user = %q, want grace", got)
+			}
+			var body url.Values
+			if tt.do.path == "/chat/login" {
+				body = url.Values{"username": {"ada"}, "password": {"pw"}}
+			}
+			resp, err := client.PostForm(srv.URL+tt.do.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s = %d", tt.do.method, tt.do.path, resp.StatusCode)
+			}
+			if got := jarNames(t, jar, srv.URL+"/"); !slices.Equal(got, tt.atRoot) {
+				t.Errorf("cookies for /: %v, want %v", got, tt.atRoot)
+			}
+			if got := jarNames(t, jar, srv.URL+"/chat/"); !slices.Equal(got, tt.atChat) {
+				t.Errorf("cookies for /chat/: %v, want %v", got, tt.atChat)
+			}
+			// Logout, and a login that replaces a session, also revoke it.
+			if _, err = a.VerifyToken(t.Context(), token); !errors.Is(err, ErrRevoked) {
+				t.Errorf("Chainlit's token afterwards: %v, want ErrRevoked", err)
+			}
+			if tt.atChat != nil {
+				if got := userOfClient(t, client, srv.URL+"/chat/user"); got != "ada" {
+					t.Errorf("after login: GET /chat/user = %q, want ada", got)
+				}
+			}
+		})
+	}
+}
+
 // TestRevokeOtherSessions is "log out my other devices": the session it
 // is given, and its renewals, live; every other session of the user ends,
 // a copy made from the kept one at POST /auth/jwt included.
@@ -889,5 +1048,47 @@ func TestTokensWithoutSessionIDReplacedSafely(t *testing.T) {
 	logoutWith(t, a, other)
 	if got := sessionStatus(t, a, exchanged); got != http.StatusUnauthorized {
 		t.Errorf("exchanged token after logout with the Chainlit token: %d, want 401", got)
+	}
+}
+
+// userOfClient is the identifier GET u answers with client's cookies, or
+// "" when it is not a 200.
+func userOfClient(t *testing.T, client *http.Client, u string) string {
+	t.Helper()
+	resp, err := client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var user User
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&user) != nil {
+		return ""
+	}
+	return user.Identifier
+}
+
+func TestCookiePathFromEnv(t *testing.T) {
+	for _, tt := range []struct{ root, path, want string }{
+		{"", "", "/"},
+		{"/chat", "", "/chat"},
+		{"/chat", "/", "/"},
+		{"/chat/app", "/chat", "/chat"},
+		{"/chat", "/chat/", "/chat"},
+	} {
+		cfg, err := ConfigFromEnv(func(k string) string {
+			return map[string]string{"CHAINLIT_AUTH_SECRET": string(testSecret), "CHAINLIT_ROOT_PATH": tt.root,
+				"CHAINLIT_AUTH_COOKIE_PATH": tt.path}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, _ := newTestAuth(t, cfg)
+		rec := httptest.NewRecorder()
+		if _, err := a.StartSession(rec, httptest.NewRequest(http.MethodGet, "/", nil), &User{Identifier: "ada"}); err != nil {
+			t.Fatal(err)
+		}
+		if c := cookieNamed(rec.Result(), "access_token"); c == nil || c.Path != tt.want {
+			t.Errorf("root %q, CHAINLIT_AUTH_COOKIE_PATH %q: cookie %v, want Path=%s", tt.root, tt.path, c, tt.want)
+		}
 	}
 }

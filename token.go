@@ -124,6 +124,9 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 // keyFor picks the verification key: the one named by kid, or, for tokens
 // without kid (Chainlit's), every key in turn.
 func (k *keyring) keyFor(t *jwt.Token) (any, error) {
+	if err := checkHeaderSegment(t.Raw); err != nil {
+		return nil, err
+	}
 	kid, ok := t.Header["kid"]
 	if !ok {
 		return k.all, nil
@@ -142,6 +145,9 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // name their key in a kid header derived from the secret (a short hash
 // that reveals nothing of it); tokens without kid, as Chainlit signs them,
 // are tried with every key.
+// As in New, current needs 32 bytes or more, and a previous secret may
+// be shorter (not empty): it then only verifies old sessions, with a
+// warning.
 func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 	if !a.madeByNew() {
 		return errNotMadeByNew
@@ -149,6 +155,10 @@ func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
 	if len(current) < minSecretBytes {
 		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
 	}
+	if err := checkPreviousSecrets(previous); err != nil {
+		return fmt.Errorf("chatauth: %w", err)
+	}
+	warnShortSecrets(a.cfg.Logger, previous, a.cfg.SessionTimeout.String())
 	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize, a.cfg.TokenCacheBytes))
 	return nil
 }

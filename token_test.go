@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -17,6 +18,9 @@ import (
 	"hash"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -707,5 +711,190 @@ func TestTokenCacheChargesAtLeastWhatSessionsHold(t *testing.T) {
 				t.Errorf("sessions hold %d bytes, charged only %d", used, charged)
 			}
 		})
+	}
+}
+
+// pythonWith finds a Python 3 that can import module: the first python3 on
+// PATH that can, which is Debian's /usr/bin/python3 once debPackage is
+// installed (a pyenv python3 earlier on PATH usually lacks it). Without
+// one the test is skipped, saying what to install, or fails under CI=true.
+func pythonWith(t *testing.T, module, debPackage string) string {
+	t.Helper()
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "python3")
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if exec.Command(p, "-c", "import "+module).Run() == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("no python3 on PATH imports %s, and CI=true: .ci/run installs %s", module, debPackage)
+	}
+	t.Skipf("needs %s (apt-get install %s): no python3 on PATH imports %s", debPackage, debPackage, module)
+	return ""
+}
+
+// chainlitJWT runs testdata/pyjwt/chainlit_jwt.py (Chainlit's create_jwt
+// and decode_jwt with PyJWT) with request as its JSON input.
+func chainlitJWT(t *testing.T, python, op string, request any) []json.RawMessage {
+	t.Helper()
+	in, err := json.Marshal(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, filepath.Join("testdata", "pyjwt", "chainlit_jwt.py"), op)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chainlit_jwt.py %s: %v\n%s", op, err, stderr.String())
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(out, &list); err != nil {
+		t.Fatalf("chainlit_jwt.py %s printed %q: %v", op, out, err)
+	}
+	return list
+}
+
+// pyjwtMetadata is metadata whose text survives Python's json untouched
+// (sorted keys, compact, ASCII), with the numbers encoding/json alone
+// would change.
+const pyjwtMetadata = `{"big":9223372036854775809,"f":2.0,"list":[1.0,{"x":3.1}],"role":"admin"}`
+
+// TestPyJWTInterop runs Chainlit's own token code (PyJWT, Debian's
+// python3-jwt) against chatauth, both ways: tokens Chainlit mints are
+// sessions here (cookie, chunked cookies, Bearer, /auth/jwt, and a short
+// secret kept as a previous secret), and the tokens chatauth issues
+// (plain, chunked, from /auth/jwt) decode in Chainlit's decode_jwt with
+// the user and metadata intact.
+func TestPyJWTInterop(t *testing.T) {
+	python := pythonWith(t, "jwt", "python3-jwt")
+	short := "chainlit-secret" // Chainlit takes any secret
+	bigMetadata := fmt.Sprintf(`{"f":2.0,"notes":%q}`, strings.Repeat("n", 4000))
+	users := map[string]string{
+		"ada": `{"identifier":"ada","display_name":"Ada Lovelace","metadata":` + pyjwtMetadata + `}`,
+		"big": `{"identifier":"big","display_name":null,"metadata":` + bigMetadata + `}`,
+	}
+	a, err := New(Config{Secret: testSecret, PreviousSecrets: [][]byte{[]byte(short)}, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.OnPassword(func(_ context.Context, username, _ string) (*User, error) {
+		var u User
+		return &u, json.Unmarshal([]byte(users[username]), &u)
+	})
+	mint := func(secret string, names ...string) []string {
+		var list []json.RawMessage
+		for _, n := range names {
+			list = append(list, json.RawMessage(users[n]))
+		}
+		var tokens []string
+		for _, raw := range chainlitJWT(t, python, "mint", map[string]any{"secret": secret, "timeout": 3600, "users": list}) {
+			var tok string
+			if err := json.Unmarshal(raw, &tok); err != nil {
+				t.Fatal(err)
+			}
+			tokens = append(tokens, tok)
+		}
+		return tokens
+	}
+	minted := mint(string(testSecret), "ada", "big")
+	minted = append(minted, mint(short, "ada")...)
+	if len(minted[1]) <= 3000 {
+		t.Fatalf("the big token has %d characters, want more than one 3000-character chunk", len(minted[1]))
+	}
+
+	// Chainlit's tokens are sessions here.
+	getUser := func(t *testing.T, req *http.Request) map[string]json.RawMessage {
+		t.Helper()
+		resp := serve(t, a, req)
+		body := readBody(t, resp)
+		var u map[string]json.RawMessage
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &u) != nil {
+			t.Fatalf("GET /user = %d %s", resp.StatusCode, body)
+		}
+		return u
+	}
+	cookieReq := func(cookies ...*http.Cookie) *http.Request {
+		req := httptest.NewRequest(http.MethodGet, "/user", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		return req
+	}
+	bearerReq := httptest.NewRequest(http.MethodGet, "/user", nil)
+	bearerReq.Header.Set("Authorization", "Bearer "+minted[0])
+	for _, tt := range []struct {
+		name, identifier, metadata string
+		req                        *http.Request
+	}{
+		{"cookie", "ada", pyjwtMetadata, cookieReq(&http.Cookie{Name: "access_token", Value: minted[0]})},
+		{"bearer", "ada", pyjwtMetadata, bearerReq},
+		{"chunked as Chainlit splits it", "big", bigMetadata, cookieReq(
+			&http.Cookie{Name: "access_token_0", Value: minted[1][:3000]},
+			&http.Cookie{Name: "access_token_1", Value: minted[1][3000:]})},
+		{"short secret, kept as a previous secret", "ada", pyjwtMetadata, cookieReq(&http.Cookie{Name: "access_token", Value: minted[2]})},
+	} {
+		t.Run("chainlit to chatauth/"+tt.name, func(t *testing.T) {
+			u := getUser(t, tt.req)
+			if string(u["identifier"]) != strconv.Quote(tt.identifier) || string(u["metadata"]) != tt.metadata {
+				t.Errorf("GET /user: identifier %s metadata %s, want %q %s", u["identifier"], u["metadata"], tt.identifier, tt.metadata)
+			}
+		})
+	}
+
+	// chatauth's tokens decode in Chainlit.
+	session := func(resp *http.Response) string {
+		t.Helper()
+		var b strings.Builder
+		if c := cookieNamed(resp, "access_token"); c != nil && c.MaxAge > 0 {
+			return c.Value
+		}
+		for i := 0; ; i++ {
+			c := cookieNamed(resp, fmt.Sprintf("access_token_%d", i))
+			if c == nil || c.MaxAge <= 0 {
+				break
+			}
+			b.WriteString(c.Value)
+		}
+		if b.Len() == 0 {
+			t.Fatalf("no session cookie in %v", resp.Cookies())
+		}
+		return b.String()
+	}
+	jwtLogin := httptest.NewRequest(http.MethodPost, "/auth/jwt", nil)
+	jwtLogin.Header.Set("Authorization", "Bearer "+minted[0])
+	ours := []struct{ name, token, identifier, metadata string }{
+		{"password login", session(serve(t, a, loginRequest("", "ada", "pw"))), "ada", pyjwtMetadata},
+		{"chunked", session(serve(t, a, loginRequest("", "big", "pw"))), "big", bigMetadata},
+		{"from /auth/jwt", session(serve(t, a, jwtLogin)), "ada", pyjwtMetadata},
+	}
+	tokens := []string{}
+	for _, o := range ours {
+		tokens = append(tokens, o.token)
+	}
+	tampered := ours[0].token[:len(ours[0].token)-4] + "AAAA"
+	decoded := chainlitJWT(t, python, "decode", map[string]any{"secret": string(testSecret), "tokens": append(tokens, tampered)})
+	for i, o := range ours {
+		t.Run("chatauth to chainlit/"+o.name, func(t *testing.T) {
+			var u struct {
+				Identifier   string  `json:"identifier"`
+				DisplayName  *string `json:"display_name"`
+				MetadataJSON string  `json:"metadata_json"`
+				Error        string  `json:"error"`
+			}
+			if err := json.Unmarshal(decoded[i], &u); err != nil || u.Error != "" {
+				t.Fatalf("decode_jwt: %s (%v)", decoded[i], err)
+			}
+			if u.Identifier != o.identifier || u.MetadataJSON != o.metadata {
+				t.Errorf("decode_jwt = %s, want identifier %q metadata %s", decoded[i], o.identifier, o.metadata)
+			}
+		})
+	}
+	if !strings.Contains(string(decoded[len(ours)]), "InvalidSignatureError") {
+		t.Errorf("decode_jwt of a tampered token = %s, want InvalidSignatureError", decoded[len(ours)])
 	}
 }

@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,17 +24,48 @@ type User struct {
 	// Metadata holds whatever the app wants to carry in the session
 	// (an avatar URL, a role, the OAuth provider). Keep it small: it travels
 	// in a cookie on every request.
+	//
+	// Read back from a token (UserFrom, VerifyToken, /user) or from JSON,
+	// its values are what encoding/json gives an any, except numbers: they
+	// are json.Number, which keeps their exact text, so that 2.0 stays 2.0
+	// and 9223372036854775809 stays exact through every renewal, as in
+	// Chainlit. Use Number.Int64, Number.Float64 or Number.String to read
+	// one; values the app puts in keep their Go type until they travel.
 	Metadata map[string]any
 	// CreatedAt is when a persisted user was first stored; zero otherwise.
 	CreatedAt time.Time
 }
 
 type userJSON struct {
-	ID          string         `json:"id,omitempty"`
-	Identifier  string         `json:"identifier"`
-	DisplayName *string        `json:"display_name"`
-	Metadata    map[string]any `json:"metadata"`
-	CreatedAt   string         `json:"createdAt,omitempty"`
+	ID          string   `json:"id,omitempty"`
+	Identifier  string   `json:"identifier"`
+	DisplayName *string  `json:"display_name"`
+	Metadata    metadata `json:"metadata"`
+	CreatedAt   string   `json:"createdAt,omitempty"`
+}
+
+// metadata is User.Metadata in JSON: numbers decode as json.Number, so
+// that they keep their exact text (2.0, integers beyond 2^53).
+type metadata map[string]any
+
+// UnmarshalJSON decodes m with UseNumber.
+func (m *metadata) UnmarshalJSON(b []byte) error {
+	if !hasNumber(b) { // most metadata: strings, no decoder to set up
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*m = v
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*m = v
+	return nil
 }
 
 func (u User) toJSON() userJSON {
@@ -43,7 +75,7 @@ func (u User) toJSON() userJSON {
 		j.DisplayName = &name
 	}
 	if j.Metadata == nil {
-		j.Metadata = map[string]any{}
+		j.Metadata = metadata{}
 	}
 	if !u.CreatedAt.IsZero() {
 		j.CreatedAt = u.CreatedAt.UTC().Format(time.RFC3339)
@@ -71,7 +103,8 @@ func (j userJSON) user() User {
 // MarshalJSON encodes u as Chainlit's user JSON.
 func (u User) MarshalJSON() ([]byte, error) { return json.Marshal(u.toJSON()) }
 
-// UnmarshalJSON decodes Chainlit's user JSON.
+// UnmarshalJSON decodes Chainlit's user JSON; numbers in metadata become
+// json.Number, so that they keep their exact text.
 func (u *User) UnmarshalJSON(b []byte) error {
 	if u == nil {
 		return errors.New("chatauth: UnmarshalJSON into a nil *User")
@@ -137,4 +170,18 @@ type Session struct {
 	// headerHash is the token's hdr claim: the header values a header
 	// login started the session with.
 	headerHash string
+}
+
+// hasNumber reports whether the JSON text b has a number outside its
+// strings.
+func hasNumber(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			i = stringEnd(b, i) - 1
+		case c == '-' || '0' <= c && c <= '9':
+			return true
+		}
+	}
+	return false
 }

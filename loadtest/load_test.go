@@ -179,7 +179,7 @@ func (c *loadClient) loop() bool {
 	if !c.send(stepLogout, c.request(http.MethodPost, "/logout", ""), wantSuccess) {
 		return false
 	}
-	if !c.send(stepUserAfter, c.request(http.MethodGet, "/user", ""), wantUnauthorized) {
+	if !c.send(stepUserAfter, c.request(http.MethodGet, "/user", ""), wantNotAuthenticated) {
 		return false
 	}
 	// The logged-out token itself, presented again: revoked.
@@ -224,6 +224,11 @@ func wantSuccess(resp *http.Response, body []byte) string {
 
 func wantUnauthorized(resp *http.Response, body []byte) string {
 	return wantDetail(resp, body, http.StatusUnauthorized, "Invalid authentication token")
+}
+
+// wantNotAuthenticated is the answer to a request without a token.
+func wantNotAuthenticated(resp *http.Response, body []byte) string {
+	return wantDetail(resp, body, http.StatusUnauthorized, "Not authenticated")
 }
 
 // wantDetail checks a contract error: status, JSON content type and

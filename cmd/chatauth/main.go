@@ -6,7 +6,7 @@
 //
 // Run it without installing:
 //
-//	go run github.com/chatauth/chatauth/cmd/chatauth create-secret
+//	go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret
 package main
 
 import (
@@ -38,8 +38,8 @@ commands:
   help            show this help
 
 examples:
-  export CHAINLIT_AUTH_SECRET="$(go run github.com/chatauth/chatauth/cmd/chatauth create-secret)"
-  read -rs PW && printf '%s\n' "$PW" | go run github.com/chatauth/chatauth/cmd/chatauth hash-password
+  export CHAINLIT_AUTH_SECRET="$(go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret)"
+  read -rs PW && printf '%s\n' "$PW" | go run github.com/chatauth/chatauth/cmd/chatauth@latest hash-password
 `
 
 func main() {

@@ -44,7 +44,7 @@ func chromiumPath(t *testing.T) string {
 	if inCI() {
 		t.Fatal("chromium is not installed; .ci/run installs it (apt-get install chromium)")
 	}
-	t.Skip("chromium is not installed (apt-get install chromium), skipping the browser tests")
+	t.Skip("needs chromium (apt-get install chromium): not found on PATH, skipping the browser tests")
 	return ""
 }
 

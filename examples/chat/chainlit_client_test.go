@@ -123,7 +123,7 @@ func nodePath(t *testing.T) string {
 	if inCI() {
 		t.Fatal("node is not installed; .ci/run installs it (apt-get install nodejs npm)")
 	}
-	t.Skip("node is not installed, skipping the Chainlit web client test (apt-get install nodejs npm)")
+	t.Skip("needs node (apt-get install nodejs npm): not found on PATH, skipping the Chainlit web client test")
 	return ""
 }
 
@@ -142,7 +142,7 @@ func ensureNodeModules(t *testing.T) {
 		if inCI() {
 			t.Fatal("npm is not installed; .ci/run installs it (apt-get install npm)")
 		}
-		t.Skip("npm is not installed and e2e/node_modules is missing, skipping the tests that need its packages (apt-get install npm)")
+		t.Skip("needs npm (apt-get install npm): e2e/node_modules is missing and npm is not on PATH, skipping the Chainlit web client test")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -27,7 +27,7 @@ const defaultRedisCache = time.Second
 func useRedis(cfg *chatauth.Config, url, cache string, secretGenerated bool, log *slog.Logger) (io.Closer, error) {
 	if secretGenerated {
 		return nil, errors.New("CHATAUTH_REDIS_URL is set but CHAINLIT_AUTH_SECRET is not: instances sharing a Redis " +
-			"must share the secret too; make one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret")
+			"must share the secret too; make one with: go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret")
 	}
 	ttl := defaultRedisCache
 	if cache != "" {

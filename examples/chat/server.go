@@ -86,7 +86,7 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	s.root = s.auth.RootPath()
 	if s.secretGenerated {
 		log.Warn("chat: CHAINLIT_AUTH_SECRET is not set, using a random secret: sessions end with the process; " +
-			"make a lasting one with: go run github.com/chatauth/chatauth/cmd/chatauth create-secret")
+			"make a lasting one with: go run github.com/chatauth/chatauth/cmd/chatauth@latest create-secret")
 	}
 	if s.users, err = loadUsers(getenv("CHATAUTH_DEMO_USERS")); err != nil {
 		return err

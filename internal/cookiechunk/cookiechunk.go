@@ -162,3 +162,13 @@ const maxCleared = 64
 // Capacity is the longest value Write stores in at most n cookies with the
 // attributes of template.
 func Capacity(template http.Cookie, n int) int { return n * chunkSize(template) }
+
+// ClearCarried deletes, with the attributes of template, the cookie and
+// the chunks that the request carries, and nothing else: for copies under
+// another Path that may or may not exist.
+func ClearCarried(w http.ResponseWriter, r *http.Request, template http.Cookie) {
+	if _, ok := Lookup(r.Header, template.Name); ok {
+		clearOne(w, template, template.Name)
+	}
+	clearChunks(w, r, template, 0)
+}

@@ -62,7 +62,7 @@ func start(t testing.TB, cluster bool) *Server {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("redis-server not found, and CI=true: .ci/run should have installed it")
 		}
-		t.Skip("redis-server not found: install it (apt-get install redis-server) to run the Redis tests")
+		t.Skip("needs redis-server (apt-get install redis-server): not found on PATH, skipping the Redis tests")
 	}
 	r := &Server{t: t, dir: t.TempDir(), cluster: cluster}
 	t.Cleanup(r.Kill)

@@ -72,7 +72,7 @@ async function sessionCookie(jar, url) {
 async function logsOut(t, api, jar, base) {
   assert.deepEqual(await api.logout(), { success: true });
   assert.equal(await sessionCookie(jar, `${base}/user`), undefined, 'logout left the session cookie');
-  await refused(t, api.getUser(), 401, 'Invalid authentication token');
+  await refused(t, api.getUser(), 401, 'Not authenticated');
   assert.equal(api.unauthorized, 1, 'the client did not see the 401');
 }
 
@@ -83,6 +83,9 @@ test('auth config, as the login page reads it', async (t) => {
   assert.equal(config.passwordAuth, true);
   assert.equal(config.headerAuth, true);
   assert.deepEqual(config.oauthProviders, [env('CHATAUTH_E2E_OAUTH_PROVIDER')]);
+  // The login page's look, as Chainlit's defaults have it.
+  assert.equal(config.default_theme, 'dark');
+  assert.deepEqual(config.ui, { login_page_image: null, login_page_image_filter: null, login_page_image_dark_filter: null });
 });
 
 test('passwordAuth, getUser, logout', async (t) => {
