@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,22 +84,29 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
-// TestHeaderLoginTrustsNoProxyByDefault: CHATAUTH_HEADER_USER without
-// CHATAUTH_TRUSTED_PROXIES believes nobody, not even loopback, and says
-// so at start-up.
-func TestHeaderLoginTrustsNoProxyByDefault(t *testing.T) {
+// TestHeaderLoginTrustsLoopbackOnlyByDefault: CHATAUTH_HEADER_USER without
+// CHATAUTH_TRUSTED_PROXIES believes a proxy on this machine at exactly
+// 127.0.0.1 (as the contract's "default loopback" says), never the rest of
+// 127.0.0.0/8 (issue 11's finding), and says so at start-up.
+func TestHeaderLoginTrustsLoopbackOnlyByDefault(t *testing.T) {
 	app := newTestApp(t, env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1",
 		"CHATAUTH_HEADER_USER", "X-Forwarded-User"), "")
 	resp, body := do(t, newClient(t), "POST", app.URL+"/auth/header", nil, "X-Forwarded-User", "admin")
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(app.logs.String(), "auth.reason=untrusted_peer") {
-		t.Errorf("header login from loopback = %d %s, want 401 untrusted_peer", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("header login from 127.0.0.1 = %d %s, want 200", resp.StatusCode, body)
 	}
-	if !strings.Contains(app.logs.String(), "CHATAUTH_TRUSTED_PROXIES, which is empty") {
+	other := newClient(t)
+	other.Transport = &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}
+	resp, body = do(t, other, "POST", app.URL+"/auth/header", nil, "X-Forwarded-User", "admin")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(app.logs.String(), "auth.reason=untrusted_peer") {
+		t.Errorf("header login from 127.0.0.2 = %d %s, want 401 untrusted_peer", resp.StatusCode, body)
+	}
+	if !strings.Contains(app.logs.String(), "CHATAUTH_TRUSTED_PROXIES being unset") {
 		t.Errorf("no start-up warning:\n%s", app.logs)
 	}
 	var out logBuffer
 	app.s.printWelcome(&out, app.URL)
-	if !strings.Contains(out.String(), "refused from every address") {
-		t.Errorf("welcome does not say header login is refused:\n%s", out.String())
+	if !strings.Contains(out.String(), "from a proxy on this machine (127.0.0.1/32, ::1/128) only") {
+		t.Errorf("welcome does not say whom header login believes:\n%s", out.String())
 	}
 }

@@ -11,8 +11,8 @@
 // ("alice:key1,bob:key2": API keys in the X-API-Key header, from any
 // address), CHATAUTH_HEADER_USER (a header naming the user, e.g.
 // X-Forwarded-User, set by an authenticating proxy), CHATAUTH_TRUSTED_PROXIES
-// (the only peers whose CHATAUTH_HEADER_USER is believed; none by
-// default), CHATAUTH_LOG_LEVEL (debug,
+// (the only peers whose CHATAUTH_HEADER_USER is believed; by default
+// 127.0.0.1 and ::1, a proxy on this machine), CHATAUTH_LOG_LEVEL (debug,
 // info, warn, error), and CHATAUTH_REDIS_URL (redis://host:6379/0: share
 // logouts, the password throttle and provider tokens with every instance
 // on that Redis) with CHATAUTH_REDIS_CACHE (how stale a "not revoked"

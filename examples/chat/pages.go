@@ -162,8 +162,9 @@ func (s *server) printWelcome(w io.Writer, baseURL string) {
 	} else {
 		fmt.Fprintf(&b, "  Users     %s (passwords from CHATAUTH_DEMO_USERS)\n", strings.Join(s.users.names, ", "))
 	}
-	if s.headerUser != "" && len(s.trustedProxies) == 0 {
-		fmt.Fprintf(&b, "  Header login: %s, refused from every address: CHATAUTH_TRUSTED_PROXIES is empty (see examples/proxy)\n", s.headerUser)
+	if s.headerUser != "" && s.proxiesByDefault {
+		fmt.Fprintf(&b, "  Header login: %s from a proxy on this machine (%s) only; set CHATAUTH_TRUSTED_PROXIES to yours (see examples/proxy)\n",
+			s.headerUser, strings.Join(s.trustedProxies, ", "))
 	} else if s.headerUser != "" {
 		fmt.Fprintf(&b, "  Header login: %s from trusted proxies %s only (see examples/proxy)\n",
 			s.headerUser, strings.Join(s.trustedProxies, ", "))

@@ -17,17 +17,20 @@ import (
 
 // server is the demo app: chatauth's routes, the pages and the bot.
 type server struct {
-	auth            *chatauth.Auth
-	mux             http.Handler
-	root            string
-	log             *slog.Logger
-	users           *userTable
-	headerUser      string
-	trustedProxies  []string
-	apiKeys         *apiKeyTable
-	secretGenerated bool
-	tokenInterval   time.Duration
-	pages           *pages
+	auth           *chatauth.Auth
+	mux            http.Handler
+	root           string
+	log            *slog.Logger
+	users          *userTable
+	headerUser     string
+	trustedProxies []string
+	apiKeys        *apiKeyTable
+	// proxiesByDefault: CHATAUTH_TRUSTED_PROXIES was unset and header
+	// login believes loopbackProxies.
+	proxiesByDefault bool
+	secretGenerated  bool
+	tokenInterval    time.Duration
+	pages            *pages
 	// login is the sign-in page, chatauth's loginpage.
 	login *loginpage.Page
 	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
@@ -140,9 +143,16 @@ func (o options) logger(getenv func(string) string) (*slog.Logger, error) {
 	return newLogger(w, getenv("CHATAUTH_LOG_LEVEL"))
 }
 
+// loopbackProxies are the demo's trusted proxies for header login when
+// CHATAUTH_TRUSTED_PROXIES is unset: a proxy on this machine, at exactly
+// 127.0.0.1 or ::1 (not the rest of 127.0.0.0/8, which other local
+// services and containers may use).
+var loopbackProxies = []string{"127.0.0.1/32", "::1/128"}
+
 // configureHeaderLogin turns on header login behind a proxy when header
 // names the header that carries the user: believed only from the proxies
-// CHATAUTH_TRUSTED_PROXIES names, none by default.
+// CHATAUTH_TRUSTED_PROXIES names, by default a proxy on this machine
+// (loopbackProxies).
 func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error {
 	header = strings.TrimSpace(header)
 	if header == "" {
@@ -152,17 +162,21 @@ func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error
 		return fmt.Errorf("CHATAUTH_HEADER_USER=%q is not a header name", header)
 	}
 	s.headerUser = http.CanonicalHeaderKey(header)
+	if len(cfg.TrustedProxies) == 0 {
+		cfg.TrustedProxies = loopbackProxies
+		s.proxiesByDefault = true
+	}
 	s.trustedProxies = cfg.TrustedProxies
 	return nil
 }
 
 // logHeaderLogin says at start-up whom header login believes: the proxies
-// of CHATAUTH_TRUSTED_PROXIES, and nobody when it is empty.
+// of CHATAUTH_TRUSTED_PROXIES, or the loopback addresses by default.
 func (s *server) logHeaderLogin(log *slog.Logger) {
-	if len(s.trustedProxies) == 0 {
-		log.Warn("chat: header login (CHATAUTH_HEADER_USER="+s.headerUser+") believes the header only from "+
-			"CHATAUTH_TRUSTED_PROXIES, which is empty: it is refused from every address. "+
-			"Name the proxy, e.g. CHATAUTH_TRUSTED_PROXIES=127.0.0.1/32 for one on this machine", "header", s.headerUser)
+	if s.proxiesByDefault {
+		log.Warn("chat: header login (CHATAUTH_HEADER_USER="+s.headerUser+") believes the header from "+
+			strings.Join(s.trustedProxies, " and ")+" only, CHATAUTH_TRUSTED_PROXIES being unset: a proxy on this machine. "+
+			"Name your proxy in CHATAUTH_TRUSTED_PROXIES", "header", s.headerUser)
 		return
 	}
 	log.Info("chat: header login from trusted proxies only", "header", s.headerUser,
