@@ -85,18 +85,29 @@ func (a *Auth) revocationSignal() <-chan struct{} {
 // WatchSession is for long-lived connections (WebSocket, Server-Sent
 // Events) opened with session s: the returned channel receives ErrExpired
 // when the session reaches its absolute end, or ErrRevoked when it is
-// revoked (at once for a logout on this instance, within
-// Config.SessionCheckInterval for one on another instance), so that the app
-// can send a "session_expired" event and close. The channel is closed after
-// that one value, or without a value when ctx ends.
+// revoked, so that the app can send a "session_expired" event and close. A
+// logout on this instance is seen at once; one on another instance within
+// milliseconds when the RevocationStore is a RevocationWatcher (redisstore
+// is), else within Config.SessionCheckInterval. The channel is closed
+// after that one value, or without a value when ctx ends. A nil s is
+// revoked.
 func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 	ch := make(chan error, 1)
+	if s == nil {
+		ch <- ErrRevoked
+		close(ch)
+		return ch
+	}
+	watcher, _ := a.cfg.Revocations.(RevocationWatcher)
 	go func() {
 		defer close(ch)
 		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))
 		defer expiry.Stop()
 		poll := time.NewTicker(a.cfg.SessionCheckInterval)
 		defer poll.Stop()
+		// The signals are taken before each check, so that a revocation
+		// made while Revoked runs wakes the next wait.
+		local, remote := a.revocationSignals(watcher)
 		for {
 			select {
 			case <-ctx.Done():
@@ -105,8 +116,10 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 				ch <- ErrExpired
 				return
 			case <-poll.C:
-			case <-a.revocationSignal():
+			case <-local:
+			case <-remote:
 			}
+			local, remote = a.revocationSignals(watcher)
 			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
 				ch <- ErrRevoked
 				return
@@ -114,4 +127,14 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 		}
 	}()
 	return ch
+}
+
+// revocationSignals are the channels closed at the next revocation: by this
+// instance, and, when the store is a RevocationWatcher, announced by any
+// (nil otherwise, which never fires).
+func (a *Auth) revocationSignals(watcher RevocationWatcher) (local, remote <-chan struct{}) {
+	if watcher != nil {
+		remote = watcher.WatchRevocations()
+	}
+	return a.revocationSignal(), remote
 }
