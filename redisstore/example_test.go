@@ -24,13 +24,14 @@ func Example() {
 
 	store, err := redisstore.New(client, redisstore.Options{
 		Secret: secret, // encrypts provider tokens
-		// Ask Redis at most once a second per session; a logout on another
-		// instance reaches this one within that second.
-		NotRevokedCacheTTL: time.Second,
+		// Ask Redis about a session at most once in ten minutes: a logout
+		// on another instance is announced, and reaches this one at once.
+		NotRevokedCacheTTL: 10 * time.Minute,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer store.Close() // its listener, before the client
 	a, err := chatauth.New(chatauth.Config{
 		Secret:      secret,
 		Revocations: store,
