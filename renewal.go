@@ -99,16 +99,22 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 		return ch
 	}
 	watcher, _ := a.cfg.Revocations.(RevocationWatcher)
+	// The signals are taken before each check, the first one here: a
+	// revocation made after this call, or while Revoked runs, wakes the
+	// next wait, and one made before it (since the request was
+	// authenticated) is found by the first check.
+	local, remote := a.revocationSignals(watcher)
 	go func() {
 		defer close(ch)
 		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))
 		defer expiry.Stop()
 		poll := time.NewTicker(a.cfg.SessionCheckInterval)
 		defer poll.Stop()
-		// The signals are taken before each check, so that a revocation
-		// made while Revoked runs wakes the next wait.
-		local, remote := a.revocationSignals(watcher)
 		for {
+			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
+				ch <- ErrRevoked
+				return
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -120,10 +126,6 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 			case <-remote:
 			}
 			local, remote = a.revocationSignals(watcher)
-			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
-				ch <- ErrRevoked
-				return
-			}
 		}
 	}()
 	return ch

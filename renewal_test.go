@@ -368,3 +368,26 @@ func TestWatchSessionNilSession(t *testing.T) {
 		t.Errorf("WatchSession(nil) = %v, %v; want ErrRevoked", err, ok)
 	}
 }
+
+// A session revoked after the request was authenticated but before
+// WatchSession was called is reported at once, not at the next poll.
+func TestWatchSessionRevokedBeforeWatching(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{SessionCheckInterval: time.Hour})
+	_, sess, err := a.IssueToken(&User{Identifier: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.cfg.Revocations.Revoke(context.Background(), Revocation{ID: sess.ID, User: "ada", Expires: sess.ExpiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case err := <-a.WatchSession(context.Background(), sess):
+		if !errors.Is(err, ErrRevoked) {
+			t.Errorf("WatchSession = %v, want ErrRevoked", err)
+		}
+	case <-timer.C:
+		t.Error("WatchSession silent about a session revoked before it was called")
+	}
+}
