@@ -19,33 +19,37 @@ import (
 // entries bound the bytes too (cacheEntryBytes). An entry answers only for
 // a session whose three hashes and issue time all match it; a collision
 // of all three, which no one can aim for without the key, is what a wrong
-// answer would take.
+// answer would take. The entries sit in a slice, indexed by a map, so
+// that dropping a session or a user's entries (an announcement) walks
+// contiguous memory.
 type notRevokedCache struct {
 	ttl     time.Duration
 	max     int
 	seed    maphash.Seed
 	mu      sync.RWMutex
-	entries map[uint64]notRevoked // hash of the token id
+	entries []notRevoked
+	index   map[uint64]int // hash of the token id -> its entry
 	// gen counts revocations and flushes, so that an answer Redis gave
 	// before one of them is not cached after it (see put).
 	gen atomic.Uint64
 }
 
-// notRevoked is one cached answer: 32 bytes, plus the key.
+// notRevoked is one cached answer: 40 bytes.
 type notRevoked struct {
+	token    uint64 // hash of the token id
 	session  uint64 // hash of the session id
 	user     uint64 // hash of the identifier
 	issuedAt int64  // the token's iat, Unix ns
 	until    int64  // trusted until, Unix ns
 }
 
-// cacheEntryBytes bounds what one entry costs, the map's own overhead
-// included: 60 to 100 bytes measured, depending on how full the map's
+// cacheEntryBytes bounds what one entry costs, the index's own overhead
+// included: 60 to 100 bytes measured, depending on how full the index's
 // table is (TestNotRevokedCacheBounded100k).
 const cacheEntryBytes = 128
 
 func newNotRevokedCache(ttl time.Duration, max int) *notRevokedCache {
-	return &notRevokedCache{ttl: ttl, max: max, seed: maphash.MakeSeed(), entries: make(map[uint64]notRevoked)}
+	return &notRevokedCache{ttl: ttl, max: max, seed: maphash.MakeSeed(), index: make(map[uint64]int)}
 }
 
 func (c *notRevokedCache) hash(s string) uint64 { return maphash.String(c.seed, s) }
@@ -55,7 +59,11 @@ func (c *notRevokedCache) hash(s string) uint64 { return maphash.String(c.seed, 
 func (c *notRevokedCache) notRevoked(s *chatauth.Session, identifier string, now time.Time) bool {
 	key := c.hash(s.TokenID)
 	c.mu.RLock()
-	e, ok := c.entries[key]
+	i, ok := c.index[key]
+	var e notRevoked
+	if ok {
+		e = c.entries[i]
+	}
 	c.mu.RUnlock()
 	return ok && now.UnixNano() < e.until && e.issuedAt == s.IssuedAt.UnixNano() &&
 		e.session == c.hash(s.ID) && e.user == c.hash(identifier)
@@ -70,32 +78,63 @@ func (c *notRevokedCache) generation() uint64 { return c.gen.Load() }
 // reached this cache since the question (gen changed): the answer may
 // predate it.
 func (c *notRevokedCache) put(s *chatauth.Session, identifier string, asked time.Time, gen uint64) {
-	key := c.hash(s.TokenID)
-	e := notRevoked{session: c.hash(s.ID), user: c.hash(identifier), issuedAt: s.IssuedAt.UnixNano(),
-		until: asked.Add(c.ttl).UnixNano()}
+	e := notRevoked{token: c.hash(s.TokenID), session: c.hash(s.ID), user: c.hash(identifier),
+		issuedAt: s.IssuedAt.UnixNano(), until: asked.Add(c.ttl).UnixNano()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() != gen {
 		return
 	}
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
+	if i, ok := c.index[e.token]; ok {
+		c.entries[i] = e
+		return
+	}
+	if len(c.entries) >= c.max {
 		c.evictLocked(asked.UnixNano())
 	}
-	c.entries[key] = e
+	c.index[e.token] = len(c.entries)
+	c.entries = append(c.entries, e)
 }
 
-// evictLocked keeps the fresh entries, and if there are too many, an
-// arbitrary three quarters of them: map order is random enough, and it
-// costs the read path nothing. They move to a new map, so that the old
-// one's deleted slots do not make it grow past its bound.
+// evictLocked keeps the fresh entries, and if there are too many, the
+// three quarters most recently added (the slice is in the order of
+// addition, but for the entries moved by removals). They move to a new
+// slice and index, so that the old index's deleted slots do not make it
+// grow past its bound.
 func (c *notRevokedCache) evictLocked(now int64) {
-	keep := make(map[uint64]notRevoked, c.max)
-	for k, e := range c.entries {
-		if now < e.until && len(keep) < c.max-c.max/4 {
-			keep[k] = e
+	fresh := c.entries[:0]
+	for _, e := range c.entries {
+		if now < e.until {
+			fresh = append(fresh, e)
 		}
 	}
-	c.entries = keep
+	if n := c.max - c.max/4; len(fresh) > n {
+		fresh = fresh[len(fresh)-n:]
+	}
+	c.entries = append(make([]notRevoked, 0, c.max), fresh...)
+	c.index = make(map[uint64]int, c.max)
+	for i, e := range c.entries {
+		c.index[e.token] = i
+	}
+}
+
+// removeWhere drops the entries matching, in one walk: the last entry
+// moves into each freed place.
+func (c *notRevokedCache) removeWhere(match func(e *notRevoked) bool) {
+	for i := 0; i < len(c.entries); {
+		e := &c.entries[i]
+		if !match(e) {
+			i++
+			continue
+		}
+		delete(c.index, e.token)
+		last := len(c.entries) - 1
+		if i != last {
+			c.entries[i] = c.entries[last]
+			c.index[c.entries[i].token] = i
+		}
+		c.entries = c.entries[:last]
+	}
 }
 
 // forget drops the entries of a revoked token or session id. A session id
@@ -106,12 +145,7 @@ func (c *notRevokedCache) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	delete(c.entries, h)
-	for k, e := range c.entries {
-		if e.session == h {
-			delete(c.entries, k)
-		}
-	}
+	c.removeWhere(func(e *notRevoked) bool { return e.token == h || e.session == h })
 }
 
 // forgetUser drops every entry of a user whose sessions were cut.
@@ -120,11 +154,7 @@ func (c *notRevokedCache) forgetUser(identifier string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	for k, e := range c.entries {
-		if e.user == h {
-			delete(c.entries, k)
-		}
-	}
+	c.removeWhere(func(e *notRevoked) bool { return e.user == h })
 }
 
 // flush drops every entry, when announcements may have been missed.
@@ -132,7 +162,8 @@ func (c *notRevokedCache) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	clear(c.entries)
+	c.entries = c.entries[:0]
+	clear(c.index)
 }
 
 // len is the number of entries, stale ones included.

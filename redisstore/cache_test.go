@@ -200,3 +200,30 @@ func liveHeap() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// Dropping a session's or a user's entries (an announcement) drops exactly
+// those, wherever they sit, and every other entry still answers.
+func TestNotRevokedCacheForgetDropsExactlyTheMatches(t *testing.T) {
+	c := newNotRevokedCache(time.Hour, 1000)
+	now := time.Now()
+	var all []*chatauth.Session
+	for i := range 300 {
+		s := sessionOf(fmt.Sprint("user-", i%7), fmt.Sprint("token-", i), now)
+		s.ID = fmt.Sprint("family-", i%50)
+		all = append(all, s)
+		c.put(s, s.User.Identifier, now, c.generation())
+	}
+	c.forget("family-3")
+	c.forget("token-10") // family-10 keeps its other tokens
+	c.forgetUser("user-5")
+	for i, s := range all {
+		gone := s.ID == "family-3" || s.TokenID == "token-10" || s.User.Identifier == "user-5"
+		if got := c.notRevoked(s, s.User.Identifier, now); got == gone {
+			t.Errorf("session %d (%s, %s, %s): cached %v, want %v", i, s.TokenID, s.ID, s.User.Identifier, got, !gone)
+		}
+	}
+	c.flush()
+	if n := c.len(); n != 0 || c.notRevoked(all[0], all[0].User.Identifier, now) {
+		t.Errorf("%d entries after flush", n)
+	}
+}

@@ -47,6 +47,7 @@ type listener struct {
 	now       func() time.Time
 
 	up      atomic.Bool
+	clock   atomic.Int64 // Unix ns, read after each message, PONG or heartbeat
 	wakeMu  sync.Mutex
 	wake    chan struct{} // closed at the next announcement (WatchRevocations)
 	stop    context.CancelFunc
@@ -158,6 +159,7 @@ func (l *listener) receive(ctx context.Context, ps *redis.PubSub, subscribed fun
 	pinged := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, l.heartbeat)
+		l.clock.Store(l.now().UnixNano())
 		if err != nil {
 			if !isTimeout(err) || pinged {
 				return err
@@ -180,6 +182,14 @@ func (l *listener) receive(ctx context.Context, ps *redis.PubSub, subscribed fun
 			l.handle(m.Payload)
 		}
 	}
+}
+
+// subscribedAt is the listener's clock, and whether it is subscribed.
+func (l *listener) subscribedAt() (time.Time, bool) {
+	if !l.up.Load() {
+		return time.Time{}, false
+	}
+	return time.Unix(0, l.clock.Load()), true
 }
 
 // resume marks the subscription up: the cache is flushed first, since

@@ -384,7 +384,7 @@ func TestRevocationDuringGapNeverAccepted(t *testing.T) {
 			t.Fatalf("during the gap: Revoked(live) = %v, %v", got, err)
 		}
 	}
-	if b.trustedCache() != nil {
+	if c, _ := b.trustedCache(); c != nil {
 		t.Error("the cache is trusted during the gap")
 	}
 	// The gap ends.
@@ -453,7 +453,7 @@ func TestHeartbeatNoticesSilentConnection(t *testing.T) {
 	b := tp.pushStore(t, Options{HeartbeatInterval: 50 * time.Millisecond})
 	tp.onEveryNode(t, "client", "pause", "3000", "all")
 	waitFor(t, 2500*time.Millisecond, "the silent subscription to be given up", func() bool { return !b.listener.up.Load() })
-	if b.trustedCache() != nil {
+	if c, _ := b.trustedCache(); c != nil {
 		t.Error("the cache is trusted without a subscription")
 	}
 	tp.onEveryNode(t, "client", "unpause")
@@ -476,7 +476,7 @@ func TestCloseStopsListener(t *testing.T) {
 	default:
 		t.Error("listener goroutine still running after Close")
 	}
-	if s.trustedCache() != nil {
+	if c, _ := s.trustedCache(); c != nil {
 		t.Error("cache trusted after Close")
 	}
 	if got, err := s.Revoked(context.Background(), sessionOf("alice", "j", time.Now())); err != nil || got {

@@ -137,11 +137,9 @@ func (s *Store) Revoked(ctx context.Context, sess *chatauth.Session) (bool, erro
 	if sess.User != nil {
 		identifier = sess.User.Identifier
 	}
-	var asked time.Time
 	var gen uint64
-	cache := s.trustedCache()
+	cache, asked := s.trustedCache()
 	if cache != nil {
-		asked = s.now()
 		if cache.notRevoked(sess, identifier, asked) {
 			return false, nil
 		}
@@ -282,13 +280,22 @@ func unixMilliCeil(t time.Time) int64 {
 	return ms
 }
 
-// trustedCache is the not-revoked cache when it may answer: always without
-// a listener (answers are then as stale as NotRevokedCacheTTL allows),
-// only while subscribed with one (answers are then exact). A check that
-// finds none asks Redis and caches nothing.
-func (s *Store) trustedCache() *notRevokedCache {
-	if s.listener != nil && !s.listener.up.Load() {
-		return nil
+// trustedCache is the not-revoked cache when it may answer, and the time
+// its entries are judged by: always without a listener, by the clock
+// (answers are then as stale as NotRevokedCacheTTL allows); only while
+// subscribed with one (answers are then exact), by the listener's clock,
+// which it reads at least once a heartbeat, so that a request reads none.
+// A check that finds no cache asks Redis and caches nothing.
+func (s *Store) trustedCache() (*notRevokedCache, time.Time) {
+	switch {
+	case s.cache == nil:
+		return nil, time.Time{}
+	case s.listener == nil:
+		return s.cache, s.now()
 	}
-	return s.cache
+	now, ok := s.listener.subscribedAt()
+	if !ok {
+		return nil, time.Time{}
+	}
+	return s.cache, now
 }
