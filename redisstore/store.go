@@ -76,7 +76,9 @@ type Options struct {
 	// HeartbeatInterval is how long the listener waits for a message
 	// before it sends a PING down its connection: a connection lost
 	// without a word (a network partition) is noticed, and the cache
-	// bypassed, within two intervals; default 1 s.
+	// bypassed, within two intervals; default 1 s. The listener also
+	// reads the clock cached answers are judged by at least this often,
+	// so that a cached check reads none.
 	HeartbeatInterval time.Duration
 
 	// Logger receives the outage lines; default slog.Default().
