@@ -88,8 +88,8 @@ func (l *listener) run(ctx context.Context) {
 		})
 		_ = ps.Close()
 		l.up.Store(false)
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) {
+			return // closed, or the client was closed under it
 		}
 		if confirmed {
 			failures = 0

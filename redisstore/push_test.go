@@ -505,6 +505,20 @@ func TestCloseStopsListener(t *testing.T) {
 			t.Errorf("%s: a listener", name)
 		}
 	}
+	// The client closed first: the listener stops by itself.
+	early := srv.Client()
+	s = openStore(t, early, Options{})
+	waitListening(t, s)
+	_ = early.Close()
+	waitFor(t, 10*time.Second, "the listener to stop with its client", func() bool {
+		select {
+		case <-s.listener.done:
+			return true
+		default:
+			return false
+		}
+	})
+
 	var nilStore *Store
 	if nilStore.Close() != nil || nilStore.WatchRevocations() != nil {
 		t.Error("nil Store")

@@ -112,8 +112,9 @@ var ErrNoSecret = errors.New("redisstore: Options.Secret is needed to store prov
 // chatauth.RevocationStore (and chatauth.RevocationWatcher), a
 // chatauth.Throttle and a chatauth.TokenStore. It is safe for concurrent
 // use. Unless DisableListener, it keeps one goroutine and one connection
-// subscribed to the revocation announcements, until Close; the client is
-// the caller's to close, after the Store.
+// subscribed to the revocation announcements, until Close (or until the
+// client is closed); the client is the caller's to close, after the
+// Store.
 type Store struct {
 	client        redis.UniversalClient
 	sharded       bool // client spreads keys over nodes: no multi-key commands
