@@ -18,8 +18,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the run if any test leaves a goroutine behind: the Store
-// must start none, and every client and server the tests make is closed.
+// TestMain fails the run if any test leaves a goroutine behind: a Store's
+// listener must be gone once Close returns, and every client and server
+// the tests make is closed.
 // go-redis logs each failed dial through its own global logger; the
 // tests kill Redis on purpose, so they keep that quiet.
 func TestMain(m *testing.M) {
