@@ -83,7 +83,11 @@
 // and wakes the WatchSession of every open connection
 // (chatauth.RevocationWatcher). A logout on one instance is refused on
 // every other within milliseconds, so the cache's TTL can be long
-// (minutes): it no longer bounds staleness.
+// (minutes): it no longer bounds staleness. Each announcement makes every
+// open connection's WatchSession check its session again: with the cache,
+// those not named answer from it; without it (NotRevokedCacheTTL 0), each
+// open connection costs a Redis command per revocation made anywhere, so
+// an app with many open connections sets the TTL.
 //
 // Nothing is missed: the cache answers only while the subscription is
 // confirmed. While it is down (Redis restarting, a failover, CLIENT KILL,
