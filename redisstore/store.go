@@ -54,8 +54,10 @@ type Options struct {
 	// a session found not revoked is not asked about again for this long.
 	// With the listener (the default), the announcements drop an entry
 	// the moment its session is revoked through any instance, so the TTL
-	// can be long (minutes): it only bounds how long an entry is kept.
-	// While the listener is not subscribed the cache is not used. Without
+	// can be long (minutes): it bounds how long an entry is kept, and so
+	// the harm of an announcement Redis would lose without closing the
+	// connection. While the listener is not subscribed the cache is not
+	// used. Without
 	// the listener (DisableListener, or a Ring client) the TTL is the
 	// staleness bound: a logout or RevokeUser made through another
 	// instance takes effect here at most NotRevokedCacheTTL later
