@@ -100,7 +100,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	// SessionCheckInterval is how often WatchSession asks the
 	// RevocationStore whether an open connection's session was revoked on
-	// another instance; default 30 s.
+	// another instance; default 30 s. A RevocationWatcher store (redisstore)
+	// tells it at once, and the poll is only a safety net.
 	SessionCheckInterval time.Duration
 	// MaxCookieChunks bounds the cookies one session may take; a user whose
 	// token needs more is refused when the session starts, with an error

@@ -111,10 +111,11 @@ func (a *Auth) revocationSignal() <-chan struct{} {
 // WatchSession is for long-lived connections (WebSocket, Server-Sent
 // Events) opened with session s: the returned channel receives ErrExpired
 // when the session reaches its absolute end, or ErrRevoked when it is
-// revoked (at once for a logout on this instance, within
-// Config.SessionCheckInterval for one on another instance), so that the app
-// can send a "session_expired" event and close. The channel is closed after
-// that one value, or without a value when ctx ends. A nil session (an
+// revoked, so that the app can send a "session_expired" event and close. A
+// logout on this instance is seen at once; one on another instance within
+// milliseconds when the RevocationStore is a RevocationWatcher (redisstore
+// is), else within Config.SessionCheckInterval. The channel is closed
+// after that one value, or without a value when ctx ends. A nil session (an
 // anonymous request) gets ErrNoSession at once.
 func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 	ch := make(chan error, 1)
@@ -126,6 +127,12 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 		return ch
 	}
 	ctx = orBackground(ctx)
+	watcher, _ := a.cfg.Revocations.(RevocationWatcher)
+	// The signals are taken before each check, the first one here: a
+	// revocation made after this call, or while Revoked runs, wakes the
+	// next wait, and one made before it (since the request was
+	// authenticated) is found by the first check.
+	local, remote := a.revocationSignals(watcher)
 	go func() {
 		defer close(ch)
 		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))
@@ -133,6 +140,10 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 		poll := time.NewTicker(a.cfg.SessionCheckInterval)
 		defer poll.Stop()
 		for {
+			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
+				ch <- ErrRevoked
+				return
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -140,13 +151,21 @@ func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
 				ch <- ErrExpired
 				return
 			case <-poll.C:
-			case <-a.revocationSignal():
+			case <-local:
+			case <-remote:
 			}
-			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
-				ch <- ErrRevoked
-				return
-			}
+			local, remote = a.revocationSignals(watcher)
 		}
 	}()
 	return ch
+}
+
+// revocationSignals are the channels closed at the next revocation: by this
+// instance, and, when the store is a RevocationWatcher, announced by any
+// (nil otherwise, which never fires).
+func (a *Auth) revocationSignals(watcher RevocationWatcher) (local, remote <-chan struct{}) {
+	if watcher != nil {
+		remote = watcher.WatchRevocations()
+	}
+	return a.revocationSignal(), remote
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -332,5 +333,103 @@ func TestWatchSessionWithoutSession(t *testing.T) {
 	serve(t, h, httptest.NewRequest(http.MethodGet, "/chat", nil))
 	if err := <-got; !errors.Is(err, ErrNoSession) {
 		t.Errorf("WatchSession(ctx, nil) = %v, want ErrNoSession", err)
+	}
+}
+
+// announcingStore is a shared RevocationStore that tells every instance of
+// each revocation, as redisstore's announcements over Redis pub/sub do.
+type announcingStore struct {
+	*MemoryRevocationStore
+	mu   sync.Mutex
+	next chan struct{}
+}
+
+func newAnnouncingStore() *announcingStore {
+	return &announcingStore{MemoryRevocationStore: NewMemoryRevocationStore(0), next: make(chan struct{})}
+}
+
+func (s *announcingStore) WatchRevocations() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
+}
+
+func (s *announcingStore) Revoke(ctx context.Context, r Revocation) error {
+	defer s.announce()
+	return s.MemoryRevocationStore.Revoke(ctx, r)
+}
+
+func (s *announcingStore) RevokeUser(ctx context.Context, r UserRevocation) error {
+	defer s.announce()
+	return s.MemoryRevocationStore.RevokeUser(ctx, r)
+}
+
+func (s *announcingStore) announce() {
+	s.mu.Lock()
+	close(s.next)
+	s.next = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// With a RevocationWatcher store, a stream on one instance ends as soon as
+// another instance revokes its session, long before the hourly poll.
+func TestWatchSessionToldByRevocationWatcher(t *testing.T) {
+	shared := newAnnouncingStore()
+	mk := func() *Auth {
+		a, err := New(Config{Secret: testSecret, Revocations: shared, SessionCheckInterval: time.Hour, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, b := mk(), mk()
+	s := httptest.NewServer(sseApp(a))
+	defer s.Close()
+	token, sess, _ := a.IssueToken(&User{Identifier: "ada"})
+	other, _, _ := a.IssueToken(&User{Identifier: "bob"})
+	stream, otherStream := openStream(t, s, "/", token), openStream(t, s, "/", other)
+	// Another session's revocation wakes the watchers, which find their
+	// own sessions alive and keep watching.
+	_, bobSess, _ := b.IssueToken(&User{Identifier: "bob"})
+	if err := b.cfg.Revocations.Revoke(context.Background(), Revocation{ID: bobSess.ID, User: "bob", Expires: bobSess.ExpiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cfg.Revocations.Revoke(context.Background(), Revocation{ID: sess.ID, User: "ada", Expires: sess.ExpiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, stream); !strings.Contains(ev, "revoked") {
+		t.Fatalf("event %q", ev)
+	}
+	// Bob's other session is still watched: its stream ends at its own
+	// revocation, not at ada's.
+	if err := b.RevokeUser(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, otherStream); !strings.Contains(ev, "revoked") {
+		t.Fatalf("bob's event %q", ev)
+	}
+}
+
+
+// A session revoked after the request was authenticated but before
+// WatchSession was called is reported at once, not at the next poll.
+func TestWatchSessionRevokedBeforeWatching(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{SessionCheckInterval: time.Hour})
+	_, sess, err := a.IssueToken(&User{Identifier: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.cfg.Revocations.Revoke(context.Background(), Revocation{ID: sess.ID, User: "ada", Expires: sess.ExpiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case err := <-a.WatchSession(context.Background(), sess):
+		if !errors.Is(err, ErrRevoked) {
+			t.Errorf("WatchSession = %v, want ErrRevoked", err)
+		}
+	case <-timer.C:
+		t.Error("WatchSession silent about a session revoked before it was called")
 	}
 }

@@ -138,3 +138,21 @@ func giveLogger(cfg Config) {
 		t.setLogger(cfg.Logger)
 	}
 }
+
+// RevocationWatcher is an optional interface of a RevocationStore shared
+// by several instances that is told of revocations made through the
+// others: redisstore's Store, whose instances announce every revocation
+// over Redis pub/sub. WatchSession waits on it beside this instance's own
+// logouts, so that an open connection ends within milliseconds of a
+// logout or RevokeUser on any instance, not at its next
+// Config.SessionCheckInterval poll. A store without it (the memory store)
+// is polled.
+type RevocationWatcher interface {
+	// WatchRevocations returns a channel that is closed as soon as the
+	// store learns of a revocation, made through any instance, after the
+	// call; each call after that returns the channel for the next one. It
+	// is closed, too, when the store may have missed some (its link to
+	// the others was down), so that the watchers check again. Revoked
+	// already answers for the revocation by the time the channel closes.
+	WatchRevocations() <-chan struct{}
+}

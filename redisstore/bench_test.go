@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,18 +13,31 @@ import (
 
 // BenchmarkAuthenticatedRequest is one request through RequireUser with a
 // valid session cookie, the handler doing nothing, for each way of checking
-// revocation: in memory, Redis on every request, and Redis behind the local
-// not-revoked cache. Redis is a local redis-server over loopback TCP.
+// revocation: in memory, Redis on every request, Redis behind the local
+// not-revoked cache without the listener (TTL one minute, the staleness
+// bound), and with it (push: TTL ten minutes, revocations announced).
+// Redis is a local redis-server over loopback TCP.
 func BenchmarkAuthenticatedRequest(b *testing.B) {
+	forEachRevocationStore(b, benchmarkAuthenticatedRequest)
+}
+
+// forEachRevocationStore runs bench as sub-benchmarks, one per way of
+// checking revocation.
+func forEachRevocationStore(b *testing.B, bench func(*testing.B, chatauth.RevocationStore)) {
 	b.Run("revocations=memory", func(b *testing.B) {
-		benchmarkAuthenticatedRequest(b, chatauth.NewMemoryRevocationStore(0))
+		bench(b, chatauth.NewMemoryRevocationStore(0))
 	})
 	srv := startRedis(b)
 	b.Run("revocations=redis", func(b *testing.B) {
-		benchmarkAuthenticatedRequest(b, newStore(b, srv, Options{Timeout: DefaultTimeout}))
+		bench(b, newStore(b, srv, Options{Timeout: DefaultTimeout}))
 	})
 	b.Run("revocations=redis-cached", func(b *testing.B) {
-		benchmarkAuthenticatedRequest(b, newStore(b, srv, Options{Timeout: DefaultTimeout, NotRevokedCacheTTL: time.Minute}))
+		bench(b, newStore(b, srv, Options{Timeout: DefaultTimeout, NotRevokedCacheTTL: time.Minute, DisableListener: true}))
+	})
+	b.Run("revocations=redis-push", func(b *testing.B) {
+		s := newStore(b, srv, Options{Timeout: DefaultTimeout, NotRevokedCacheTTL: 10 * time.Minute})
+		waitListening(b, s)
+		bench(b, s)
 	})
 }
 
@@ -59,16 +73,7 @@ func benchmarkAuthenticatedRequest(b *testing.B, revocations chatauth.Revocation
 // BenchmarkRevoked is the revocation check alone, the part of a request
 // that differs between the stores, for a session that is not revoked.
 func BenchmarkRevoked(b *testing.B) {
-	b.Run("revocations=memory", func(b *testing.B) {
-		benchmarkRevoked(b, chatauth.NewMemoryRevocationStore(0))
-	})
-	srv := startRedis(b)
-	b.Run("revocations=redis", func(b *testing.B) {
-		benchmarkRevoked(b, newStore(b, srv, Options{Timeout: DefaultTimeout}))
-	})
-	b.Run("revocations=redis-cached", func(b *testing.B) {
-		benchmarkRevoked(b, newStore(b, srv, Options{Timeout: DefaultTimeout, NotRevokedCacheTTL: time.Minute}))
-	})
+	forEachRevocationStore(b, benchmarkRevoked)
 }
 
 func benchmarkRevoked(b *testing.B, revocations chatauth.RevocationStore) {
@@ -81,5 +86,21 @@ func benchmarkRevoked(b *testing.B, revocations chatauth.RevocationStore) {
 		if err != nil || revoked {
 			b.Fatalf("Revoked = %v, %v", revoked, err)
 		}
+	}
+}
+
+// BenchmarkCacheForget is what one announcement of a revoked session id
+// costs an instance whose cache is full (10,000 entries, the default
+// bound): a walk of the cache under its lock.
+func BenchmarkCacheForget(b *testing.B) {
+	c := newNotRevokedCache(10*time.Minute, DefaultNotRevokedCacheSize)
+	now := time.Now()
+	for i := range DefaultNotRevokedCacheSize {
+		s := sessionOf(fmt.Sprint("user-", i%1000), fmt.Sprint("token-", i), now)
+		c.put(s, s.User.Identifier, now, c.generation())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.forget("a family no entry has")
 	}
 }

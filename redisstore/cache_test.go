@@ -4,19 +4,23 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatauth/chatauth"
 )
 
-// A logout through another instance reaches a caching instance no later
-// than NotRevokedCacheTTL after its last Redis answer, and not sooner than
-// the cache allows (so the test shows the cache is used).
+// Without the listener, a logout through another instance reaches a
+// caching instance no later than NotRevokedCacheTTL after its last Redis
+// answer, and not sooner than the cache allows (so the test shows the
+// cache is used).
 func TestNotRevokedCacheStalenessBound(t *testing.T) {
 	srv := startRedis(t)
 	const ttl = 2 * time.Second
-	cached := newStore(t, srv, Options{NotRevokedCacheTTL: ttl})
+	cached := newStore(t, srv, Options{NotRevokedCacheTTL: ttl, DisableListener: true})
 	clk := newClock()
 	cached.now = clk.Now
 	other := newStore(t, srv, Options{})
@@ -40,12 +44,13 @@ func TestNotRevokedCacheStalenessBound(t *testing.T) {
 	}
 }
 
-// The same bound, end to end: logout on B, a caching A still lets the
-// cookie in until the TTL has passed, then answers 401.
+// The same bound, end to end: logout on B, a caching A without the
+// listener still lets the cookie in until the TTL has passed, then answers
+// 401.
 func TestNotRevokedCacheAcrossInstances(t *testing.T) {
 	srv := startRedis(t)
 	const ttl = 5 * time.Second
-	a := newInstance(t, srv, Options{NotRevokedCacheTTL: ttl}, chatauth.PasswordLimits{})
+	a := newInstance(t, srv, Options{NotRevokedCacheTTL: ttl, DisableListener: true}, chatauth.PasswordLimits{})
 	clk := newClock()
 	a.store.now = clk.Now
 	b := newInstance(t, srv, Options{}, chatauth.PasswordLimits{})
@@ -146,10 +151,8 @@ func TestNotRevokedCacheHitSendsNothing(t *testing.T) {
 	client := srv.Client()
 	log := &commandLog{}
 	client.AddHook(log)
-	s, err := New(client, Options{NotRevokedCacheTTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, client, Options{NotRevokedCacheTTL: time.Hour})
+	waitListening(t, s)
 	ctx := context.Background()
 	iat := time.Now()
 	sess := sessionOf("alice", "j", iat)
@@ -162,5 +165,65 @@ func TestNotRevokedCacheHitSendsNothing(t *testing.T) {
 	}
 	if got := log.take(); len(got) != 0 {
 		t.Errorf("cached checks sent %v, want nothing", got)
+	}
+}
+
+// 100,000 distinct sessions, each with a kilobyte of ids, through a cache
+// of 10,000 entries: it never holds more than its bound, and its heap
+// stays within the bound times cacheEntryBytes whatever the ids' length.
+func TestNotRevokedCacheBounded100k(t *testing.T) {
+	const max = 10000
+	before := liveHeap()
+	c := newNotRevokedCache(time.Hour, max)
+	now := time.Now()
+	long := strings.Repeat("x", 1000)
+	for i := range 100000 {
+		s := sessionOf(long+strconv.Itoa(i), "token-"+long+strconv.Itoa(i), now)
+		s.ID = "family-" + long + strconv.Itoa(i)
+		c.put(s, s.User.Identifier, now, c.generation())
+		if n := c.len(); n > max {
+			t.Fatalf("%d entries after %d sessions, bound %d", n, i+1, max)
+		}
+	}
+	grown := liveHeap() - before
+	t.Logf("%d entries, %d bytes of heap (%d per entry)", c.len(), grown, grown/int64(c.len()))
+	if limit := int64(max * cacheEntryBytes); grown > limit {
+		t.Errorf("the cache holds %d bytes of heap, bound %d", grown, limit)
+	}
+	runtime.KeepAlive(c)
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// Dropping a session's or a user's entries (an announcement) drops exactly
+// those, wherever they sit, and every other entry still answers.
+func TestNotRevokedCacheForgetDropsExactlyTheMatches(t *testing.T) {
+	c := newNotRevokedCache(time.Hour, 1000)
+	now := time.Now()
+	var all []*chatauth.Session
+	for i := range 300 {
+		s := sessionOf(fmt.Sprint("user-", i%7), fmt.Sprint("token-", i), now)
+		s.ID = fmt.Sprint("family-", i%50)
+		all = append(all, s)
+		c.put(s, s.User.Identifier, now, c.generation())
+	}
+	c.forget("family-3")
+	c.forget("token-10") // family-10 keeps its other tokens
+	c.forgetUser("user-5")
+	for i, s := range all {
+		gone := s.ID == "family-3" || s.TokenID == "token-10" || s.User.Identifier == "user-5"
+		if got := c.notRevoked(s, s.User.Identifier, now); got == gone {
+			t.Errorf("session %d (%s, %s, %s): cached %v, want %v", i, s.TokenID, s.ID, s.User.Identifier, got, !gone)
+		}
+	}
+	c.flush()
+	if n := c.len(); n != 0 || c.notRevoked(all[0], all[0].User.Identifier, now) {
+		t.Errorf("%d entries after flush", n)
 	}
 }

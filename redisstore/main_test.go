@@ -18,8 +18,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the run if any test leaves a goroutine behind: the Store
-// must start none, and every client and server the tests make is closed.
+// TestMain fails the run if any test leaves a goroutine behind: a Store's
+// listener must be gone once Close returns, and every client and server
+// the tests make is closed.
 // go-redis logs each failed dial through its own global logger; the
 // tests kill Redis on purpose, so they keep that quiet.
 func TestMain(m *testing.M) {
@@ -46,10 +47,18 @@ func newStore(t testing.TB, srv *redisServer, opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := New(srv.Client(), opts)
+	return openStore(t, srv.Client(), opts)
+}
+
+// openStore is New, failing t on error, with the Store closed when the
+// test ends (before its client).
+func openStore(t testing.TB, client redis.UniversalClient, opts Options) *Store {
+	t.Helper()
+	s, err := New(client, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -64,7 +73,13 @@ type instance struct {
 
 func newInstance(t testing.TB, redisSrv *redisServer, opts Options, limits chatauth.PasswordLimits) *instance {
 	t.Helper()
-	in := &instance{store: newStore(t, redisSrv, opts)}
+	return newInstanceOn(t, newStore(t, redisSrv, opts), limits)
+}
+
+// newInstanceOn is an instance on store.
+func newInstanceOn(t testing.TB, store *Store, limits chatauth.PasswordLimits) *instance {
+	t.Helper()
+	in := &instance{store: store}
 	a, err := chatauth.New(chatauth.Config{
 		Secret:         testSecret,
 		Revocations:    in.store,

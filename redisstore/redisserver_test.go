@@ -38,3 +38,10 @@ func redisClusterClient(t testing.TB, r *redisServer) *redis.ClusterClient {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// waitListening waits until s's listener is subscribed, when its cache
+// answers.
+func waitListening(t testing.TB, s *Store) {
+	t.Helper()
+	waitFor(t, 20*time.Second, "the listener to subscribe", func() bool { return s.listener.up.Load() })
+}

@@ -39,7 +39,7 @@ func (s *Store) Revoke(ctx context.Context, r chatauth.Revocation) error {
 	}
 	key := s.key(kindRevoked, r.ID)
 	err := s.call(ctx, "revoke", func(ctx context.Context) error {
-		return s.client.Do(ctx, "set", key, "1", "pxat", unixMilliCeil(expires)).Err()
+		return revokeID.Run(ctx, s.client, []string{key}, unixMilliCeil(expires), s.channel, announceID+r.ID).Err()
 	})
 	if s.cache != nil {
 		s.cache.forget(r.ID)
@@ -47,12 +47,21 @@ func (s *Store) Revoke(ctx context.Context, r chatauth.Revocation) error {
 	return err
 }
 
+// revokeID records a revocation and announces it, atomically: KEYS[1] is
+// the revoked:<id> key; ARGV: expiry (Unix ms), channel, message.
+var revokeID = redis.NewScript(`
+redis.call('SET', KEYS[1], '1', 'PXAT', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 0
+`)
+
 // cutUser merges a cut into the user's record, atomically, so that two
 // instances cutting at once lose nothing: the cut reaching later wins, and
 // the token it keeps stays kept only from where the other cut spared it
 // too (chatauth.UserRevocation). The record lives until the later of its
-// expiry and the new one. KEYS[1] is the record; ARGV: before (Unix ms),
-// keep (token id, or empty), expiry (Unix ms).
+// expiry and the new one, and the cut is announced. KEYS[1] is the
+// record; ARGV: before (Unix ms), keep (token id, or empty), expiry (Unix
+// ms), channel, message.
 var cutUser = redis.NewScript(`
 local function parse(v)
 	if not v then return nil end
@@ -82,6 +91,7 @@ end
 local v = string.format('%.0f', wb)
 if wk ~= '' then v = v .. ' ' .. string.format('%.0f', wa) .. ' ' .. wk end
 redis.call('SET', KEYS[1], v, 'PXAT', string.format('%.0f', exp))
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 0
 `)
 
@@ -103,7 +113,7 @@ func (s *Store) RevokeUser(ctx context.Context, r chatauth.UserRevocation) error
 	}
 	key := s.key(kindNotBefore, r.User)
 	err := s.call(ctx, "revoke user", func(ctx context.Context) error {
-		return cutUser.Run(ctx, s.client, []string{key}, before, r.Keep, unixMilliCeil(until)).Err()
+		return cutUser.Run(ctx, s.client, []string{key}, before, r.Keep, unixMilliCeil(until), s.channel, announceUser+r.User).Err()
 	})
 	if s.cache != nil {
 		s.cache.forgetUser(r.User)
@@ -113,7 +123,8 @@ func (s *Store) RevokeUser(ctx context.Context, r chatauth.UserRevocation) error
 
 // Revoked implements chatauth.RevocationStore with one Redis command, an
 // MGET of the token's, the session's and the user's keys, or none when
-// the local cache answers. (On a Cluster or Ring client, where the keys
+// the local cache answers (with the listener, only while it is
+// subscribed). (On a Cluster or Ring client, where the keys
 // may live on several nodes, it is GETs in one pipeline instead.) When
 // Redis cannot be asked it returns an error wrapping
 // chatauth.ErrStoreUnavailable (503), or false when RevocationsFailOpen is
@@ -126,14 +137,13 @@ func (s *Store) Revoked(ctx context.Context, sess *chatauth.Session) (bool, erro
 	if sess.User != nil {
 		identifier = sess.User.Identifier
 	}
-	var asked time.Time
 	var gen uint64
-	if s.cache != nil {
-		asked = s.now()
-		if s.cache.notRevoked(sess, identifier, asked) {
+	cache, asked := s.trustedCache()
+	if cache != nil {
+		if cache.notRevoked(sess, identifier, asked) {
 			return false, nil
 		}
-		gen = s.cache.generation()
+		gen = cache.generation()
 	}
 	keys := []string{s.key(kindNotBefore, identifier), s.key(kindRevoked, sess.TokenID)}
 	if sess.ID != sess.TokenID {
@@ -157,8 +167,8 @@ func (s *Store) Revoked(ctx context.Context, sess *chatauth.Session) (bool, erro
 	if revoked {
 		return true, nil
 	}
-	if s.cache != nil {
-		s.cache.put(sess, identifier, asked, gen)
+	if cache != nil {
+		cache.put(sess, identifier, asked, gen)
 	}
 	return false, nil
 }
@@ -268,4 +278,24 @@ func unixMilliCeil(t time.Time) int64 {
 		ms++
 	}
 	return ms
+}
+
+// trustedCache is the not-revoked cache when it may answer, and the time
+// its entries are judged by: always without a listener, by the clock
+// (answers are then as stale as NotRevokedCacheTTL allows); only while
+// subscribed with one (answers are then exact), by the listener's clock,
+// which it reads at least once a heartbeat, so that a request reads none.
+// A check that finds no cache asks Redis and caches nothing.
+func (s *Store) trustedCache() (*notRevokedCache, time.Time) {
+	switch {
+	case s.cache == nil:
+		return nil, time.Time{}
+	case s.listener == nil:
+		return s.cache, s.now()
+	}
+	now, ok := s.listener.subscribedAt()
+	if !ok {
+		return nil, time.Time{}
+	}
+	return s.cache, now
 }

@@ -93,10 +93,7 @@ func TestRevokedIsOneMGET(t *testing.T) {
 	client := srv.Client()
 	log := &commandLog{}
 	client.AddHook(log)
-	s, err := New(client, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, client, Options{})
 	if err := client.Ping(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -166,10 +163,7 @@ func TestRevokeOfExpiredSessionWritesNothing(t *testing.T) {
 func TestRevokedOnCluster(t *testing.T) {
 	srv := startRedisCluster(t)
 	client := redisClusterClient(t, srv)
-	s, err := New(client, Options{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, client, Options{Timeout: 5 * time.Second})
 	ctx := context.Background()
 	now := time.Now()
 	if err := s.Revoke(ctx, revocationOf("j1", now.Add(time.Hour))); err != nil {

@@ -52,13 +52,36 @@ type Options struct {
 
 	// NotRevokedCacheTTL turns on a local cache of "not revoked" answers:
 	// a session found not revoked is not asked about again for this long.
-	// It is the staleness bound: a logout or RevokeUser made through
-	// another instance takes effect here at most NotRevokedCacheTTL later
+	// With the listener (the default), the announcements drop an entry
+	// the moment its session is revoked through any instance, so the TTL
+	// can be long (minutes): it bounds how long an entry is kept, and so
+	// the harm of an announcement Redis would lose without closing the
+	// connection. While the listener is not subscribed the cache is not
+	// used. Without
+	// the listener (DisableListener, or a Ring client) the TTL is the
+	// staleness bound: a logout or RevokeUser made through another
+	// instance takes effect here at most NotRevokedCacheTTL later
 	// (through this Store, at once). 0, the default, asks Redis on every
 	// request.
 	NotRevokedCacheTTL time.Duration
-	// NotRevokedCacheSize bounds the cache's entries; default 10000.
+	// NotRevokedCacheSize bounds the cache's entries, each at most 128
+	// bytes (hashes of the ids, whatever their length); default 10000,
+	// at most 1.3 MB.
 	NotRevokedCacheSize int
+
+	// DisableListener keeps the Store from subscribing to the revocation
+	// announcements: it starts no goroutine and holds no connection of
+	// its own, WatchSession polls, and the not-revoked cache is as stale
+	// as NotRevokedCacheTTL. For a program that only revokes (an admin
+	// tool); its revocations are still announced to the others.
+	DisableListener bool
+	// HeartbeatInterval is how long the listener waits for a message
+	// before it sends a PING down its connection: a connection lost
+	// without a word (a network partition) is noticed, and the cache
+	// bypassed, within two intervals; default 1 s. The listener also
+	// reads the clock cached answers are judged by at least this often,
+	// so that a cached check reads none.
+	HeartbeatInterval time.Duration
 
 	// Logger receives the outage lines; default slog.Default().
 	Logger *slog.Logger
@@ -77,6 +100,7 @@ const (
 	DefaultRevokeUserTTL       = 30 * 24 * time.Hour
 	DefaultNotRevokedCacheSize = 10000
 	DefaultLogInterval         = 10 * time.Second
+	DefaultHeartbeatInterval   = time.Second
 )
 
 // minSecretBytes matches chatauth's own minimum for Config.Secret.
@@ -87,9 +111,12 @@ const minSecretBytes = 32
 var ErrNoSecret = errors.New("redisstore: Options.Secret is needed to store provider tokens")
 
 // Store keeps chatauth's shared state in Redis: it is a
-// chatauth.RevocationStore, a chatauth.Throttle and a chatauth.TokenStore.
-// It is safe for concurrent use, starts no goroutines and needs no Close;
-// the client is the caller's to close.
+// chatauth.RevocationStore (and chatauth.RevocationWatcher), a
+// chatauth.Throttle and a chatauth.TokenStore. It is safe for concurrent
+// use. Unless DisableListener, it keeps one goroutine and one connection
+// subscribed to the revocation announcements, until Close (or until the
+// client is closed); the client is the caller's to close, after the
+// Store.
 type Store struct {
 	client        redis.UniversalClient
 	sharded       bool // client spreads keys over nodes: no multi-key commands
@@ -100,19 +127,24 @@ type Store struct {
 	failOpen      struct{ revocations, throttle bool }
 	sealers       []cipher.AEAD // [0] seals, all open
 	cache         *notRevokedCache
+	channel       string    // where revocations are announced
+	listener      *listener // nil with DisableListener or a Ring
 	outage        *outageLog
 	now           func() time.Time
 }
 
 var (
-	_ chatauth.RevocationStore = (*Store)(nil)
-	_ chatauth.Throttle        = (*Store)(nil)
-	_ chatauth.TokenStore      = (*Store)(nil)
+	_ chatauth.RevocationStore   = (*Store)(nil)
+	_ chatauth.Throttle          = (*Store)(nil)
+	_ chatauth.TokenStore        = (*Store)(nil)
+	_ chatauth.RevocationWatcher = (*Store)(nil)
 )
 
 // New returns a Store using client, which may be a single node, a Sentinel
-// failover client or a Cluster client. It does not contact Redis, so an app
-// can start before Redis does; it returns an error naming every bad option.
+// failover client or a Cluster client. It returns at once, so an app can
+// start before Redis does: the listener subscribes in the background (and
+// until it has, every check asks Redis). It returns an error naming every
+// bad option.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	opts, err := opts.withDefaults(client)
 	if err != nil {
@@ -136,7 +168,35 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		s.cache = newNotRevokedCache(opts.NotRevokedCacheTTL, opts.NotRevokedCacheSize)
 	}
 	s.outage = &outageLog{logger: opts.Logger, interval: opts.LogInterval, now: func() time.Time { return s.now() }}
+	s.channel = opts.Prefix + channelRevocations
+	if _, ring := client.(*redis.Ring); !opts.DisableListener && !ring {
+		s.listener = startListener(&listener{client: client, channel: s.channel, heartbeat: opts.HeartbeatInterval,
+			cache: s.cache, logger: opts.Logger, outage: s.outage, now: func() time.Time { return s.now() }})
+	}
 	return s, nil
+}
+
+// Close stops the listener and closes its connection, and waits until its
+// goroutine has returned. The Store still works after Close, asking Redis
+// on every check. It does not close the client. Close is idempotent and
+// always returns nil.
+func (s *Store) Close() error {
+	if s != nil && s.listener != nil {
+		s.listener.close()
+	}
+	return nil
+}
+
+// WatchRevocations implements chatauth.RevocationWatcher: the channel is
+// closed when a revocation is announced through Redis by any instance
+// (this one included), and when the listener subscribes again after a
+// gap. Without a listener it is nil, which never fires: WatchSession then
+// polls.
+func (s *Store) WatchRevocations() <-chan struct{} {
+	if s == nil || s.listener == nil {
+		return nil
+	}
+	return s.listener.watch()
 }
 
 // isSharded reports whether client spreads keys over several nodes, where
@@ -170,6 +230,7 @@ func (o Options) withDefaults(client redis.UniversalClient) (Options, error) {
 		{"TokenTTL", &o.TokenTTL, DefaultTokenTTL},
 		{"RevokeUserTTL", &o.RevokeUserTTL, DefaultRevokeUserTTL},
 		{"LogInterval", &o.LogInterval, DefaultLogInterval},
+		{"HeartbeatInterval", &o.HeartbeatInterval, DefaultHeartbeatInterval},
 	}
 	for _, f := range durations {
 		switch {

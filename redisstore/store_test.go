@@ -17,11 +17,12 @@ func TestNewNamesEveryBadOption(t *testing.T) {
 		PreviousSecrets:     [][]byte{[]byte("also short")},
 		NotRevokedCacheTTL:  -time.Second,
 		NotRevokedCacheSize: -1,
+		HeartbeatInterval:   time.Nanosecond,
 	})
 	if err == nil {
 		t.Fatal("New accepted bad options")
 	}
-	for _, want := range []string{"client is nil", "Timeout", "Secret is 5 bytes", "PreviousSecrets[0]", "NotRevokedCacheTTL", "NotRevokedCacheSize"} {
+	for _, want := range []string{"client is nil", "Timeout", "Secret is 5 bytes", "PreviousSecrets[0]", "NotRevokedCacheTTL", "NotRevokedCacheSize", "HeartbeatInterval"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -31,16 +32,16 @@ func TestNewNamesEveryBadOption(t *testing.T) {
 func TestNewDefaults(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
 	t.Cleanup(func() { _ = client.Close() })
-	s, err := New(client, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, client, Options{})
 	if s.prefix != DefaultPrefix || s.timeout != DefaultTimeout || s.tokenTTL != DefaultTokenTTL ||
 		s.revokeUserTTL != DefaultRevokeUserTTL || s.outage.interval != DefaultLogInterval {
 		t.Errorf("defaults not applied: %+v", s)
 	}
 	if s.cache != nil || s.failOpen.revocations || s.failOpen.throttle || s.sharded {
 		t.Error("cache, fail-open or sharding on by default")
+	}
+	if s.listener == nil || s.listener.heartbeat != DefaultHeartbeatInterval || s.channel != "chatauth:revocations" {
+		t.Error("no listener by default, or not on chatauth:revocations every second")
 	}
 }
 

@@ -139,10 +139,7 @@ func TestTokenKeysDoNotCollide(t *testing.T) {
 
 func TestTokensNeedSecret(t *testing.T) {
 	srv := startRedis(t)
-	s, err := New(srv.Client(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, srv.Client(), Options{})
 	ctx := context.Background()
 	if err := s.SaveToken(ctx, "alice", "github", testToken()); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("SaveToken without Secret: %v, want ErrNoSecret", err)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/redisstore/redistest"
@@ -149,5 +152,53 @@ func TestRedisConfiguration(t *testing.T) {
 				t.Fatalf("newServer error = %v, want one naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// With two instances on one Redis and a ten-minute not-revoked cache, "log
+// out everywhere" on A ends the reply B is streaming to alice's other
+// browser at once (announced through Redis; B's SessionCheckInterval is
+// 30 s): a last "session_ended" event says why, long before the reply
+// would be done, and B refuses the session from then on.
+func TestStreamEndsWhenLoggedOutElsewhere(t *testing.T) {
+	rdb := redistest.Start(t)
+	getenv := env("CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_DEMO_USERS", "alice:pw1",
+		"CHATAUTH_REDIS_URL", rdb.URL(), "CHATAUTH_REDIS_CACHE", "10m")
+	slow := func(o *options) { o.TokenInterval = 200 * time.Millisecond } // a reply takes seconds
+	a, b := newTestApp(t, getenv, ""), newTestApp(t, getenv, "", slow)
+	laptop, phone := newClient(t), newClient(t)
+	login(t, laptop, a.URL, "alice", "pw1")
+	login(t, phone, b.URL, "alice", "pw1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", b.URL+"/chat/stream", form("message", "one two three four five six seven eight nine ten"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := phone.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "event: token\n" {
+		t.Fatalf("first line of the stream = %q, %v", line, err)
+	}
+	start := time.Now()
+	if resp, _ := do(t, laptop, "POST", a.URL+"/logout/everywhere", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout everywhere on A: %d", resp.StatusCode)
+	}
+	events := readEvents(t, br)
+	t.Logf("the stream on B ended %v after the logout on A began", time.Since(start))
+	last := events[len(events)-1]
+	if last.name != "session_ended" || last.data != `{"notice":"logged_out_elsewhere"}` {
+		t.Errorf("last event %s %s, want session_ended {\"notice\":\"logged_out_elsewhere\"}", last.name, last.data)
+	}
+	for _, e := range events {
+		if e.name == "done" {
+			t.Error("the reply streamed to its end after the logout")
+		}
+	}
+	if resp, _ := do(t, phone, "GET", b.URL+"/user", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("B after the logout on A: /user = %d, want 401", resp.StatusCode)
 	}
 }

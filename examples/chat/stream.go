@@ -25,7 +25,11 @@ const eventWriteTimeout = 10 * time.Second
 // serveStream answers POST R/chat/stream (form field "message") with the
 // bot's reply as Server-Sent Events: one "token" event per word, then
 // "done". RequireUser has checked the session cookie and, this being a
-// POST, that the request is same-origin.
+// POST, that the request is same-origin. When the session ends meanwhile
+// (a logout or "log out everywhere" on any instance, which WatchSession
+// hears of within milliseconds, or its absolute end), the stream stops
+// with a "session_ended" event naming why, in the sign-in page's codes:
+// {"notice": "logged_out_elsewhere"} or {"error": "session_expired"}.
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	msg := strings.TrimSpace(r.PostFormValue("message"))
@@ -46,12 +50,19 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no") // ask nginx-like proxies not to buffer
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	ended := s.auth.WatchSession(r.Context(), sess)
 	ticker := time.NewTicker(s.tokenInterval)
 	defer ticker.Stop()
 	for i, tok := range tokens {
 		if i > 0 {
 			select {
 			case <-ticker.C:
+			case err, ok := <-ended:
+				if ok { // closed without a value: the browser went away
+					_ = writeEvent(w, rc, "session_ended", endedWhy(err))
+					s.log.Info("chat: stream ended with the session", "user", sess.User.Identifier, "error", err)
+				}
+				return
 			case <-r.Context().Done():
 				return // the browser went away
 			}
@@ -62,6 +73,15 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = writeEvent(w, rc, "done", map[string]int{"tokens": len(tokens)})
 	s.log.Debug("chat: reply streamed", "user", sess.User.Identifier, "tokens", len(tokens))
+}
+
+// endedWhy is the "session_ended" event's payload for WatchSession's
+// error: the sign-in page's code for it.
+func endedWhy(err error) map[string]string {
+	if errors.Is(err, chatauth.ErrExpired) {
+		return map[string]string{"error": chatauth.ErrorSessionExpired}
+	}
+	return map[string]string{"notice": chatauth.NoticeLoggedOutElsewhere}
 }
 
 // writeEvent writes one Server-Sent Event with a JSON payload and flushes

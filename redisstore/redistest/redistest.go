@@ -58,6 +58,16 @@ func StartCluster(t testing.TB) *Server {
 
 func start(t testing.TB, cluster bool) *Server {
 	t.Helper()
+	r := launch(t, cluster)
+	if cluster {
+		r.assignAllSlots()
+	}
+	return r
+}
+
+// launch starts redis-server on a free port, killed when the test ends.
+func launch(t testing.TB, cluster bool) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("redis-server not found, and CI=true: .ci/run should have installed it")
@@ -75,9 +85,6 @@ func start(t testing.TB, cluster bool) *Server {
 	}
 	if err != nil {
 		t.Fatal(err)
-	}
-	if cluster {
-		r.assignAllSlots()
 	}
 	return r
 }
@@ -166,25 +173,126 @@ func (r *Server) ping() error {
 // cluster says it is ok.
 func (r *Server) assignAllSlots() {
 	r.t.Helper()
+	r.addSlots(0, clusterSlots-1)
+	r.waitClusterOK(1)
+}
+
+// clusterSlots is the number of hash slots of a Redis Cluster.
+const clusterSlots = 16384
+
+// addSlots makes the node serve slots first to last.
+func (r *Server) addSlots(first, last int) {
+	r.t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer c.Close()
-	ctx := context.Background()
-	if err := c.ClusterAddSlotsRange(ctx, 0, 16383).Err(); err != nil {
-		r.t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
+	if err := c.ClusterAddSlotsRange(context.Background(), first, last).Err(); err != nil {
+		r.t.Fatalf("CLUSTER ADDSLOTSRANGE %d %d on %s: %v", first, last, r.Addr(), err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+}
+
+// waitClusterOK waits until the node says the cluster is ok, with every
+// slot served and the given number of nodes known.
+func (r *Server) waitClusterOK(nodes int) {
+	r.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer c.Close()
+	want := []string{"cluster_state:ok", "cluster_slots_ok:" + strconv.Itoa(clusterSlots),
+		"cluster_known_nodes:" + strconv.Itoa(nodes)}
+	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		info, err := c.ClusterInfo(ctx).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
+		info, err := c.ClusterInfo(context.Background()).Result()
+		if err == nil && containsAll(info, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("cluster not ok after 20s: %v %s", err, info)
+			r.t.Fatalf("cluster not ok on %s after 30s: %v %s", r.Addr(), err, info)
 		}
 		<-tick.C
 	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// Cluster is a Redis Cluster of real redis-server processes, each on a
+// free loopback port, all masters, no replicas; every node is killed when
+// the test ends.
+type Cluster struct {
+	// Nodes are the masters, in the order of the slots they serve.
+	Nodes []*Server
+	t     testing.TB
+}
+
+// StartClusterOf starts a Redis Cluster of masters nodes (at least one):
+// it starts each with --cluster-enabled yes, gives each an equal range of
+// the 16384 slots, introduces them to each other (CLUSTER MEET) and waits
+// until every node says the cluster is ok. It skips or fails as Start
+// does when redis-server is missing.
+func StartClusterOf(t testing.TB, masters int) *Cluster {
+	t.Helper()
+	if masters < 1 {
+		t.Fatalf("redistest: a cluster of %d masters", masters)
+	}
+	c := &Cluster{t: t}
+	for i := range masters {
+		n := launch(t, true)
+		n.addSlots(i*clusterSlots/masters, (i+1)*clusterSlots/masters-1)
+		c.Nodes = append(c.Nodes, n)
+	}
+	first := redis.NewClient(&redis.Options{Addr: c.Nodes[0].Addr()})
+	defer first.Close()
+	for _, n := range c.Nodes[1:] {
+		if err := first.ClusterMeet(context.Background(), "127.0.0.1", strconv.Itoa(n.port)).Err(); err != nil {
+			t.Fatalf("CLUSTER MEET %s: %v", n.Addr(), err)
+		}
+	}
+	for _, n := range c.Nodes {
+		n.waitClusterOK(masters)
+	}
+	return c
+}
+
+// Addrs are the nodes' host:port addresses.
+func (c *Cluster) Addrs() []string {
+	addrs := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		addrs[i] = n.Addr()
+	}
+	return addrs
+}
+
+// Client returns a new Cluster client of the cluster, closed when the
+// test ends.
+func (c *Cluster) Client() *redis.ClusterClient {
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	c.t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// NodeOf is the node serving key's slot.
+func (c *Cluster) NodeOf(key string) *Server {
+	c.t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: c.Nodes[0].Addr()})
+	defer client.Close()
+	slot, err := client.ClusterKeySlot(context.Background(), key).Result()
+	if err != nil {
+		c.t.Fatalf("CLUSTER KEYSLOT %q: %v", key, err)
+	}
+	n := len(c.Nodes)
+	for i := range n {
+		if int(slot) < (i+1)*clusterSlots/n {
+			return c.Nodes[i]
+		}
+	}
+	return c.Nodes[n-1]
 }
 
 // Kill stops the server, if running, and waits until it has exited.

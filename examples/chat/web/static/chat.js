@@ -75,6 +75,13 @@
         if (event === "token" && data) {
           bubble.textContent += data.text;
           bot.scrollIntoView({ block: "end" });
+        } else if (event === "session_ended") {
+          // Logged out on another device (or the session's time is up):
+          // the sign-in page says which.
+          const q = data && data.error ? "error=" + encodeURIComponent(data.error)
+            : "notice=" + encodeURIComponent((data && data.notice) || "logged_out_elsewhere");
+          window.location.replace(root + "/login?" + q);
+          return;
         }
       }
     }
