@@ -202,6 +202,17 @@ type Config struct {
 	TokenCacheSize int
 	// Logger receives one line per auth decision; default slog.Default().
 	Logger *slog.Logger
+
+	// StateDir is a directory where this instance keeps what a restart
+	// must not forget: logouts and RevokeUser cuts, the single use of OAuth
+	// states, and the provider tokens (sealed with Secret). New opens it as
+	// a StateDir (creating it, 0700) and uses it as Revocations, Throttle
+	// and Tokens, which must then be left nil; Auth.Close releases it. One
+	// process owns a directory at a time. Without StateDir (or a shared
+	// store such as redisstore), revocations live in memory: a restart
+	// forgets every logout, and New logs a warning saying so.
+	// CHATAUTH_STATE_DIR.
+	StateDir string
 }
 
 // PasswordLimits bound password login attempts, per username and per client
@@ -318,13 +329,17 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.PasswordConcurrency < 0 || c.HeaderConcurrency < 0 {
 		bad("PasswordConcurrency and HeaderConcurrency must not be negative")
 	}
-	if c.Revocations == nil {
+	if c.StateDir != "" && (c.Revocations != nil || c.Throttle != nil || c.Tokens != nil) {
+		bad("StateDir is set beside Revocations, Throttle or Tokens: the state directory is all three; " +
+			"set StateDir alone, or open it with OpenStateDir and set the three")
+	}
+	if c.Revocations == nil && c.StateDir == "" {
 		c.Revocations = NewMemoryRevocationStore(0)
 	}
-	if c.Throttle == nil {
+	if c.Throttle == nil && c.StateDir == "" {
 		c.Throttle = NewMemoryThrottle(0)
 	}
-	if c.Tokens == nil {
+	if c.Tokens == nil && c.StateDir == "" {
 		c.Tokens = NewMemoryTokenStore()
 	}
 	if c.SessionCheckInterval <= 0 {
@@ -413,7 +428,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // CHAINLIT_STATE_COOKIE_LIFETIME, CHAINLIT_USER_SESSION_TIMEOUT,
 // CHAINLIT_CUSTOM_AUTH, CHATAUTH_PREVIOUS_SECRETS (comma-separated),
 // CHATAUTH_TRUSTED_PROXIES and CHATAUTH_ALLOWED_ORIGINS (comma-separated),
-// and uvicorn's FORWARDED_ALLOW_IPS.
+// CHATAUTH_STATE_DIR, and uvicorn's FORWARDED_ALLOW_IPS.
 // OAuth providers are read by ProvidersFromEnv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if getenv == nil {
@@ -443,6 +458,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ForwardedAllowIPs:   splitList(getenv("FORWARDED_ALLOW_IPS")),
 		AllowedOrigins:      splitList(getenv("CHATAUTH_ALLOWED_ORIGINS")),
 		RequireLogin:        getenv("CHAINLIT_CUSTOM_AUTH") != "" && getenv("CHAINLIT_CUSTOM_AUTH") != "false",
+		StateDir:            strings.TrimSpace(getenv("CHATAUTH_STATE_DIR")),
 	}
 	if s := getenv("CHAINLIT_AUTH_SECRET"); s != "" {
 		c.Secret = []byte(s)

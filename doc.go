@@ -204,6 +204,9 @@
 //	session_too_large  a user from a hook whose token would not fit MaxCookieChunks cookies (500, the log names its largest metadata)
 //	busy               every password or header check slot stayed taken (503)
 //	no_credential      POST R/auth/header without the credential hook's headers (401)
+//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.StateDir, redisstore)
+//	state_tail_skipped a StateDir cut off the unfinished end of its log at start-up: a write a crash interrupted, never acknowledged (warning)
+//	state_damaged      a StateDir file lost acknowledged records: every session issued before the start is revoked (error)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,
