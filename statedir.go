@@ -165,7 +165,7 @@ func openStateDir(dir string, opts StateDirOptions, logOpts statelog.Options) (*
 	r := &replay{d: d, nowSec: d.revs.now().Unix()}
 	lg, rep, err := statelog.Open(dir, logOpts, r.apply)
 	if errors.Is(err, statelog.ErrLocked) {
-		return nil, fmt.Errorf("%w: %s is open in another process or StateDir (%w); "+
+		return nil, fmt.Errorf("%w: %s (%v): one process owns a state directory; "+
 			"give each instance its own directory, or share state through Redis", ErrStateDirInUse, dir, err)
 	}
 	if err != nil {

@@ -26,13 +26,18 @@ type options struct {
 	// TokenInterval is the bot's pause between two streamed tokens;
 	// default 35 ms.
 	TokenInterval time.Duration
+	// DefaultStateDir is where the demo keeps logouts and provider tokens
+	// when neither CHATAUTH_STATE_DIR nor CHATAUTH_REDIS_URL is set:
+	// parseFlags makes it a folder in the user's cache directory. Empty
+	// keeps them in memory.
+	DefaultStateDir string
 }
 
 // parseFlags reads -addr and -root (default $CHAINLIT_ROOT_PATH).
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := options{Getenv: getenv, Stderr: stderr}
+	o := options{Getenv: getenv, Stderr: stderr, DefaultStateDir: demoStateDir()}
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8000", "`host:port` to listen on")
 	fs.StringVar(&o.Root, "root", getenv("CHAINLIT_ROOT_PATH"), "root `path` the app lives under, e.g. /chat (default $CHAINLIT_ROOT_PATH)")
 	if err := fs.Parse(args); err != nil {

@@ -62,7 +62,7 @@ const maxBatch = 1 << 20
 var ErrClosed = errors.New("statelog: closed")
 
 // ErrLocked means another process owns the directory.
-var ErrLocked = errors.New("statelog: directory locked by another process")
+var ErrLocked = errors.New("locked")
 
 // Options tune a Dir; the zero value is what production uses.
 type Options struct {

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/chatauth/chatauth"
+)
+
+// demoStateDir is where the demo keeps logouts and provider tokens across
+// restarts unless told otherwise: a folder in the user's cache directory
+// (~/.cache/chatauth-demo on Linux). Empty when there is no such
+// directory: state then lives in memory, and chatauth says so.
+func demoStateDir() string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(cache, "chatauth-demo")
+}
+
+// chooseStateDir sets cfg.StateDir: CHATAUTH_STATE_DIR when set (already
+// in cfg, from chatauth.ConfigFromEnv), else the default, unless the
+// instances share a Redis, which then keeps the state instead.
+func chooseStateDir(cfg *chatauth.Config, defaultDir string, redis bool, log *slog.Logger) error {
+	switch {
+	case redis && cfg.StateDir != "":
+		return errors.New("CHATAUTH_STATE_DIR and CHATAUTH_REDIS_URL are both set: " +
+			"the state directory is for one instance, Redis for several; set one")
+	case redis:
+		return nil
+	case cfg.StateDir == "":
+		cfg.StateDir = defaultDir
+	}
+	if cfg.StateDir != "" {
+		log.Info("chat: logouts and provider tokens survive restarts", "state_dir", cfg.StateDir)
+	}
+	return nil
+}
