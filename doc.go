@@ -146,6 +146,13 @@
 // with; tokens without kid, as Chainlit signs them, are tried with every
 // key.
 //
+// Revocations live in memory unless a store keeps them: a restart then
+// forgets every logout, and New logs one warning saying so. Config.StateDir
+// (CHATAUTH_STATE_DIR) keeps them for one instance in a directory, a
+// StateDir: each logout is fsynced before it is answered, concurrent ones
+// sharing an fsync, and replayed at start-up; redisstore shares them
+// between instances.
+//
 // # Security defaults
 //
 //   - A secret shorter than 32 bytes is refused; make one with
