@@ -717,3 +717,29 @@ func BenchmarkStateDirRevoked(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStateDirThousandLogouts: 1,000 logouts arriving at once, each
+// on its own goroutine, as a burst of requests would: the time until the
+// last is acknowledged, and the fsyncs the thousand took (unlike
+// TestStateDirGroupCommit, nothing holds the first fsync back).
+func BenchmarkStateDirThousandLogouts(b *testing.B) {
+	sd := openTestStateDir(b, b.TempDir(), nil, statelog.Options{})
+	now := time.Now()
+	syncs := sd.log.Syncs()
+	round := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		round++
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 1000 {
+			wg.Go(func() {
+				<-start
+				mustRevoke(b, sd, Revocation{ID: fmt.Sprintf("sid-%d-%d", round, i), User: "ada", IssuedAt: now, Expires: now.Add(time.Hour)})
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	b.ReportMetric(float64(sd.log.Syncs()-syncs)/float64(round), "fsyncs/1000-logouts")
+}
