@@ -103,6 +103,7 @@ const (
 	stateCompactBytes = 1 << 20
 	stateCompactEvery = time.Hour
 	stateCompactCheck = time.Minute
+	stateRetryAfter   = 5 * time.Second // between compactions while they fail
 	// stateDamageCut is how long the cut made after damage lasts: longer
 	// than any session it must end.
 	stateDamageCut = 400 * 24 * time.Hour
@@ -428,20 +429,29 @@ func (d *StateDir) compactLoop() {
 	tick := time.NewTicker(stateCompactCheck)
 	defer tick.Stop()
 	failing := false
+	var lastFailure time.Time
 	for {
+		kicked := false
 		select {
 		case <-d.stop:
 			return
 		case <-d.kick:
+			kicked = true
 		case <-tick.C:
+		}
+		if kicked && failing && time.Since(lastFailure) < stateRetryAfter {
+			continue // every failed logout kicks: retry at most this often
 		}
 		if !d.compactDue() {
 			continue
 		}
 		err := d.compact()
+		if err != nil {
+			lastFailure = time.Now()
+		}
 		switch {
 		case err != nil && !failing:
-			d.logger.LogAttrs(context.Background(), slog.LevelError, "chatauth: state directory: compaction failed; retrying every minute",
+			d.logger.LogAttrs(context.Background(), slog.LevelError, "chatauth: state directory: compaction failed; retrying",
 				slog.String("auth.method", "session"), slog.String("dir", d.log.Path()), slog.String("error", err.Error()))
 		case err == nil && failing:
 			d.logger.LogAttrs(context.Background(), slog.LevelInfo, "chatauth: state directory: compaction works again",

@@ -35,8 +35,11 @@ func TestMain(m *testing.M) {
 }
 
 // withStateDir is getenv with CHATAUTH_STATE_DIR set to dir, unless getenv
-// sets it.
+// sets it or CHATAUTH_REDIS_URL (Redis then keeps the state).
 func withStateDir(getenv func(string) string, dir string) func(string) string {
+	if getenv("CHATAUTH_REDIS_URL") != "" {
+		return getenv
+	}
 	return func(k string) string {
 		if v := getenv(k); v != "" || k != "CHATAUTH_STATE_DIR" {
 			return v
