@@ -188,6 +188,9 @@ func TestStateDirSecondOpenIsRefused(t *testing.T) {
 		t.Fatalf("second OpenStateDir: %v, want ErrStateDirInUse", err)
 	}
 	for _, want := range []string{dir, filepath.Join(dir, "LOCK"), "process " + strconv.Itoa(os.Getpid())} {
+		if runtime.GOOS == "windows" && strings.HasPrefix(want, "process") {
+			continue // the lock file cannot be read while it is held
+		}
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

@@ -284,6 +284,9 @@ func TestSecondOpenIsRefused(t *testing.T) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
 	for _, want := range []string{filepath.Join(dir, lockName), "process " + strconv.Itoa(os.Getpid())} {
+		if runtime.GOOS == "windows" && strings.HasPrefix(want, "process") {
+			continue // the lock file cannot be read while it is held
+		}
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
