@@ -59,6 +59,9 @@ type Auth struct {
 	// long one waits for a slot.
 	passwordSlots, headerSlots slots
 	checkWait                  time.Duration
+	// stateDir is the StateDir New opened for Config.StateDir, which
+	// Close releases.
+	stateDir *StateDir
 }
 
 // zeroTime reads better than time.Time{} in grants: "no fixed end".
@@ -139,6 +142,10 @@ func New(cfg Config) (*Auth, error) {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
 	a.parserOptions = opts
+	if err := a.openStores(); err != nil {
+		return nil, err
+	}
+	cfg = a.cfg
 	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize, cfg.TokenCacheBytes))
 	giveLogger(cfg)
 	a.setStateKeys(cfg.Secret, longSecrets(cfg.PreviousSecrets))

@@ -238,6 +238,17 @@ type Config struct {
 	TokenCacheBytes int
 	// Logger receives one line per auth decision; default slog.Default().
 	Logger *slog.Logger
+
+	// StateDir is a directory where this instance keeps what a restart
+	// must not forget: logouts and RevokeUser cuts, the single use of OAuth
+	// states, and the provider tokens (sealed with Secret). New opens it as
+	// a StateDir (creating it, 0700) and uses it as Revocations, Throttle
+	// and Tokens, which must then be left nil; Auth.Close releases it. One
+	// process owns a directory at a time. Without StateDir (or a shared
+	// store such as redisstore), revocations live in memory: a restart
+	// forgets every logout, and New logs a warning saying so.
+	// CHATAUTH_STATE_DIR.
+	StateDir string
 }
 
 // UISettings are the login page settings Chainlit keeps in the [UI]
@@ -377,13 +388,17 @@ func (c Config) withDefaults() (Config, []netip.Prefix, error) {
 	if c.PasswordConcurrency < 0 || c.HeaderConcurrency < 0 {
 		bad("PasswordConcurrency and HeaderConcurrency must not be negative")
 	}
-	if c.Revocations == nil {
+	if c.StateDir != "" && (c.Revocations != nil || c.Throttle != nil || c.Tokens != nil) {
+		bad("StateDir is set beside Revocations, Throttle or Tokens: the state directory is all three; " +
+			"set StateDir alone, or open it with OpenStateDir and set the three")
+	}
+	if c.Revocations == nil && c.StateDir == "" {
 		c.Revocations = NewMemoryRevocationStore(0)
 	}
-	if c.Throttle == nil {
+	if c.Throttle == nil && c.StateDir == "" {
 		c.Throttle = NewMemoryThrottle(0)
 	}
-	if c.Tokens == nil {
+	if c.Tokens == nil && c.StateDir == "" {
 		c.Tokens = NewMemoryTokenStore()
 	}
 	if c.SessionCheckInterval <= 0 {
@@ -513,8 +528,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // CHATAUTH_ALLOWED_ORIGINS (comma-separated), CHATAUTH_DEFAULT_THEME,
 // CHATAUTH_LOGIN_PAGE_IMAGE, CHATAUTH_LOGIN_PAGE_IMAGE_FILTER and
 // CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER (Chainlit's [UI] settings of the
-// same names), and uvicorn's FORWARDED_ALLOW_IPS. OAuth providers are read
-// by ProvidersFromEnv.
+// same names), CHATAUTH_STATE_DIR, and uvicorn's FORWARDED_ALLOW_IPS. OAuth
+// providers are read by ProvidersFromEnv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -550,6 +565,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			LoginPageImageFilter:     getenv("CHATAUTH_LOGIN_PAGE_IMAGE_FILTER"),
 			LoginPageImageDarkFilter: getenv("CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER"),
 		},
+		StateDir: strings.TrimSpace(getenv("CHATAUTH_STATE_DIR")),
 	}
 	if s := getenv("CHAINLIT_AUTH_SECRET"); s != "" {
 		c.Secret = []byte(s)

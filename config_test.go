@@ -60,6 +60,7 @@ func TestNewRefusesBadValues(t *testing.T) {
 		{"session timeout", Config{Secret: testSecret, SessionTimeout: time.Millisecond}, "SessionTimeout"},
 		{"state cookie lifetime", Config{Secret: testSecret, StateCookieLifetime: -time.Second}, "StateCookieLifetime"},
 		{"negative limits", Config{Secret: testSecret, PasswordLimits: PasswordLimits{PerUsername: -1}}, "PasswordLimits"},
+		{"state dir beside a store", Config{Secret: testSecret, StateDir: "unused", Tokens: NewMemoryTokenStore()}, "StateDir is set beside Revocations, Throttle or Tokens"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +121,7 @@ func TestCleanRootPath(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
+	stateDir := t.TempDir()
 	env := map[string]string{
 		"CHAINLIT_AUTH_SECRET":           string(testSecret),
 		"CHATAUTH_PREVIOUS_SECRETS":      "old-secret-0123456789abcdef0123456789, older-secret-0123456789abcdef01234567",
@@ -132,6 +134,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"CHAINLIT_CUSTOM_AUTH":           "true",
 		"CHATAUTH_TRUSTED_PROXIES":       "10.0.0.0/8, 127.0.0.1",
 		"CHATAUTH_ALLOWED_ORIGINS":       "https://app.example.com,https://admin.example.com",
+		"CHATAUTH_STATE_DIR":             stateDir,
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -153,13 +156,18 @@ func TestConfigFromEnv(t *testing.T) {
 		{"RequireLogin", cfg.RequireLogin, true},
 		{"TrustedProxies", strings.Join(cfg.TrustedProxies, "|"), "10.0.0.0/8|127.0.0.1"},
 		{"AllowedOrigins", strings.Join(cfg.AllowedOrigins, "|"), "https://app.example.com|https://admin.example.com"},
+		{"StateDir", cfg.StateDir, stateDir},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if _, err := New(cfg); err != nil {
-		t.Errorf("New(ConfigFromEnv) = %v", err)
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(ConfigFromEnv) = %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
 

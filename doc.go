@@ -164,6 +164,13 @@
 // with; tokens without kid, as Chainlit signs them, are tried with every
 // key.
 //
+// Revocations live in memory unless a store keeps them: a restart then
+// forgets every logout, and New logs one warning saying so. Config.StateDir
+// (CHATAUTH_STATE_DIR) keeps them for one instance in a directory, a
+// StateDir: each logout is fsynced before it is answered, concurrent ones
+// sharing an fsync, and replayed at start-up; redisstore shares them
+// between instances.
+//
 // # Security defaults
 //
 //   - A secret shorter than 32 bytes is refused; make one with
@@ -234,6 +241,9 @@
 //	no_credential      POST R/auth/header without the credential hook's headers (401)
 //	ambiguous_session  two different session cookies or chunk sets (401)
 //	body_timeout       the request body did not arrive within BodyReadTimeout (408)
+//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.StateDir, redisstore)
+//	state_tail_skipped a StateDir cut off the unfinished end of its log at start-up: a write a crash interrupted, never acknowledged (warning)
+//	state_damaged      a StateDir file lost acknowledged records: every session issued before the start is revoked (error)
 //
 // OAuth callbacks redirect to R/login?error=<code> with access_denied,
 // missing_code, missing_state, invalid_state, exchange_failed,

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatauth/chatauth/internal/siphash"
 )
 
 // defaultMaxRevocations is the bound of NewMemoryRevocationStore(0).
@@ -43,6 +45,7 @@ type MemoryRevocationStore struct {
 	users    map[uint64]userCut      // userHash of an identifier
 	everyone storeCut                // user cuts folded when users is full
 	used     map[uint64]uint32       // hash of a one-time id -> expiry, Unix s
+	sip      *siphash.Key            // keys the hashes instead of seed (StateDir)
 	max      int
 	maxUsers int
 	usedFull bool // the "one-time ids full" line was logged
@@ -102,7 +105,12 @@ func (s *MemoryRevocationStore) log(level slog.Level, msg string, attrs ...slog.
 	l.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
-func (s *MemoryRevocationStore) hash(id string) uint64 { return maphash.String(s.seed, id) }
+func (s *MemoryRevocationStore) hash(id string) uint64 {
+	if s.sip != nil {
+		return s.sip.String(id) // a key that can be stored: StateDir's hashes outlive the process
+	}
+	return maphash.String(s.seed, id)
+}
 
 // userHash is the key of a user's cut, never 0.
 func (s *MemoryRevocationStore) userHash(identifier string) uint64 { return max(s.hash(identifier), 1) }
@@ -110,12 +118,21 @@ func (s *MemoryRevocationStore) userHash(identifier string) uint64 { return max(
 // Revoke implements RevocationStore. A zero IssuedAt counts as now; a zero
 // Expires keeps the revocation until it must be folded.
 func (s *MemoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
-	if r.ID == "" {
-		return errors.New("chatauth: revocation without an id")
-	}
 	now := s.now()
+	k, e, record, err := s.entryOf(r, now)
+	if record {
+		s.add(k, e, now)
+	}
+	return err
+}
+
+// entryOf is the record of r, false when it needs none.
+func (s *MemoryRevocationStore) entryOf(r Revocation, now time.Time) (uint64, revokedEntry, bool, error) {
+	if r.ID == "" {
+		return 0, revokedEntry{}, false, errors.New("chatauth: revocation without an id")
+	}
 	if !r.Expires.IsZero() && !r.Expires.After(now) {
-		return nil // every token it names has expired
+		return 0, revokedEntry{}, false, nil // every token it names has expired
 	}
 	if r.IssuedAt.IsZero() {
 		r.IssuedAt = now
@@ -127,7 +144,11 @@ func (s *MemoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
 	if r.User != "" {
 		e.user = s.userHash(r.User)
 	}
-	k := s.hash(r.ID)
+	return s.hash(r.ID), e, true, nil
+}
+
+// add records the revocation of hash k, making room if needed.
+func (s *MemoryRevocationStore) add(k uint64, e revokedEntry, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.revoked[k]; ok {
@@ -136,7 +157,6 @@ func (s *MemoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
 		s.makeRoomLocked(now)
 	}
 	s.revoked[k] = e
-	return nil
 }
 
 // merge is one entry for two revocations of one hash: the later issue
@@ -287,17 +307,29 @@ func (g storeCut) merge(c userCut) storeCut {
 // until it must be folded.
 func (s *MemoryRevocationStore) RevokeUser(_ context.Context, r UserRevocation) error {
 	now := s.now()
+	if user, c, record := s.cutOf(r, now); record {
+		s.cutUser(user, c, now.Unix())
+	}
+	return nil
+}
+
+// cutOf is the user's hash and the cut of r, false when it needs none.
+func (s *MemoryRevocationStore) cutOf(r UserRevocation, now time.Time) (uint64, userCut, bool) {
 	if !r.Expires.IsZero() && !r.Expires.After(now) {
-		return nil // every session it could revoke has expired
+		return 0, userCut{}, false // every session it could revoke has expired
 	}
 	c := userCut{before: ceilMillis(r.Before), keep: r.Keep, expires: math.MaxInt64}
 	if !r.Expires.IsZero() {
 		c.expires = int64(unixCeil(r.Expires))
 	}
+	return s.userHash(r.User), c, true
+}
+
+// cutUser merges c into the user's cut.
+func (s *MemoryRevocationStore) cutUser(user uint64, c userCut, nowSec int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cutUserLocked(s.userHash(r.User), c, now.Unix())
-	return nil
+	s.cutUserLocked(user, c, nowSec)
 }
 
 // Revoked implements RevocationStore: two lookups of hashed ids, one of
@@ -341,7 +373,12 @@ func (s *MemoryRevocationStore) FirstUse(_ context.Context, id string, expires t
 	if !expires.After(now) {
 		return false, nil
 	}
-	k, nowSec := s.hash(id), now.Unix()
+	return s.useOnce(s.hash(id), unixCeil(expires), now.Unix())
+}
+
+// useOnce records the one-time id of hash k as used until expires (Unix
+// s), and reports whether it was its first use.
+func (s *MemoryRevocationStore) useOnce(k uint64, expires uint32, nowSec int64) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if exp, ok := s.used[k]; ok && nowSec < int64(exp) {
@@ -364,7 +401,7 @@ func (s *MemoryRevocationStore) FirstUse(_ context.Context, id string, expires t
 		return false, fmt.Errorf("%w: %d one-time ids in use, the most the memory store holds", ErrStoreUnavailable, len(s.used))
 	}
 	s.usedFull = false
-	s.used[k] = unixCeil(expires)
+	s.used[k] = expires
 	return true, nil
 }
 

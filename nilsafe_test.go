@@ -226,6 +226,21 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 		}
 	}
 	var nilCtx context.Context
+	// A StateDir is called nil, zero and opened on a fresh directory.
+	onStateDirs := func(f func(*chatauth.StateDir)) []func(tb testing.TB) {
+		return []func(tb testing.TB){
+			func(testing.TB) { f(nil) },
+			func(testing.TB) { f(&chatauth.StateDir{}) },
+			func(tb testing.TB) {
+				d, err := chatauth.OpenStateDir(t.TempDir(), chatauth.StateDirOptions{Secret: make([]byte, 32)})
+				if err != nil {
+					tb.Fatal(err)
+				}
+				defer d.Close()
+				f(d)
+			},
+		}
+	}
 
 	return map[string][]func(tb testing.TB){
 		// chatauth: functions.
@@ -286,6 +301,24 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 		"MemoryRevocationStore.FirstUse": onStores(func(s *chatauth.MemoryRevocationStore, _ *chatauth.MemoryThrottle, _ *chatauth.MemoryTokenStore) {
 			_, _ = s.FirstUse(nilCtx, "", time.Time{})
 		}),
+		"Auth.Close":   onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.Close() }),
+		"OpenStateDir": one(func(tb testing.TB) { _, _ = chatauth.OpenStateDir("", chatauth.StateDirOptions{}) }),
+		"StateDir.Revoke": onStateDirs(func(d *chatauth.StateDir) {
+			_ = d.Revoke(nilCtx, chatauth.Revocation{})
+		}),
+		"StateDir.RevokeUser": onStateDirs(func(d *chatauth.StateDir) { _ = d.RevokeUser(nilCtx, chatauth.UserRevocation{}) }),
+		"StateDir.Revoked": onStateDirs(func(d *chatauth.StateDir) {
+			_, _ = d.Revoked(nilCtx, nil)
+			_, _ = d.Revoked(nilCtx, &chatauth.Session{})
+		}),
+		"StateDir.FirstUse":       onStateDirs(func(d *chatauth.StateDir) { _, _ = d.FirstUse(nilCtx, "", time.Time{}) }),
+		"StateDir.Hit":            onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Hit(nilCtx, "", 0, 0) }),
+		"StateDir.Reset":          onStateDirs(func(d *chatauth.StateDir) { _ = d.Reset(nilCtx, "") }),
+		"StateDir.Forgive":        onStateDirs(func(d *chatauth.StateDir) { _ = d.Forgive(nilCtx, "") }),
+		"StateDir.SaveToken":      onStateDirs(func(d *chatauth.StateDir) { _ = d.SaveToken(nilCtx, "", "", nil) }),
+		"StateDir.Token":          onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Token(nilCtx, "", "") }),
+		"StateDir.DeleteToken":    onStateDirs(func(d *chatauth.StateDir) { _ = d.DeleteToken(nilCtx, "", "") }),
+		"StateDir.Close":          onStateDirs(func(d *chatauth.StateDir) { _ = d.Close() }),
 		"Auth.OnLogout":           onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnLogout(nil) }),
 		"Auth.OnOAuth":            onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnOAuth(nil) }),
 		"Auth.OnPassword":         onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnPassword(nil) }),

@@ -410,7 +410,6 @@ func TestWatchSessionToldByRevocationWatcher(t *testing.T) {
 	}
 }
 
-
 // A session revoked after the request was authenticated but before
 // WatchSession was called is reported at once, not at the next poll.
 func TestWatchSessionRevokedBeforeWatching(t *testing.T) {

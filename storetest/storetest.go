@@ -1,6 +1,7 @@
 // Package storetest checks that a store keeps the contract of chatauth's
 // store interfaces: RevocationStore, Throttle and TokenStore. The memory
-// stores of chatauth and the Redis store of redisstore run it; so should
+// stores of chatauth, its StateDir and the Redis store of redisstore run
+// it; so should
 // any other implementation, from one of its own tests:
 //
 //	func TestConformance(t *testing.T) {

@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/chatauth/chatauth"
@@ -17,5 +18,27 @@ func TestMemoryStores(t *testing.T) {
 	})
 	t.Run("MemoryTokenStore", func(t *testing.T) {
 		storetest.TokenStore(t, func(*testing.T) chatauth.TokenStore { return chatauth.NewMemoryTokenStore() })
+	})
+}
+
+// chatauth's StateDir keeps the same contract, on disk.
+func TestStateDir(t *testing.T) {
+	open := func(t *testing.T) *chatauth.StateDir {
+		sd, err := chatauth.OpenStateDir(t.TempDir(), chatauth.StateDirOptions{
+			Secret: []byte("storetest-secret-storetest-secret-0123"), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sd.Close() })
+		return sd
+	}
+	t.Run("RevocationStore", func(t *testing.T) {
+		storetest.RevocationStore(t, func(t *testing.T) chatauth.RevocationStore { return open(t) })
+	})
+	t.Run("Throttle", func(t *testing.T) {
+		storetest.Throttle(t, func(t *testing.T) chatauth.Throttle { return open(t) })
+	})
+	t.Run("TokenStore", func(t *testing.T) {
+		storetest.TokenStore(t, func(t *testing.T) chatauth.TokenStore { return open(t) })
 	})
 }

@@ -358,6 +358,7 @@ func startProvidersOnlyApp(t *testing.T) *providersOnlyApp {
 func startDemo(t *testing.T, getenv func(string) string) (*browserApp, *logBuffer) {
 	t.Helper()
 	var stdout, logs logBuffer
+	getenv = withStateDir(getenv, t.TempDir())
 	d, err := start([]string{"-addr", "127.0.0.1:0"}, getenv, &stdout, &logs)
 	if err != nil {
 		t.Fatalf("starting the demo: %v\n%s", err, logs.String())

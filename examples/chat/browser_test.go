@@ -83,6 +83,7 @@ func startBrowserApp(t *testing.T, ln net.Listener, root string, op *zitadelOP) 
 		"CHAINLIT_AUTH_SECRET", testSecret,
 		"CHATAUTH_DEMO_USERS", browserUser+":"+browserPassword,
 		"CHATAUTH_LOG_LEVEL", "debug",
+		"CHATAUTH_STATE_DIR", t.TempDir(), // one per app: the apps under each root run at once
 		"OAUTH_OIDC_NAME", oidcProviderID,
 		"OAUTH_OIDC_ISSUER", op.Issuer,
 		"OAUTH_OIDC_CLIENT_ID", op.ClientID,

@@ -16,7 +16,10 @@
 // info, warn, error), and CHATAUTH_REDIS_URL (redis://host:6379/0: share
 // logouts, the password throttle and provider tokens with every instance
 // on that Redis) with CHATAUTH_REDIS_CACHE (how stale a "not revoked"
-// answer may be, default 1s).
+// answer may be, default 1s). Without Redis, logouts and provider tokens
+// are kept in CHATAUTH_STATE_DIR, by default a folder per -addr under
+// chatauth-demo in the user's cache directory, so that they survive a
+// restart; one process owns it at a time.
 package main
 
 import (

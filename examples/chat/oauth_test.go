@@ -26,6 +26,7 @@ func TestOIDCLoginFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL + "/auth/config")

@@ -26,6 +26,11 @@ type options struct {
 	// TokenInterval is the bot's pause between two streamed tokens;
 	// default 35 ms.
 	TokenInterval time.Duration
+	// DefaultStateDir is where the demo keeps logouts and provider tokens
+	// when neither CHATAUTH_STATE_DIR nor CHATAUTH_REDIS_URL is set:
+	// parseFlags makes it a folder per -addr in the user's cache directory. Empty
+	// keeps them in memory.
+	DefaultStateDir string
 }
 
 // parseFlags reads -addr and -root (default $CHAINLIT_ROOT_PATH).
@@ -41,6 +46,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	o.DefaultStateDir = demoStateDir(o.Addr)
 	return o, nil
 }
 

@@ -175,6 +175,8 @@ func (s *server) printWelcome(w io.Writer, baseURL string) {
 	}
 	if s.secretGenerated {
 		b.WriteString("  No CHAINLIT_AUTH_SECRET set: sessions end when this process exits.\n")
+	} else if s.stateDir != "" {
+		fmt.Fprintf(&b, "  Logouts survive restarts: kept in %s (CHATAUTH_STATE_DIR)\n", s.stateDir)
 	}
 	b.WriteString("\n  Stop with Ctrl-C.\n\n")
 	_, _ = io.WriteString(w, b.String())

@@ -145,6 +145,8 @@ func TestRedisConfiguration(t *testing.T) {
 		{"bad url", []string{"CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_REDIS_URL", "http://x"}, "CHATAUTH_REDIS_URL"},
 		{"bad cache", []string{"CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_REDIS_URL", "redis://127.0.0.1:1/0",
 			"CHATAUTH_REDIS_CACHE", "soon"}, "CHATAUTH_REDIS_CACHE"},
+		{"a state directory too", []string{"CHAINLIT_AUTH_SECRET", testSecret, "CHATAUTH_REDIS_URL", "redis://127.0.0.1:1/0",
+			"CHATAUTH_STATE_DIR", t.TempDir()}, "CHATAUTH_STATE_DIR and CHATAUTH_REDIS_URL are both set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := newServer(options{Getenv: env(tc.env...), Stderr: &logBuffer{}})

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,8 @@ type server struct {
 	login *loginpage.Page
 	// redis is the client of CHATAUTH_REDIS_URL, nil without it.
 	redis io.Closer
+	// stateDir is the state directory the Auth keeps logouts in, if any.
+	stateDir string
 }
 
 // newServer builds the demo from o without listening: configuration from
@@ -66,8 +69,13 @@ func newServer(o options) (*server, error) {
 	if err := s.configureHeaderLogin(&cfg, getenv("CHATAUTH_HEADER_USER")); err != nil {
 		return nil, err
 	}
-	if url := getenv("CHATAUTH_REDIS_URL"); url != "" {
-		if s.redis, err = useRedis(&cfg, url, getenv("CHATAUTH_REDIS_CACHE"), s.secretGenerated, log); err != nil {
+	redisURL := getenv("CHATAUTH_REDIS_URL")
+	if err := chooseStateDir(&cfg, o.DefaultStateDir, redisURL != "", log); err != nil {
+		return nil, err
+	}
+	s.stateDir = cfg.StateDir
+	if redisURL != "" {
+		if s.redis, err = useRedis(&cfg, redisURL, getenv("CHATAUTH_REDIS_CACHE"), s.secretGenerated, log); err != nil {
 			return nil, err
 		}
 	}
@@ -123,12 +131,14 @@ func (s *server) build(cfg chatauth.Config, getenv func(string) string) error {
 	return nil
 }
 
-// Close releases what the server holds open: the Redis client, if any.
+// Close releases what the server holds open: the state directory and
+// the Redis client, if any.
 func (s *server) Close() error {
-	if s.redis == nil {
-		return nil
+	err := s.auth.Close() // nil-safe: the Auth may not be made yet
+	if s.redis != nil {
+		err = errors.Join(err, s.redis.Close())
 	}
-	return s.redis.Close()
+	return err
 }
 
 // logger is o.Log, or a text logger on o.Stderr at CHATAUTH_LOG_LEVEL.
