@@ -110,7 +110,15 @@ func TestLoginFlood(t *testing.T) {
 			t.Errorf("login answered %d (%d times)", status, logins[status])
 		}
 	}
-	if logins[503] == 0 {
+	switch {
+	case logins[503] > 0:
+	case raceEnabled:
+		// Under the race detector the flooding clients are as slow as the
+		// server, and a cheap hash may keep up with them: whether the
+		// checks saturate is then the machine's doing. The busy answer
+		// itself is checked deterministically by TestLoginChecksBoundedAtOnce.
+		t.Log("race detector on: the flood did not saturate the password checks (no 503); reported, not checked")
+	default:
 		t.Error("no login was turned away busy: the flood did not saturate the password checks")
 	}
 	load, busy := oversubscribed()
