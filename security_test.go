@@ -692,7 +692,9 @@ func TestSecurityLogin(t *testing.T) {
 		// Both spend one bcrypt comparison at the same cost; allow a wide
 		// margin for a busy machine.
 		slow, fast := max(fastest[0], fastest[1]), min(fastest[0], fastest[1])
-		if slow > 2*fast {
+		if raceEnabled {
+			t.Logf("race detector on: wrong password %v, unknown user %v; the ratio is reported, not checked", fastest[0], fastest[1])
+		} else if slow > 2*fast {
 			t.Errorf("response times differ: wrong password %v, unknown user %v", fastest[0], fastest[1])
 		}
 	})
