@@ -236,7 +236,7 @@ func (w *webFake) loginThrough(t *testing.T, a *Auth, id string) webLogin {
 		mu.Lock()
 		defer mu.Unlock()
 		out.login = &l
-		return l.DefaultUser, nil
+		return l.User, nil
 	})
 	root := a.RootPath()
 	rec := httptest.NewRecorder()
