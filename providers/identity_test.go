@@ -492,11 +492,11 @@ func TestTokenEndpointAuthStyle(t *testing.T) {
 	})
 }
 
-// TestProvidersFromEnvSkipsPartlyConfigured: by default a partly
+// TestFromEnvSkipsPartlyConfigured: by default a partly
 // configured provider stops start-up, naming the missing variables; with
 // SkipPartlyConfigured it is skipped, as Chainlit does, with one warning
 // naming them, and the complete ones are kept.
-func TestProvidersFromEnvSkipsPartlyConfigured(t *testing.T) {
+func TestFromEnvSkipsPartlyConfigured(t *testing.T) {
 	env := map[string]string{
 		"OAUTH_GITHUB_CLIENT_ID": "gid", "OAUTH_GITHUB_CLIENT_SECRET": "gsec",
 		"OAUTH_AZURE_AD_CLIENT_ID": "aid", "OAUTH_AZURE_AD_CLIENT_SECRET": "asec", // no OAUTH_AZURE_AD_TENANT_ID

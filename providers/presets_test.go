@@ -123,8 +123,8 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 	return nil
 }
 
-// TestDefaultUserMapping maps recorded user-info bodies of each provider.
-func TestDefaultUserMapping(t *testing.T) {
+// TestVerifiedUserMapping maps recorded user-info bodies of each provider.
+func TestVerifiedUserMapping(t *testing.T) {
 	tests := []struct {
 		name       string
 		p          *chatauth.Provider
@@ -225,7 +225,7 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func TestProvidersFromEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	env := map[string]string{
 		"OAUTH_GITHUB_CLIENT_ID":     "gid",
 		"OAUTH_GITHUB_CLIENT_SECRET": "gsec",

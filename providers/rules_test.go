@@ -21,11 +21,11 @@ func decodeUserData(t *testing.T, body string, useNumber bool) map[string]any {
 	return raw
 }
 
-// TestDefaultUserRefusesInexactNumericSubject: a numeric sub or id decoded
+// TestVerifiedUserRefusesInexactNumericSubject: a numeric sub or id decoded
 // as float64 with a fraction, or at 2^53 and beyond, may have been rounded,
 // so two users could share it: it is refused. Exact numbers, json.Number
 // and strings of any size are kept digit for digit.
-func TestDefaultUserRefusesInexactNumericSubject(t *testing.T) {
+func TestVerifiedUserRefusesInexactNumericSubject(t *testing.T) {
 	p := Generic(GenericOptions{ID: "corp", ClientID: "c", ClientSecret: "s", AuthURL: "https://a", TokenURL: "https://t", UserInfoURL: "https://u"})
 	tests := []struct {
 		name      string
@@ -66,12 +66,12 @@ func TestDefaultUserRefusesInexactNumericSubject(t *testing.T) {
 	}
 }
 
-// TestDefaultUserEmailWithColonIsNotIdentifier: an e-mail that could read
+// TestVerifiedUserEmailWithColonIsNotIdentifier: an e-mail that could read
 // as another provider's "provider:subject" identifier (it has a colon), or
 // is no address at all (no "@"), is never the identifier, even verified:
 // the identifier is then "<provider>:<subject>" and the e-mail stays in
 // metadata.
-func TestDefaultUserEmailWithColonIsNotIdentifier(t *testing.T) {
+func TestVerifiedUserEmailWithColonIsNotIdentifier(t *testing.T) {
 	p := Generic(GenericOptions{ID: "corp", ClientID: "c", ClientSecret: "s", AuthURL: "https://a", TokenURL: "https://t", UserInfoURL: "https://u"})
 	tests := []struct {
 		name       string
