@@ -75,3 +75,32 @@ func TestDiscoveredAuthStyle(t *testing.T) {
 		t.Errorf("style %v without a list, want OpenID's default AuthStyleInHeader", got)
 	}
 }
+
+// TestProviderWithoutMapUser: a Provider built by hand without MapUser
+// gets the collision-safe rule, and AddProvider's log line says so.
+func TestProviderWithoutMapUser(t *testing.T) {
+	a := newOAuthTestAuth(t, Config{})
+	p := &Provider{ID: "corp"}
+	for _, tt := range []struct {
+		raw  map[string]any
+		want string
+	}{
+		{map[string]any{"sub": "s1", "email": "ada@example.com", "email_verified": true}, "ada@example.com"},
+		{map[string]any{"sub": "s1", "email": "ada@example.com"}, "corp:s1"},
+	} {
+		u, err := a.mapUser(p, tt.raw)
+		if err != nil || u.Identifier != tt.want || u.Metadata["provider"] != "corp" || u.Metadata["subject"] != "s1" {
+			t.Errorf("mapUser(%v) = %+v, %v; want identifier %q", tt.raw, u, err, tt.want)
+		}
+	}
+	if _, err := a.mapUser(p, map[string]any{"email": "ada@example.com"}); err == nil {
+		t.Error("user data without a subject mapped")
+	}
+	if d := p.describeIdentity(); !strings.HasPrefix(d, "verified: ") {
+		t.Errorf("describeIdentity() = %q", d)
+	}
+	p.MapUser = func(*Provider, map[string]any) (*User, error) { return &User{Identifier: "x"}, nil }
+	if d := p.describeIdentity(); d != "custom MapUser" {
+		t.Errorf("describeIdentity() with MapUser = %q", d)
+	}
+}
