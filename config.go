@@ -529,7 +529,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // CHATAUTH_LOGIN_PAGE_IMAGE, CHATAUTH_LOGIN_PAGE_IMAGE_FILTER and
 // CHATAUTH_LOGIN_PAGE_IMAGE_DARK_FILTER (Chainlit's [UI] settings of the
 // same names), CHATAUTH_STATE_DIR, and uvicorn's FORWARDED_ALLOW_IPS. OAuth
-// providers are read by ProvidersFromEnv.
+// providers are read by providers.FromEnv (package
+// github.com/chatauth/chatauth/providers).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv

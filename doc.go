@@ -68,19 +68,22 @@
 //     with a secret the client holds (API key, signed token, HMAC), from any
 //     address; the hook must verify it. Failures are throttled per address
 //     like passwords. Never use it for a bare identity header.
-//   - OnOAuth and AddProvider: OAuth and OpenID Connect logins. Presets
-//     (GitHub, Google, AzureAD, AzureADHybrid, Okta, Auth0, Descope,
-//     Cognito, GitLab, Keycloak, Generic, OIDC) or ProvidersFromEnv build
-//     the Provider. Every login uses PKCE (S256) and a sealed, single-use
-//     state cookie; OpenID logins also a nonce, and the id_token is checked
-//     against the issuer's keys (iss, aud, azp, exp, iat, nonce). The hook
-//     gets an OAuthLogin whose DefaultUser follows the provider's
-//     IdentityRule: for presets built in Go, VerifiedIdentity, the
-//     verified e-mail, or "provider:subject" when the e-mail is not
-//     verified, so identities of different providers never collide; for
-//     providers read by ProvidersFromEnv, ChainlitIdentity, the identifier
-//     Chainlit gave (GitHub's login, Azure AD's userPrincipalName, the
-//     e-mail as given), so that a Chainlit app's users keep their history.
+//   - OnOAuth and AddProvider: OAuth and OpenID Connect logins. The
+//     presets of package github.com/chatauth/chatauth/providers (GitHub,
+//     Google, AzureAD, Okta, Auth0, Descope, Cognito, GitLab, Keycloak,
+//     Generic, OIDC) or its FromEnv, which reads Chainlit's OAUTH_*
+//     variables, build the Provider. Every login uses PKCE (S256) and a
+//     sealed, single-use state cookie; OpenID logins also a nonce, and the
+//     id_token is checked against the issuer's keys (iss, aud, azp, exp,
+//     iat, nonce). The hook gets an OAuthLogin whose User is the one
+//     chatauth would log in, mapped by the provider's MapUser: for presets
+//     built in Go, providers.VerifiedUser, the verified e-mail, or
+//     "provider:subject" when the e-mail is not verified, so identities of
+//     different providers never collide (a Provider built by hand without
+//     MapUser gets the same rule); for providers read by FromEnv,
+//     providers.ChainlitUser, the identifier Chainlit gave (GitHub's login,
+//     Azure AD's userPrincipalName, the e-mail as given), so that a
+//     Chainlit app's users keep their history.
 //     Failures end on R/login?error=<code> with one log line saying the
 //     real cause.
 //   - OnLogout(func(w, r, u)): runs after the session is revoked and its

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -337,7 +336,7 @@ func FuzzOAuthStateCallback(f *testing.F) {
 	var hookCalls atomic.Int64
 	a.OnOAuth(func(_ context.Context, l OAuthLogin) (*User, error) {
 		hookCalls.Add(1)
-		return l.DefaultUser, nil
+		return l.User, nil
 	})
 	p := &Provider{ID: "corp", ClientID: "cid", ClientSecret: "csecret",
 		AuthURL: idp.URL + "/authorize", TokenURL: idp.URL + "/token", UserInfoURL: idp.URL + "/userinfo"}
@@ -710,106 +709,6 @@ func FuzzLoginForm(f *testing.F) {
 		}
 		if want != http.StatusOK && rec.Header().Get("Content-Type") != "application/json" {
 			t.Fatalf("status %d without a JSON body", rec.Code)
-		}
-	})
-}
-
-// expectedSubject is the stable subject of user data: sub, else id, as
-// text; refused is true when the first present one is a float64 that may
-// have been rounded (a fraction, or 2^53 and beyond).
-func expectedSubject(raw map[string]any) (subject string, refused bool) {
-	for _, k := range []string{"sub", "id"} {
-		if f, ok := raw[k].(float64); ok && (f != math.Trunc(f) || math.Abs(f) >= 1<<53) {
-			return "", true
-		}
-		if s := claimString(raw, k); s != "" {
-			return s, false
-		}
-	}
-	return "", false
-}
-
-// FuzzDefaultUser maps arbitrary JSON user data (decoded with float64 or
-// json.Number) for several providers. It never panics; a user it returns
-// has a non-empty identifier, metadata provider = the provider's id and
-// subject = sub (else id); the identifier is the e-mail only when
-// email_verified is true and the e-mail has an "@" and no ":", and always
-// then (unless the app named another claim); otherwise it is
-// "<provider id>:<subject>". Inexact numeric subjects are refused.
-func FuzzDefaultUser(f *testing.F) {
-	providers := []*Provider{
-		GitHub("c", "s"),
-		Generic("corp", "c", "s", "https://a", "https://t", "https://u", nil, ""),
-		AzureAD("t", "c", "s", false),
-		Generic("named", "c", "s", "https://a", "https://t", "https://u", nil, "preferred_username"),
-	}
-	for i, s := range []string{
-		`{"login":"octocat","id":583231,"email":"octocat@github.com","email_verified":true}`,
-		`{"sub":"110169484474386276334","email":"ada@gmail.com","email_verified":"true","name":"Ada"}`,
-		`{"sub":"u1","email":"github:583231","email_verified":true}`,
-		`{"sub":"u1","email":"a:b@example.com","email_verified":true}`,
-		`{"id":9007199254740993,"email":"x@y","email_verified":false}`,
-		`{"id":1.5}`,
-		`{"sub":12345678901234567890123}`,
-		`{"sub":"","id":"87d349ed","preferred_username":"ada"}`,
-		`{"sub":true,"id":-0}`,
-		`{"sub":"42","preferred_username":"","email":"ada@example.com","email_verified":true}`,
-		`null`,
-	} {
-		f.Add([]byte(s), uint8(i))
-	}
-	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
-		p := providers[int(mode>>1)%len(providers)]
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if mode&1 != 0 {
-			dec.UseNumber()
-		}
-		var raw map[string]any
-		if dec.Decode(&raw) != nil {
-			return
-		}
-		u, err := DefaultUser(p, raw)
-		subject, refused := expectedSubject(raw)
-		if refused || subject == "" {
-			if err == nil {
-				t.Fatalf("user %q from data without an exact subject", u.Identifier)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatalf("subject %q refused: %v", subject, err)
-		}
-		if u.Identifier == "" {
-			t.Fatal("empty identifier")
-		}
-		if u.Metadata["provider"] != p.ID || u.Metadata["subject"] != subject {
-			t.Fatalf("metadata provider %v subject %v, want %q %q", u.Metadata["provider"], u.Metadata["subject"], p.ID, subject)
-		}
-		if claim := p.IdentifierClaim; claim != "" && claim != "email" {
-			if v := claimString(raw, claim); v != "" {
-				if u.Identifier != v {
-					t.Fatalf("identifier %q, want the named claim %q", u.Identifier, v)
-				}
-				return
-			}
-		}
-		email := claimString(raw, "email")
-		verified := raw["email_verified"] == true || raw["email_verified"] == "true"
-		address := strings.Contains(email, "@") && !strings.Contains(email, ":")
-		switch u.Identifier {
-		case p.ID + ":" + subject:
-			if email != "" && verified && address {
-				t.Fatalf("verified address %q is not the identifier %q", email, u.Identifier)
-			}
-			if email != "" && u.Metadata["email_unverified"] != true {
-				t.Fatal("e-mail not used as identifier, yet not marked email_unverified")
-			}
-		case email:
-			if !verified || !address {
-				t.Fatalf("e-mail %q is the identifier, verified %v, plain address %v", email, verified, address)
-			}
-		default:
-			t.Fatalf("identifier %q is neither the e-mail nor %q", u.Identifier, p.ID+":"+subject)
 		}
 	})
 }

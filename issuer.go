@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -86,7 +85,7 @@ func (a *Auth) discoveredIssuer(ctx context.Context, p *Provider) (string, error
 		Issuer string `json:"issuer"`
 	}
 	where := strings.TrimRight(p.Issuer, "/") + "/.well-known/openid-configuration"
-	if err := a.getJSON(ctx, http.DefaultClient, where, &doc); err != nil {
+	if err := a.getJSON(ctx, a.cfg.HTTPClient, where, &doc); err != nil {
 		return d.issuer, fmt.Errorf("reading the issuer from OpenID discovery: %w", err)
 	}
 	if doc.Issuer != d.issuer {

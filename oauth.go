@@ -1,12 +1,9 @@
 package chatauth
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,12 +14,14 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/chatauth/chatauth/internal/jwks"
+	"github.com/chatauth/chatauth/internal/userdata"
 )
 
 // Provider is an OAuth 2.0 or OpenID Connect provider users can log in
-// with. The presets (GitHub, Google, AzureAD, Okta, Auth0, Descope, Cognito,
-// GitLab, Keycloak, Generic, OIDC) fill it in; any field can be overridden
-// before AddProvider.
+// with. The presets of package github.com/chatauth/chatauth/providers
+// (GitHub, Google, AzureAD, Okta, Auth0, Descope, Cognito, GitLab,
+// Keycloak, Generic, OIDC, and FromEnv for Chainlit's variables) fill it
+// in; any field can be overridden before AddProvider.
 type Provider struct {
 	// ID names the provider in routes (R/auth/oauth/{ID}) and in
 	// /auth/config: "github", "google", "oidc"...
@@ -74,25 +73,28 @@ type Provider struct {
 	// value tries Basic, then the form, on the first exchange and keeps
 	// the style that worked.
 	AuthStyle oauth2.AuthStyle
-	// IdentifierClaim names the user-data field used as the default
-	// identifier: "email" by default, which VerifiedIdentity takes only
-	// when verified; any other field is taken as the provider gives it
-	// (the app vouches for it). ChainlitIdentity takes Chainlit's field
-	// for the presets (GitHub's login, Azure AD's userPrincipalName), this
-	// one for Generic and hand-made providers.
+	// IdentifierClaim names the user-data field used as the identifier:
+	// "email" by default, which the collision-safe rule takes only when
+	// verified; any other field is taken as the provider gives it (the app
+	// vouches for it). The providers package's mappings read it too
+	// (Chainlit's rule for Generic and hand-made providers).
 	IdentifierClaim string
-	// Identity is the rule that turns user data into the default user:
-	// VerifiedIdentity (the zero value, collision-safe) or ChainlitIdentity
-	// (Chainlit's identifiers, for apps moving from Chainlit). AddProvider
-	// logs which one each provider uses.
-	Identity IdentityRule
 	// FetchUser replaces the plain GET of UserInfoURL, for providers that
 	// need more than one call (GitHub's verified e-mail). client carries
 	// the access token.
 	FetchUser func(ctx context.Context, client *http.Client, p *Provider) (map[string]any, error)
-	// MapUser replaces the default mapping from user data to the default
-	// User given to the OAuth hook, whatever Identity says.
+	// MapUser maps user data to OAuthLogin.User, the user chatauth would
+	// log in. The presets set it (providers.VerifiedUser or
+	// providers.ChainlitUser). When nil, the collision-safe rule applies:
+	// the e-mail when the provider says it is verified (or the value of a
+	// non-e-mail IdentifierClaim), else "ID:subject"; metadata records
+	// "provider" and "subject" (sub, else id).
 	MapUser func(p *Provider, raw map[string]any) (*User, error)
+	// Identity says, in AddProvider's start-up log line, which identifier
+	// MapUser gives ("chainlit: user data \"login\" as given"); the
+	// providers package sets it with MapUser. Empty: "custom MapUser", or
+	// the collision-safe rule's description when MapUser is nil.
+	Identity string
 	// Name is what people see on the sign-in page's button ("GitHub");
 	// the presets set it, and when empty the ID is shown with its first
 	// letter in upper case, as Chainlit does.
@@ -105,11 +107,6 @@ type Provider struct {
 	keys *jwks.Set
 	// discovered caches the issuer of IssuerFromDiscovery.
 	discovered *issuerDiscovery
-	// chainlit is how Chainlit maps this preset's users (ChainlitIdentity).
-	chainlit chainlitMapping
-	// subjectClaims are the user-data fields tried for the subject; nil
-	// for sub, then id.
-	subjectClaims []string
 	// conf is p for golang.org/x/oauth2, built once by AddProvider so that
 	// a detected AuthStyle is remembered; the redirect URI, which depends
 	// on the request, is passed with each call.
@@ -133,9 +130,10 @@ type OAuthLogin struct {
 	// "image"), over the verified id_token's claims. Numbers in it are
 	// json.Number, exact.
 	RawUser map[string]any
-	// DefaultUser is RawUser mapped by the provider's Identity rule (or
-	// MapUser); return it, change it, or look the user up by it.
-	DefaultUser *User
+	// User is the user chatauth would log in: RawUser mapped by the
+	// provider's MapUser (or the collision-safe rule). The hook may return
+	// it as is, change it, or look the user up by it.
+	User *User
 	// IDToken is the raw id_token, verified when IDTokenVerified is true.
 	IDToken string
 	// IDTokenVerified reports that IDToken passed every OpenID check.
@@ -160,7 +158,7 @@ var ErrProviderConfig = errors.New("chatauth: bad provider configuration")
 // AddProvider makes a provider available. It checks p, reads OpenID
 // discovery when p has an Issuer and lacks endpoints, and logs the
 // redirect URI to register at the provider and the identity rule its users
-// get (see IdentityRule).
+// get (Provider.Identity).
 func (a *Auth) AddProvider(ctx context.Context, p *Provider) error {
 	switch {
 	case !a.madeByNew():
@@ -252,7 +250,7 @@ func (a *Auth) discover(ctx context.Context, p *Provider) error {
 		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 	}
-	if err := a.getJSON(ctx, http.DefaultClient, where, &doc); err != nil {
+	if err := a.getJSON(ctx, a.cfg.HTTPClient, where, &doc); err != nil {
 		return fmt.Errorf("%w: provider %q: OpenID discovery: %w", ErrProviderConfig, p.ID, err)
 	}
 	if doc.Issuer != p.Issuer {
@@ -291,43 +289,10 @@ func discoveredAuthStyle(methods []string) oauth2.AuthStyle {
 	return oauth2.AuthStyleAutoDetect
 }
 
-// maxProviderBody bounds what is read from a provider.
-const maxProviderBody = 1 << 20
-
 // getJSON GETs where with client (which may add a token) and decodes the
-// JSON answer into v.
+// JSON answer into v, numbers as json.Number.
 func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	if client == http.DefaultClient {
-		client = a.cfg.HTTPClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", where, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderBody))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", where, err)
-	}
-	// Numbers stay exact (json.Number): a numeric id beyond 2^53 is
-	// somebody's, not a rounded neighbour's.
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("GET %s: not JSON: %w", where, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("GET %s: not JSON: data after the value", where)
-	}
-	return nil
+	return userdata.GetJSON(ctx, client, where, v)
 }
 
 // Providers lists the ids of the routable providers, sorted.
@@ -613,7 +578,7 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 	if err != nil {
 		return nil, "", fail(codeUserinfoFailed, "mapping user data: %v", err)
 	}
-	login.DefaultUser = u
+	login.User = u
 	return login, st.Redirect, nil
 }
 

@@ -388,7 +388,7 @@ func TestOAuthTokenSourceRefreshes(t *testing.T) {
 	if status, _ := app.get(t, c, "/user"); status != 200 {
 		t.Fatal("no session")
 	}
-	src, err := app.auth.TokenSource(context.Background(), chatauthtest.DefaultUser.Email, "corp")
+	src, err := app.auth.TokenSource(context.Background(), chatauthtest.TestUser.Email, "corp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +660,7 @@ func TestLogoutHookRedirectAfterProviderLogout(t *testing.T) {
 // unless the app keeps them with KeepProviderTokensAfterLogout (the
 // id_token goes either way).
 func TestProviderTokensEndWithLogout(t *testing.T) {
-	user := chatauthtest.DefaultUser.Email
+	user := chatauthtest.TestUser.Email
 	for _, keep := range []bool{false, true} {
 		for name, end := range map[string]func(t *testing.T, app *oauthApp, c *http.Client){
 			"logout": func(t *testing.T, app *oauthApp, c *http.Client) { app.logout(t, c) },
@@ -707,7 +707,7 @@ func TestProviderTokensEndWithLogout(t *testing.T) {
 func TestTokenSourceNamesKeepProviderTokens(t *testing.T) {
 	app := newOAuthApp(t, chatauth.Config{}, nil)
 	app.idp.LoginClient(t, app.base, "corp")
-	_, err := app.auth.TokenSource(context.Background(), chatauthtest.DefaultUser.Email, "corp")
+	_, err := app.auth.TokenSource(context.Background(), chatauthtest.TestUser.Email, "corp")
 	if !errors.Is(err, chatauth.ErrNoToken) || !strings.Contains(err.Error(), "KeepProviderTokens") {
 		t.Errorf("TokenSource without KeepProviderTokens: %v", err)
 	}

@@ -21,7 +21,7 @@ func TestSecurityDocNamesExistingTests(t *testing.T) {
 	}
 	defined := map[string]bool{}
 	files, _ := filepath.Glob("*_test.go")
-	for _, dir := range []string{"loadtest/*_test.go", "internal/*/*_test.go", "storetest/*_test.go", "redisstore/*_test.go"} {
+	for _, dir := range []string{"loadtest/*_test.go", "internal/*/*_test.go", "storetest/*_test.go", "redisstore/*_test.go", "providers/*_test.go"} {
 		more, _ := filepath.Glob(dir)
 		files = append(files, more...)
 	}

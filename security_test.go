@@ -32,6 +32,7 @@ import (
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/chatauthtest"
+	"github.com/chatauth/chatauth/providers"
 )
 
 // secSecret signs the session tokens of the password apps below.
@@ -226,8 +227,9 @@ func TestSecurityOAuthState(t *testing.T) {
 		// Providers without OpenID (GitHub, Generic...) get PKCE too.
 		app := newOAuthApp(t, chatauth.Config{}, nil, func(p *chatauth.Provider) {
 			iss := p.Issuer
-			*p = *chatauth.Generic("corp", p.ClientID, p.ClientSecret, iss+chatauthtest.AuthorizePath,
-				iss+chatauthtest.TokenPath, iss+chatauthtest.UserinfoPath, []string{"profile", "email"}, "")
+			*p = *providers.Generic(providers.GenericOptions{ID: "corp", ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+				AuthURL: iss + chatauthtest.AuthorizePath, TokenURL: iss + chatauthtest.TokenPath, UserInfoURL: iss + chatauthtest.UserinfoPath,
+				Scopes: []string{"profile", "email"}})
 		})
 		c := app.idp.LoginClient(t, app.base, "corp")
 		if !secHasSession(t, app, c) {
@@ -310,7 +312,7 @@ func TestSecurityMixUp(t *testing.T) {
 			tenant = strings.TrimPrefix(p.Issuer, "http://")
 			p.Issuer = "http://{tenantid}"
 		})
-		u := chatauthtest.DefaultUser
+		u := chatauthtest.TestUser
 		u.Claims = map[string]any{"tid": tenant}
 		app.idp.SetUser(u)
 		if !secHasSession(t, app, app.idp.LoginClient(t, app.base, "corp")) {
@@ -327,7 +329,7 @@ func TestSecurityMixUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := chatauth.OIDC("corp", idp.Issuer+"/", idp.ClientID, idp.ClientSecret)
+		p := providers.OIDC(providers.OIDCOptions{ID: "corp", Issuer: idp.Issuer + "/", ClientID: idp.ClientID, ClientSecret: idp.ClientSecret})
 		if err := a.AddProvider(context.Background(), p); err == nil || !strings.Contains(err.Error(), "discovery names issuer") {
 			t.Errorf("AddProvider with metadata of another issuer: %v", err)
 		}
@@ -496,7 +498,7 @@ func TestSecurityTokenSeparation(t *testing.T) {
 		mu.Lock()
 		login = l
 		mu.Unlock()
-		return l.DefaultUser, nil
+		return l.User, nil
 	})
 	c := newJarClient()
 	resp, chain := app.idp.Login(t, c, app.base+"/auth/oauth/corp")

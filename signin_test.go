@@ -27,13 +27,19 @@ func TestLoginMethods(t *testing.T) {
 	}
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 	a.OnHeaderCredential(func(context.Context, http.Header) (*User, error) { return nil, nil })
+	// Providers as the presets of package providers build them (which
+	// this package's tests cannot import): ID, Name and Preset matter here.
+	preset := func(id, name, preset string) *Provider {
+		return &Provider{ID: id, Name: name, Preset: preset, ClientID: "id", ClientSecret: "s",
+			AuthURL: "https://" + preset + ".example/a", TokenURL: "https://" + preset + ".example/t"}
+	}
 	for _, p := range []*Provider{
-		GitLab("gitlab.example", "id", "s"),
-		Keycloak("corp", "https://kc.example", "r", "id", "s"),
-		GitHub("id", "s"),
-		OIDC("", "https://issuer.example", "id", "s"),
-		{ID: "zitadel", ClientID: "id", ClientSecret: "s"},
-		AzureADHybrid("t", "id", "s", false),
+		preset("gitlab", "GitLab", "gitlab"),
+		preset("corp", "", "keycloak"),
+		preset("github", "GitHub", "github"),
+		preset("oidc", "OpenID Connect", "oidc"),
+		{ID: "zitadel", ClientID: "id", ClientSecret: "s", AuthURL: "https://z.example/a", TokenURL: "https://z.example/t"},
+		preset("azure-ad-hybrid", "Microsoft", "azure-ad-hybrid"),
 	} {
 		addTestProvider(t, a, p)
 	}
@@ -41,7 +47,7 @@ func TestLoginMethods(t *testing.T) {
 		t.Fatalf("providers listed before OnOAuth: %+v", got)
 	}
 	a.OnOAuth(func(context.Context, OAuthLogin) (*User, error) { return nil, nil })
-	addTestProvider(t, a, GitLab("other.example", "id2", "s2")) // replaced, keeps its place
+	addTestProvider(t, a, preset("gitlab", "GitLab", "gitlab")) // replaced, keeps its place
 
 	got := a.LoginMethods()
 	want := []ProviderInfo{
@@ -54,19 +60,6 @@ func TestLoginMethods(t *testing.T) {
 	}
 	if !got.Password || !got.Header || !reflect.DeepEqual(got.Providers, want) {
 		t.Errorf("LoginMethods() = %+v\nwant providers %+v", got, want)
-	}
-}
-
-func TestEveryPresetNamesItself(t *testing.T) {
-	for _, p := range []*Provider{
-		GitHub("", ""), Google("", ""), AzureAD("t", "", "", false), AzureADHybrid("t", "", "", true),
-		Okta("o.example", "", "", ""), Auth0("a.example", "", "", ""), Descope("", ""),
-		Cognito("c.example", "", ""), GitLab("g.example", "", ""), Keycloak("", "https://k.example", "r", "", ""),
-		Generic("", "", "", "", "", "", nil, ""), OIDC("", "https://o.example", "", ""),
-	} {
-		if p.Preset == "" || p.Preset != p.ID {
-			t.Errorf("preset %q built provider %q: Preset should be its default id", p.Preset, p.ID)
-		}
 	}
 }
 

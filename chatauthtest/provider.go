@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/providers"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -60,8 +61,8 @@ type User struct {
 	Claims map[string]any
 }
 
-// DefaultUser is the user a new Provider logs in.
-var DefaultUser = User{
+// TestUser is the user a new Provider logs in.
+var TestUser = User{
 	Subject:           "user-1",
 	Email:             "ada@example.com",
 	EmailVerified:     true,
@@ -130,7 +131,7 @@ func NewProvider(t testing.TB) *Provider {
 		ClientID:      "chatauthtest-" + randomToken(8),
 		ClientSecret:  randomToken(32),
 		done:          make(chan struct{}),
-		user:          DefaultUser,
+		user:          TestUser,
 		tokenLifetime: DefaultTokenLifetime,
 		keys:          keySet{current: k},
 		codes:         make(map[string]*authCode),
@@ -206,7 +207,7 @@ func (p *Provider) SetUser(u User) {
 // subjectFor derives a stable subject from an e-mail address.
 func subjectFor(email string) string {
 	if email == "" {
-		return DefaultUser.Subject
+		return TestUser.Subject
 	}
 	sum := sha256.Sum256([]byte(email))
 	return "sub-" + hex.EncodeToString(sum[:8])
@@ -385,10 +386,10 @@ func cloneClaims(c map[string]any) map[string]any {
 
 // Config is the library's configuration of this provider under the given
 // id: an OpenID issuer with its client credentials, for Auth.AddProvider,
-// which reads the provider's discovery document.
+// which reads the provider's discovery document (providers.OIDC).
 func (p *Provider) Config(id string) *chatauth.Provider {
 	if p == nil {
-		return chatauth.OIDC(id, "", "", "")
+		return providers.OIDC(providers.OIDCOptions{ID: id})
 	}
-	return chatauth.OIDC(id, p.Issuer, p.ClientID, p.ClientSecret)
+	return providers.OIDC(providers.OIDCOptions{ID: id, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret})
 }

@@ -296,7 +296,7 @@ func TestHappyPath(t *testing.T) {
 		t.Fatalf("id_token does not verify: %v", err)
 	}
 	for k, v := range map[string]any{"sub": "user-1", "email": "ada@example.com", "email_verified": true,
-		"name": "Ada Lovelace", "preferred_username": "ada", "picture": DefaultUser.Picture, "azp": p.ClientID} {
+		"name": "Ada Lovelace", "preferred_username": "ada", "picture": TestUser.Picture, "azp": p.ClientID} {
 		if c[k] != v {
 			t.Errorf("id_token %s = %v, want %v", k, c[k], v)
 		}

@@ -132,14 +132,14 @@ func copyUser(u *chatauth.User) *chatauth.User {
 	return &c
 }
 
-// OAuth wraps an OAuth hook; a nil f accepts the login's default user.
+// OAuth wraps an OAuth hook; a nil f accepts the login's user (OAuthLogin.User).
 // The recorded call holds the provider and the user, never the tokens.
 func (rec *Recorder) OAuth(f chatauth.OAuthFunc) chatauth.OAuthFunc {
 	return func(ctx context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
 		var u *chatauth.User
 		var err error
 		if f == nil {
-			u = l.DefaultUser
+			u = l.User
 		} else {
 			u, err = f(ctx, l)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/chatauthtest"
+	"github.com/chatauth/chatauth/providers"
 )
 
 const (
@@ -212,7 +213,7 @@ func runFaultyLogins(t *testing.T, tc faultCase) {
 		}
 	}
 	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuthTimeout: faultTimeout})
-	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.DefaultUser, nil })
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	if err := a.AddProvider(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -310,14 +311,14 @@ func mustRequest(method, target string) *http.Request {
 func runFaultyDiscovery(t *testing.T, tc faultCase) {
 	issuer := newFaultyServer(t, tc.fault).URL
 	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuthTimeout: faultTimeout})
-	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.DefaultUser, nil })
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	errs := make([]error, faultLogins)
 	took := make([]time.Duration, faultLogins)
 	var wg sync.WaitGroup
 	for i := range errs {
 		wg.Go(func() {
 			start := time.Now()
-			errs[i] = a.AddProvider(context.Background(), chatauth.OIDC("corp", issuer, "client-id", "client-secret"))
+			errs[i] = a.AddProvider(context.Background(), providers.OIDC(providers.OIDCOptions{ID: "corp", Issuer: issuer, ClientID: "client-id", ClientSecret: "client-secret"}))
 			took[i] = time.Since(start)
 		})
 	}

@@ -11,7 +11,7 @@
 // The password form when a password hook is registered (autocomplete
 // "username" and "current-password", so password managers fill it); one
 // button per OAuth provider, in the order they were added, with the
-// provider's name and an icon for chatauth's twelve presets (a neutral
+// provider's name and an icon for the twelve presets of package providers (a neutral
 // one for others); with a header hook, a "Continue with single sign-on"
 // button, pressed at once by the page's script, so that behind an
 // authenticating proxy the page just passes through. With a single

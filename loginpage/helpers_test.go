@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/providers"
 )
 
 // testSecret signs the sessions of the tests.
@@ -53,7 +54,7 @@ func withHeader(a *chatauth.Auth) {
 // network by clearing what would need discovery.
 func withProviders(t testing.TB, a *chatauth.Auth, providers ...*chatauth.Provider) {
 	t.Helper()
-	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.DefaultUser, nil })
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	for _, p := range providers {
 		if p.AuthURL == "" {
 			p.AuthURL, p.TokenURL, p.Issuer = "https://idp.example/auth", "https://idp.example/token", ""
@@ -67,12 +68,16 @@ func withProviders(t testing.TB, a *chatauth.Auth, providers ...*chatauth.Provid
 // everyPreset is one provider of each of chatauth's twelve presets.
 func everyPreset() []*chatauth.Provider {
 	return []*chatauth.Provider{
-		chatauth.GitHub("id", "s"), chatauth.Google("id", "s"), chatauth.AzureAD("t", "id", "s", false),
-		chatauth.AzureADHybrid("t", "id", "s", false), chatauth.Okta("o.example", "id", "s", ""),
-		chatauth.Auth0("a.example", "id", "s", ""), chatauth.Descope("id", "s"), chatauth.Cognito("c.example", "id", "s"),
-		chatauth.GitLab("g.example", "id", "s"), chatauth.Keycloak("", "https://k.example", "r", "id", "s"),
-		chatauth.Generic("", "id", "s", "https://g.example/a", "https://g.example/t", "https://g.example/u", nil, ""),
-		chatauth.OIDC("", "https://o.example", "id", "s"),
+		providers.GitHub("id", "s"), providers.Google("id", "s"),
+		providers.AzureAD(providers.AzureADOptions{Tenant: "t", ClientID: "id", ClientSecret: "s"}),
+		providers.AzureAD(providers.AzureADOptions{Tenant: "t", ClientID: "id", ClientSecret: "s", Hybrid: true}),
+		providers.Okta(providers.OktaOptions{Domain: "o.example", ClientID: "id", ClientSecret: "s", AuthorizationServer: "default"}),
+		providers.Auth0(providers.Auth0Options{Domain: "a.example", ClientID: "id", ClientSecret: "s"}), providers.Descope("id", "s"),
+		providers.Cognito(providers.CognitoOptions{Domain: "c.example", ClientID: "id", ClientSecret: "s"}),
+		providers.GitLab(providers.GitLabOptions{Domain: "g.example", ClientID: "id", ClientSecret: "s"}),
+		providers.Keycloak(providers.KeycloakOptions{BaseURL: "https://k.example", Realm: "r", ClientID: "id", ClientSecret: "s"}),
+		providers.Generic(providers.GenericOptions{ClientID: "id", ClientSecret: "s", AuthURL: "https://g.example/a", TokenURL: "https://g.example/t", UserInfoURL: "https://g.example/u"}),
+		providers.OIDC(providers.OIDCOptions{Issuer: "https://o.example", ClientID: "id", ClientSecret: "s"}),
 	}
 }
 

@@ -12,7 +12,7 @@ type monogram struct {
 	background, letters string
 }
 
-// presetIcons are the icons of chatauth's twelve presets, by
+// presetIcons are the icons of the twelve presets of package providers, by
 // chatauth.Provider.Preset.
 var presetIcons = map[string]monogram{
 	"github":          {"#24292f", "GH"},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/providers"
 )
 
 func TestNewNamesEveryBadOption(t *testing.T) {
@@ -63,7 +64,7 @@ func TestSystemThemeFiltersInDarkMode(t *testing.T) {
 func TestOwnTemplate(t *testing.T) {
 	a := newAuth(t, chatauth.Config{})
 	withPassword(a)
-	withProviders(t, a, chatauth.GitHub("id", "s"))
+	withProviders(t, a, providers.GitHub("id", "s"))
 	tmpl := template.Must(template.New("mine").Parse(`<!doctype html><html lang="{{.Lang}}"><title>{{.Text.sign_in}}</title>` +
 		`<style nonce="{{.Nonce}}">{{.Style}}</style>` +
 		`<form method="post" action="{{.LoginAction}}"><input name="username"><input name="password" type="password"></form>` +

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/chatauthtest"
+	"github.com/chatauth/chatauth/providers"
 )
 
 // pageWeightLimit is the most the page may weigh without the app's images.
@@ -95,7 +96,7 @@ func TestPageStates(t *testing.T) {
 				`name="redirect" value="/"`, `<html lang="en">`},
 			[]string{`class="divider"`, `oauth-button`, `id="header-form"`}},
 		{"providers only, in configuration order", func(t *testing.T, a *chatauth.Auth) {
-			withProviders(t, a, chatauth.GitLab("g.example", "id", "s"), chatauth.GitHub("id", "s"),
+			withProviders(t, a, providers.GitLab(providers.GitLabOptions{Domain: "g.example", ClientID: "id", ClientSecret: "s"}), providers.GitHub("id", "s"),
 				&chatauth.Provider{ID: "corp-sso", ClientID: "id", ClientSecret: "s"})
 		}, "",
 			[]string{`data-provider="gitlab" href="/auth/oauth/gitlab?redirect=/"`, "Continue with GitLab",
@@ -179,7 +180,7 @@ func escaped(s string) string {
 func TestNothingFromTheRequestIsShown(t *testing.T) {
 	a := newAuth(t, chatauth.Config{})
 	withPassword(a)
-	withProviders(t, a, chatauth.GitHub("id", "s"))
+	withProviders(t, a, providers.GitHub("id", "s"))
 	p := newPage(t, a, Options{})
 	for _, q := range []string{
 		"?error=%3Cscript%3Ealert(1)%3C/script%3E", "?error=please_call_555_0100",

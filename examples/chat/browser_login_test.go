@@ -334,7 +334,7 @@ func startProvidersOnlyApp(t *testing.T) *providersOnlyApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.DefaultUser, nil })
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.AddProvider(ctx, idp.Config("corp")); err != nil {
@@ -350,7 +350,7 @@ func startProvidersOnlyApp(t *testing.T) *providersOnlyApp {
 	})))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &providersOnlyApp{URL: srv.URL, email: chatauthtest.DefaultUser.Email}
+	return &providersOnlyApp{URL: srv.URL, email: chatauthtest.TestUser.Email}
 }
 
 // startDemo starts the demo on a free loopback port as `go run

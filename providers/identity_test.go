@@ -1,10 +1,11 @@
-package chatauth
+package providers
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/chatauth/chatauth"
 	"log/slog"
 	"strings"
 	"testing"
@@ -271,15 +272,22 @@ func chainlitCases() []chainlitCase {
 
 // newChainlitApp configures env's providers on a new Auth whose provider
 // calls go to w, and returns it with its log.
-func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...func(*Provider)) (*Auth, *syncBuffer) {
+func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *syncBuffer) {
+	t.Helper()
+	return newChainlitAppConfig(t, w, env, chatauth.Config{}, tweak...)
+}
+
+// newChainlitAppConfig is newChainlitApp with cfg's other fields.
+func newChainlitAppConfig(t *testing.T, w *webFake, env map[string]string, cfg chatauth.Config, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	a, err := New(Config{Secret: testSecret, BaseURL: "https://chat.example.com", HTTPClient: w.client(),
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	cfg.Secret, cfg.BaseURL, cfg.HTTPClient = testSecret, "https://chat.example.com", w.client()
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := chatauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := ProvidersFromEnv(func(k string) string { return env[k] })
+	ps, err := FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +336,7 @@ func TestChainlitIdentities(t *testing.T) {
 			if res.login == nil {
 				t.Fatalf("login failed (%s):\n%s", res.location, logs)
 			}
-			u := res.login.DefaultUser
+			u := res.login.User
 			if u.Identifier != c.identifier || u.DisplayName != "" {
 				t.Errorf("identifier %q display_name %q, want %q and none", u.Identifier, u.DisplayName, c.identifier)
 			}
@@ -391,7 +399,7 @@ func TestVerifiedIdentityOfChainlitProviders(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWebFake(t)
 			w.serveCase(c)
-			a, logs := newChainlitApp(t, w, c.env, func(p *Provider) { p.Identity = VerifiedIdentity })
+			a, logs := newChainlitApp(t, w, c.env, func(p *chatauth.Provider) { UseVerifiedIdentity(p) })
 			if !strings.Contains(logs.String(), `identity="verified:`) {
 				t.Errorf("start-up log does not say the identity rule:\n%s", logs)
 			}
@@ -399,8 +407,8 @@ func TestVerifiedIdentityOfChainlitProviders(t *testing.T) {
 			if res.login == nil {
 				t.Fatalf("login failed (%s):\n%s", res.location, logs)
 			}
-			md := res.login.DefaultUser.Metadata
-			if got := res.login.DefaultUser.Identifier; got != id {
+			md := res.login.User.Metadata
+			if got := res.login.User.Identifier; got != id {
 				t.Errorf("identifier %q, want %q", got, id)
 			}
 			if md["provider"] != c.id || md["subject"] != c.metadata["subject"] {
@@ -432,13 +440,13 @@ func TestGraphPhotoIsBestEffort(t *testing.T) {
 			w := newWebFake(t)
 			w.serveCase(c)
 			w.answer(photoAt, tt.photo)
-			a, logs := newChainlitApp(t, w, c.env)
-			a.cfg.OAuthTimeout = 4 * time.Second // the photo gets a quarter of what is left
+			// The photo gets a quarter of what is left.
+			a, logs := newChainlitAppConfig(t, w, c.env, chatauth.Config{OAuthTimeout: 4 * time.Second})
 			res := w.loginThrough(t, a, c.id)
 			if res.login == nil {
 				t.Fatalf("login failed (%s):\n%s", res.location, logs)
 			}
-			if got := res.login.DefaultUser.Metadata["image"]; got != tt.image {
+			if got := res.login.User.Metadata["image"]; got != tt.image {
 				t.Errorf("image %v, want %v", got, tt.image)
 			}
 		})
@@ -466,7 +474,7 @@ func TestTokenEndpointAuthStyle(t *testing.T) {
 	t.Run("detected once", func(t *testing.T) {
 		w := newWebFake(t)
 		w.serveCase(c)
-		a, _ := newChainlitApp(t, w, c.env, func(p *Provider) { p.AuthStyle = 0 })
+		a, _ := newChainlitApp(t, w, c.env, func(p *chatauth.Provider) { p.AuthStyle = 0 })
 		for i := range 3 {
 			if res := w.loginThrough(t, a, c.id); res.login == nil {
 				t.Fatalf("login %d failed: %s", i, res.location)
@@ -482,40 +490,29 @@ func TestTokenEndpointAuthStyle(t *testing.T) {
 			t.Errorf("%d token requests (%d with Basic) for 3 logins, want 4 (1): the style is probed again", n, basic)
 		}
 	})
-	t.Run("OIDC discovery lists client_secret_basic", func(t *testing.T) {
-		if got := discoveredAuthStyle([]string{"client_secret_post", "client_secret_basic"}); got != 2 {
-			t.Errorf("style %v, want AuthStyleInHeader", got)
-		}
-		if got := discoveredAuthStyle([]string{"private_key_jwt", "client_secret_post"}); got != 1 {
-			t.Errorf("style %v, want AuthStyleInParams", got)
-		}
-		if got := discoveredAuthStyle(nil); got != 2 {
-			t.Errorf("style %v without a list, want OpenID's default AuthStyleInHeader", got)
-		}
-	})
 }
 
-// TestProvidersFromEnvSkipsPartlyConfigured: by default a partly
+// TestFromEnvSkipsPartlyConfigured: by default a partly
 // configured provider stops start-up, naming the missing variables; with
 // SkipPartlyConfigured it is skipped, as Chainlit does, with one warning
 // naming them, and the complete ones are kept.
-func TestProvidersFromEnvSkipsPartlyConfigured(t *testing.T) {
+func TestFromEnvSkipsPartlyConfigured(t *testing.T) {
 	env := map[string]string{
 		"OAUTH_GITHUB_CLIENT_ID": "gid", "OAUTH_GITHUB_CLIENT_SECRET": "gsec",
 		"OAUTH_AZURE_AD_CLIENT_ID": "aid", "OAUTH_AZURE_AD_CLIENT_SECRET": "asec", // no OAUTH_AZURE_AD_TENANT_ID
 	}
 	getenv := func(k string) string { return env[k] }
 	for _, opts := range [][]EnvOption{nil, {nil}} {
-		if _, err := ProvidersFromEnv(getenv, opts...); err == nil || !strings.Contains(err.Error(), "OAUTH_AZURE_AD_TENANT_ID") {
+		if _, err := FromEnv(getenv, opts...); err == nil || !strings.Contains(err.Error(), "OAUTH_AZURE_AD_TENANT_ID") {
 			t.Fatalf("default (options %v): error %v, want one naming OAUTH_AZURE_AD_TENANT_ID", opts, err)
 		}
 	}
 	var logs bytes.Buffer
-	ps, err := ProvidersFromEnv(getenv, SkipPartlyConfigured(slog.New(slog.NewTextHandler(&logs, nil))))
+	ps, err := FromEnv(getenv, SkipPartlyConfigured(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 1 || ps[0].ID != "github" || ps[0].Identity != ChainlitIdentity {
+	if len(ps) != 1 || ps[0].ID != "github" || ps[0].Identity != "chainlit: user data \"login\" as given" {
 		t.Errorf("providers %+v, want github alone with Chainlit's identities", ps)
 	}
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -545,7 +542,7 @@ func TestGitHubEnterpriseFromEnv(t *testing.T) {
 		"OAUTH_GITHUB_USER_INFO_URL": "https://ghe.example.com/api/v3/user",
 	})
 	res := w.loginThrough(t, a, "github")
-	if res.login == nil || res.login.DefaultUser.Identifier != "octocat" {
+	if res.login == nil || res.login.User.Identifier != "octocat" {
 		t.Fatalf("login %+v (%s):\n%s", res.login, res.location, logs)
 	}
 	if !strings.HasPrefix(res.authorize, "https://ghe.example.com/login/oauth/authorize?") {

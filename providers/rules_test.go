@@ -1,4 +1,4 @@
-package chatauth
+package providers
 
 import (
 	"bytes"
@@ -21,12 +21,12 @@ func decodeUserData(t *testing.T, body string, useNumber bool) map[string]any {
 	return raw
 }
 
-// TestDefaultUserRefusesInexactNumericSubject: a numeric sub or id decoded
+// TestVerifiedUserRefusesInexactNumericSubject: a numeric sub or id decoded
 // as float64 with a fraction, or at 2^53 and beyond, may have been rounded,
 // so two users could share it: it is refused. Exact numbers, json.Number
 // and strings of any size are kept digit for digit.
-func TestDefaultUserRefusesInexactNumericSubject(t *testing.T) {
-	p := Generic("corp", "c", "s", "https://a", "https://t", "https://u", nil, "")
+func TestVerifiedUserRefusesInexactNumericSubject(t *testing.T) {
+	p := Generic(GenericOptions{ID: "corp", ClientID: "c", ClientSecret: "s", AuthURL: "https://a", TokenURL: "https://t", UserInfoURL: "https://u"})
 	tests := []struct {
 		name      string
 		body      string
@@ -49,7 +49,7 @@ func TestDefaultUserRefusesInexactNumericSubject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := DefaultUser(p, decodeUserData(t, tt.body, tt.useNumber))
+			u, err := VerifiedUser(p, decodeUserData(t, tt.body, tt.useNumber))
 			if tt.subject == "" {
 				if err == nil {
 					t.Fatalf("accepted as %q with subject %v", u.Identifier, u.Metadata["subject"])
@@ -66,13 +66,13 @@ func TestDefaultUserRefusesInexactNumericSubject(t *testing.T) {
 	}
 }
 
-// TestDefaultUserEmailWithColonIsNotIdentifier: an e-mail that could read
+// TestVerifiedUserEmailWithColonIsNotIdentifier: an e-mail that could read
 // as another provider's "provider:subject" identifier (it has a colon), or
 // is no address at all (no "@"), is never the identifier, even verified:
 // the identifier is then "<provider>:<subject>" and the e-mail stays in
 // metadata.
-func TestDefaultUserEmailWithColonIsNotIdentifier(t *testing.T) {
-	p := Generic("corp", "c", "s", "https://a", "https://t", "https://u", nil, "")
+func TestVerifiedUserEmailWithColonIsNotIdentifier(t *testing.T) {
+	p := Generic(GenericOptions{ID: "corp", ClientID: "c", ClientSecret: "s", AuthURL: "https://a", TokenURL: "https://t", UserInfoURL: "https://u"})
 	tests := []struct {
 		name       string
 		email      string
@@ -88,7 +88,7 @@ func TestDefaultUserEmailWithColonIsNotIdentifier(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, verified := range []any{true, "true"} {
 				raw := map[string]any{"sub": "u-7", "email": tt.email, "email_verified": verified}
-				u, err := DefaultUser(p, raw)
+				u, err := VerifiedUser(p, raw)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,8 +1,9 @@
-package chatauth
+package providers
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/chatauth/chatauth"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,16 +13,16 @@ import (
 
 // newTestAuth returns an Auth with a fixed secret and an OAuth hook that
 // accepts the default user.
-func newOAuthTestAuth(t *testing.T, cfg Config) *Auth {
+func newOAuthTestAuth(t *testing.T, cfg chatauth.Config) *chatauth.Auth {
 	t.Helper()
 	if cfg.Secret == nil {
 		cfg.Secret = []byte(strings.Repeat("k", 32))
 	}
-	a, err := New(cfg)
+	a, err := chatauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.OnOAuth(func(_ context.Context, l OAuthLogin) (*User, error) { return l.DefaultUser, nil })
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	return a
 }
 
@@ -29,7 +30,7 @@ func newOAuthTestAuth(t *testing.T, cfg Config) *Auth {
 // sent and with which parameters: PKCE always, a nonce for OpenID ones.
 func TestPresetAuthorizeURLs(t *testing.T) {
 	tests := []struct {
-		p       *Provider
+		p       *chatauth.Provider
 		host    string
 		path    string
 		scope   string
@@ -40,21 +41,21 @@ func TestPresetAuthorizeURLs(t *testing.T) {
 	}{
 		{p: GitHub("cid", "sec"), host: "github.com", path: "/login/oauth/authorize", scope: "user:email"},
 		{p: Google("cid", "sec"), host: "accounts.google.com", path: "/o/oauth2/v2/auth", scope: "openid email profile", openID: true, extra: map[string]string{"access_type": "offline"}},
-		{p: AzureAD("tid", "cid", "sec", false), host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/authorize", scope: "https://graph.microsoft.com/User.Read offline_access"},
-		{p: AzureAD("tid", "cid", "sec", true), host: "login.microsoftonline.com", path: "/tid/oauth2/v2.0/authorize", scope: "https://graph.microsoft.com/User.Read offline_access"},
-		{p: AzureADHybrid("tid", "cid", "sec", false), host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/authorize", scope: "openid profile email offline_access https://graph.microsoft.com/User.Read", openID: true, mode: "form_post", respTyp: "code id_token"},
-		{p: Okta("dev.okta.com", "cid", "sec", ""), host: "dev.okta.com", path: "/oauth2/default/v1/authorize", scope: "openid profile email", openID: true},
-		{p: Okta("dev.okta.com", "cid", "sec", "false"), host: "dev.okta.com", path: "/oauth2/v1/authorize", scope: "openid profile email", openID: true},
-		{p: Auth0("t.auth0.com", "cid", "sec", ""), host: "t.auth0.com", path: "/authorize", scope: "openid profile email", openID: true, extra: map[string]string{"audience": "https://t.auth0.com/userinfo"}},
+		{p: AzureAD(AzureADOptions{Tenant: "tid", ClientID: "cid", ClientSecret: "sec", SingleTenant: false}), host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/authorize", scope: "https://graph.microsoft.com/User.Read offline_access"},
+		{p: AzureAD(AzureADOptions{Tenant: "tid", ClientID: "cid", ClientSecret: "sec", SingleTenant: true}), host: "login.microsoftonline.com", path: "/tid/oauth2/v2.0/authorize", scope: "https://graph.microsoft.com/User.Read offline_access"},
+		{p: AzureAD(AzureADOptions{Tenant: "tid", ClientID: "cid", ClientSecret: "sec", SingleTenant: false, Hybrid: true}), host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/authorize", scope: "openid profile email offline_access https://graph.microsoft.com/User.Read", openID: true, mode: "form_post", respTyp: "code id_token"},
+		{p: Okta(OktaOptions{Domain: "dev.okta.com", ClientID: "cid", ClientSecret: "sec", AuthorizationServer: "default"}), host: "dev.okta.com", path: "/oauth2/default/v1/authorize", scope: "openid profile email", openID: true},
+		{p: Okta(OktaOptions{Domain: "dev.okta.com", ClientID: "cid", ClientSecret: "sec"}), host: "dev.okta.com", path: "/oauth2/v1/authorize", scope: "openid profile email", openID: true},
+		{p: Auth0(Auth0Options{Domain: "t.auth0.com", ClientID: "cid", ClientSecret: "sec"}), host: "t.auth0.com", path: "/authorize", scope: "openid profile email", openID: true, extra: map[string]string{"audience": "https://t.auth0.com/userinfo"}},
 		{p: Descope("cid", "sec"), host: "api.descope.com", path: "/oauth2/v1/authorize", scope: "openid profile email"},
-		{p: Cognito("x.auth.eu-west-1.amazoncognito.com", "cid", "sec"), host: "x.auth.eu-west-1.amazoncognito.com", path: "/login", scope: "openid profile email"},
-		{p: GitLab("gitlab.com", "cid", "sec"), host: "gitlab.com", path: "/oauth/authorize", scope: "openid profile email", openID: true},
-		{p: Keycloak("", "https://kc.example.com", "main", "cid", "sec"), host: "kc.example.com", path: "/realms/main/protocol/openid-connect/auth", scope: "profile email openid", openID: true},
-		{p: Generic("corp", "cid", "sec", "https://id.example.com/auth", "https://id.example.com/token", "https://id.example.com/me", []string{"read"}, ""), host: "id.example.com", path: "/auth", scope: "read"},
+		{p: Cognito(CognitoOptions{Domain: "x.auth.eu-west-1.amazoncognito.com", ClientID: "cid", ClientSecret: "sec"}), host: "x.auth.eu-west-1.amazoncognito.com", path: "/login", scope: "openid profile email"},
+		{p: GitLab(GitLabOptions{Domain: "gitlab.com", ClientID: "cid", ClientSecret: "sec"}), host: "gitlab.com", path: "/oauth/authorize", scope: "openid profile email", openID: true},
+		{p: Keycloak(KeycloakOptions{BaseURL: "https://kc.example.com", Realm: "main", ClientID: "cid", ClientSecret: "sec"}), host: "kc.example.com", path: "/realms/main/protocol/openid-connect/auth", scope: "profile email openid", openID: true},
+		{p: Generic(GenericOptions{ID: "corp", ClientID: "cid", ClientSecret: "sec", AuthURL: "https://id.example.com/auth", TokenURL: "https://id.example.com/token", UserInfoURL: "https://id.example.com/me", Scopes: []string{"read"}}), host: "id.example.com", path: "/auth", scope: "read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.p.ID+"_"+tt.path, func(t *testing.T) {
-			a := newOAuthTestAuth(t, Config{BaseURL: "https://chat.example.com", RootPath: "/app"})
+			a := newOAuthTestAuth(t, chatauth.Config{BaseURL: "https://chat.example.com", RootPath: "/app"})
 			tt.p.Prompt = "select_account"
 			if err := a.AddProvider(context.Background(), tt.p); err != nil {
 				t.Fatal(err)
@@ -122,11 +123,11 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 	return nil
 }
 
-// TestDefaultUserMapping maps recorded user-info bodies of each provider.
-func TestDefaultUserMapping(t *testing.T) {
+// TestVerifiedUserMapping maps recorded user-info bodies of each provider.
+func TestVerifiedUserMapping(t *testing.T) {
 	tests := []struct {
 		name       string
-		p          *Provider
+		p          *chatauth.Provider
 		body       string
 		identifier string
 		display    string
@@ -143,16 +144,16 @@ func TestDefaultUserMapping(t *testing.T) {
 		{"google", Google("c", "s"),
 			`{"sub":"110169484474386276334","email":"ada@gmail.com","email_verified":true,"name":"Ada L","picture":"https://lh3.googleusercontent.com/a/x"}`,
 			"ada@gmail.com", "Ada L", "https://lh3.googleusercontent.com/a/x", "110169484474386276334", false},
-		{"azure graph", AzureAD("t", "c", "s", false),
+		{"azure graph", AzureAD(AzureADOptions{Tenant: "t", ClientID: "c", ClientSecret: "s", SingleTenant: false}),
 			`{"id":"87d349ed-44d7-43e1-9a83-5f2406dee5bd","userPrincipalName":"ada@contoso.com","displayName":"Ada Lovelace","mail":"ada@contoso.com"}`,
 			"azure-ad:87d349ed-44d7-43e1-9a83-5f2406dee5bd", "Ada Lovelace", "", "87d349ed-44d7-43e1-9a83-5f2406dee5bd", false},
-		{"okta string verified", Okta("o.okta.com", "c", "s", ""),
+		{"okta string verified", Okta(OktaOptions{Domain: "o.okta.com", ClientID: "c", ClientSecret: "s", AuthorizationServer: "default"}),
 			`{"sub":"00uid4BxXw6I6TV4m0g3","email":"ada@example.com","email_verified":"true","name":"Ada"}`,
 			"ada@example.com", "Ada", "", "00uid4BxXw6I6TV4m0g3", false},
-		{"keycloak unverified", Keycloak("", "https://kc", "r", "c", "s"),
+		{"keycloak unverified", Keycloak(KeycloakOptions{BaseURL: "https://kc", Realm: "r", ClientID: "c", ClientSecret: "s"}),
 			`{"sub":"f:1","email":"ada@example.com","email_verified":false,"preferred_username":"ada"}`,
 			"keycloak:f:1", "ada", "", "f:1", true},
-		{"generic named claim", Generic("corp", "c", "s", "a", "t", "u", nil, "preferred_username"),
+		{"generic named claim", Generic(GenericOptions{ID: "corp", ClientID: "c", ClientSecret: "s", AuthURL: "a", TokenURL: "t", UserInfoURL: "u", UserIdentifier: "preferred_username"}),
 			`{"sub":"42","preferred_username":"ada"}`, "ada", "ada", "", "42", false},
 	}
 	for _, tt := range tests {
@@ -161,7 +162,7 @@ func TestDefaultUserMapping(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.body), &raw); err != nil {
 				t.Fatal(err)
 			}
-			u, err := DefaultUser(tt.p, raw)
+			u, err := VerifiedUser(tt.p, raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +181,7 @@ func TestDefaultUserMapping(t *testing.T) {
 			}
 		})
 	}
-	if _, err := DefaultUser(GitHub("c", "s"), map[string]any{"login": "x"}); err == nil {
+	if _, err := VerifiedUser(GitHub("c", "s"), map[string]any{"login": "x"}); err == nil {
 		t.Error("user data without subject accepted")
 	}
 }
@@ -207,7 +208,7 @@ func TestGitHubFetchUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := DefaultUser(p, raw)
+	u, err := VerifiedUser(p, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func TestProvidersFromEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	env := map[string]string{
 		"OAUTH_GITHUB_CLIENT_ID":     "gid",
 		"OAUTH_GITHUB_CLIENT_SECRET": "gsec",
@@ -234,11 +235,11 @@ func TestProvidersFromEnv(t *testing.T) {
 		"OAUTH_KEYCLOAK_REALM": "r", "OAUTH_KEYCLOAK_BASE_URL": "https://kc", "OAUTH_KEYCLOAK_NAME": "corp",
 		"OAUTH_OIDC_ISSUER": "https://id.example.com", "OAUTH_OIDC_CLIENT_ID": "o", "OAUTH_OIDC_CLIENT_SECRET": "os",
 	}
-	ps, err := ProvidersFromEnv(func(k string) string { return env[k] })
+	ps, err := FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]*Provider{}
+	got := map[string]*chatauth.Provider{}
 	for _, p := range ps {
 		got[p.ID] = p
 	}
@@ -253,7 +254,7 @@ func TestProvidersFromEnv(t *testing.T) {
 	}
 
 	half := map[string]string{"OAUTH_OKTA_CLIENT_ID": "x", "OAUTH_GENERIC_CLIENT_ID": "y", "OAUTH_GENERIC_AUTH_URL": "z"}
-	_, err = ProvidersFromEnv(func(k string) string { return half[k] })
+	_, err = FromEnv(func(k string) string { return half[k] })
 	if err == nil {
 		t.Fatal("half-configured providers accepted")
 	}
@@ -264,42 +265,24 @@ func TestProvidersFromEnv(t *testing.T) {
 	}
 }
 
-func TestAddProviderChecks(t *testing.T) {
-	a := newOAuthTestAuth(t, Config{})
-	err := a.AddProvider(context.Background(), &Provider{ID: "x"})
-	if err == nil || !strings.Contains(err.Error(), "ClientID") || !strings.Contains(err.Error(), "ClientSecret") {
-		t.Errorf("error %v", err)
-	}
-	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("GET", "/auth/oauth/github", nil))
-	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "Provider github not found") {
-		t.Errorf("unknown provider: %d %s", rec.Code, rec.Body)
+func TestEveryPresetNamesItself(t *testing.T) {
+	for _, p := range everyPreset() {
+		if p.Preset == "" || p.Preset != p.ID {
+			t.Errorf("preset %q built provider %q: Preset should be its default id", p.Preset, p.ID)
+		}
+		if p.MapUser == nil || p.Identity == "" {
+			t.Errorf("preset %q sets no MapUser or Identity", p.Preset)
+		}
 	}
 }
 
-func TestSafeRedirect(t *testing.T) {
-	a := newOAuthTestAuth(t, Config{RootPath: "/app"})
-	for target, ok := range map[string]bool{
-		"/app":                true,
-		"/app/":               true,
-		"/app/chat?x=1#top":   true,
-		"/application":        false,
-		"/other":              false,
-		"//evil.com/app":      false,
-		"/\\evil.com":         false,
-		"https://evil.com":    false,
-		"javascript:alert(1)": false,
-		"/app/%2F%2Fevil.com": true, // stays a path under /app once decoded: //evil.com is inside it
-		"/%2F%2Fevil.com":     false,
-		"/app/../evil":        false,
-		"/app/%2e%2e/evil":    false,
-		"/app/\r\nSet-Cookie": false,
-		"app/chat":            false,
-		"":                    false,
-		"/app/\x00":           false,
-	} {
-		if got := a.safeRedirect(target); got != ok {
-			t.Errorf("safeRedirect(%q) = %v, want %v", target, got, ok)
-		}
+// everyPreset is one provider of each preset, with zero options.
+func everyPreset() []*chatauth.Provider {
+	return []*chatauth.Provider{
+		GitHub("", ""), Google("", ""), AzureAD(AzureADOptions{}), AzureAD(AzureADOptions{Tenant: "t", SingleTenant: true, Hybrid: true}),
+		Okta(OktaOptions{Domain: "o.example"}), Auth0(Auth0Options{Domain: "a.example"}), Descope("", ""),
+		Cognito(CognitoOptions{Domain: "c.example"}), GitLab(GitLabOptions{Domain: "g.example"}),
+		Keycloak(KeycloakOptions{BaseURL: "https://k.example", Realm: "r"}),
+		Generic(GenericOptions{}), OIDC(OIDCOptions{Issuer: "https://o.example"}),
 	}
 }

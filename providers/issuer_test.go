@@ -1,4 +1,4 @@
-package chatauth
+package providers
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package chatauth
+package providers
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/chatauth/chatauth"
 	"io"
 	"math/big"
 	"net/http"
@@ -219,24 +220,24 @@ func writeTestJSON(w http.ResponseWriter, v any) {
 
 // webLogin is the outcome of one login through the fake.
 type webLogin struct {
-	login     *OAuthLogin // what the hook got; nil when it was not called
-	location  string      // where the callback sent the browser
-	authorize string      // where the start route sent the browser
-	scope     string      // the scope of the authorization request
+	login     *chatauth.OAuthLogin // what the hook got; nil when it was not called
+	location  string               // where the callback sent the browser
+	authorize string               // where the start route sent the browser
+	scope     string               // the scope of the authorization request
 }
 
 // loginThrough runs an OAuth login of provider id on a, the provider's
 // side played by w: the start route, then the callback with code-1 (POSTed
 // for form_post providers), as a browser would, without a browser.
-func (w *webFake) loginThrough(t *testing.T, a *Auth, id string) webLogin {
+func (w *webFake) loginThrough(t *testing.T, a *chatauth.Auth, id string) webLogin {
 	t.Helper()
 	var out webLogin
 	var mu sync.Mutex
-	a.OnOAuth(func(_ context.Context, l OAuthLogin) (*User, error) {
+	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		out.login = &l
-		return l.DefaultUser, nil
+		return l.User, nil
 	})
 	root := a.RootPath()
 	rec := httptest.NewRecorder()

@@ -1,0 +1,109 @@
+package providers_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/providers"
+)
+
+// TestNoPanicOnNilOrZeroInput calls every exported function of the package
+// with nil and zero arguments (and a zero Provider), and checks that
+// nothing panics. The table is checked against the package's source, so a
+// new exported function without a row fails the test.
+func TestNoPanicOnNilOrZeroInput(t *testing.T) {
+	zero := func() *chatauth.Provider { return &chatauth.Provider{} }
+	calls := map[string]func(){
+		"GitHub": func() { providers.GitHub("", "") },
+		"Google": func() { providers.Google("", "") },
+		"AzureAD": func() {
+			providers.AzureAD(providers.AzureADOptions{})
+			providers.AzureAD(providers.AzureADOptions{Hybrid: true})
+		},
+		"Okta":                 func() { providers.Okta(providers.OktaOptions{}) },
+		"Auth0":                func() { providers.Auth0(providers.Auth0Options{}) },
+		"Descope":              func() { providers.Descope("", "") },
+		"Cognito":              func() { providers.Cognito(providers.CognitoOptions{}) },
+		"GitLab":               func() { providers.GitLab(providers.GitLabOptions{}) },
+		"Keycloak":             func() { providers.Keycloak(providers.KeycloakOptions{}) },
+		"Generic":              func() { providers.Generic(providers.GenericOptions{}) },
+		"OIDC":                 func() { providers.OIDC(providers.OIDCOptions{}) },
+		"FromEnv":              func() { _, _ = providers.FromEnv(nil); _, _ = providers.FromEnv(nil, nil) },
+		"SkipPartlyConfigured": func() { _, _ = providers.FromEnv(nil, providers.SkipPartlyConfigured(nil)) },
+		"VerifiedUser": func() {
+			_, _ = providers.VerifiedUser(nil, nil)
+			_, _ = providers.VerifiedUser(zero(), nil)
+		},
+		"ChainlitUser": func() {
+			_, _ = providers.ChainlitUser(nil, nil)
+			_, _ = providers.ChainlitUser(zero(), nil)
+		},
+		"UseVerifiedIdentity": func() { providers.UseVerifiedIdentity(nil); providers.UseVerifiedIdentity(zero()) },
+		"UseChainlitIdentity": func() { providers.UseChainlitIdentity(nil); providers.UseChainlitIdentity(zero()) },
+	}
+	exported := exportedFuncs(t)
+	for _, name := range exported {
+		if _, ok := calls[name]; !ok {
+			t.Errorf("exported %s has no row: add one calling it with nil and zero arguments", name)
+		}
+	}
+	for name, call := range calls {
+		if !slices.Contains(exported, name) {
+			t.Errorf("row for %s, which is not an exported function", name)
+			continue
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s panicked: %v", name, p)
+				}
+			}()
+			call()
+		}()
+	}
+}
+
+// exportedFuncs are the exported functions and methods of the package's
+// non-test files ("Type.Method" for methods).
+func exportedFuncs(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || !fn.Name.IsExported() {
+				continue
+			}
+			name := fn.Name.Name
+			if fn.Recv != nil {
+				typ := fn.Recv.List[0].Type
+				if star, ok := typ.(*ast.StarExpr); ok {
+					typ = star.X
+				}
+				if id, ok := typ.(*ast.Ident); ok {
+					name = id.Name + "." + name
+				}
+			}
+			names = append(names, name)
+		}
+	}
+	return names
+}
