@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/chatauth/chatauth => ../
 
 require (
-	github.com/chatauth/chatauth v0.0.0-00010101000000-000000000000
+	github.com/chatauth/chatauth v1.0.0
 	github.com/redis/go-redis/v9 v9.22.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.36.0
