@@ -60,13 +60,15 @@ fmt:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # lint runs staticcheck over every module (the load tests included).
+# Every module is checked, then it fails if any had findings.
 lint:
-	@set -e; for m in $(MODULES); do \
+	@status=0; for m in $(MODULES); do \
 		echo "== staticcheck $$m"; \
-		(cd $$m && $(STATICCHECK) ./...); \
+		(cd $$m && $(STATICCHECK) ./...) || status=1; \
 	done; \
 	echo "== staticcheck -tags loadtest ./loadtest/"; \
-	$(STATICCHECK) -tags loadtest ./loadtest/
+	$(STATICCHECK) -tags loadtest ./loadtest/ || status=1; \
+	exit $$status
 
 # gowork-off vets, builds and tests every module alone, without go.work,
 # as a user's machine (or a module proxy) sees it.
