@@ -4,6 +4,10 @@
 # with a summary: tests run, failed and skipped, and for each group of
 # tests skipped for want of a program (redis-server, chromium, node,
 # python3-jwt...) what to install.
+# It also lints every module with staticcheck (make lint), builds and tests
+# every module alone with GOWORK=off as a user's machine would (make
+# gowork-off), and rehearses a release through a local module proxy
+# (make rehearse, .ci/rehearse-release; RELEASING.md).
 # make quick is the plain test run of every module, without load or fuzz.
 MODULES := $(shell find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 # FUZZTIME is how long each fuzz target runs in make test / make fuzz.
@@ -15,10 +19,14 @@ TESTREPORT := $(CURDIR)/.bin/testreport
 # logged in TESTLOG by internal/testreport; its exit status is go test's.
 gotest = { go test -json $(1); echo $$? >"$(TESTLOG).rc"; } | "$(TESTREPORT)" print "$(TESTLOG)" && exit "$$(cat "$(TESTLOG).rc")"
 
-.PHONY: test quick modules loadtest fuzz fmt testreport
+# STATICCHECK is staticcheck, pinned, from the Go module proxy: no go.mod
+# of the repository depends on it.
+STATICCHECK ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test quick modules loadtest fuzz fmt lint gowork-off rehearse api testreport
 test: testreport
 	@rm -f "$(TESTLOG)"; status=0; \
-	$(MAKE) --no-print-directory modules loadtest fuzz fmt || status=$$?; \
+	$(MAKE) --no-print-directory modules loadtest fuzz fmt lint gowork-off rehearse || status=$$?; \
 	"$(TESTREPORT)" summary "$(TESTLOG)"; exit $$status
 
 quick: testreport
@@ -50,6 +58,34 @@ fuzz:
 
 fmt:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# lint runs staticcheck over every module (the load tests included).
+# Every module is checked, then it fails if any had findings.
+lint:
+	@status=0; for m in $(MODULES); do \
+		echo "== staticcheck $$m"; \
+		(cd $$m && $(STATICCHECK) ./...) || status=1; \
+	done; \
+	echo "== staticcheck -tags loadtest ./loadtest/"; \
+	$(STATICCHECK) -tags loadtest ./loadtest/ || status=1; \
+	exit $$status
+
+# gowork-off vets, builds and tests every module alone, without go.work,
+# as a user's machine (or a module proxy) sees it.
+gowork-off:
+	@set -e; for m in $(MODULES); do \
+		echo "== GOWORK=off $$m"; \
+		(cd $$m && GOWORK=off go vet ./... && GOWORK=off go build ./... && GOWORK=off go test -count=1 ./...); \
+	done
+
+# rehearse does what a user's go get will do once the release is tagged,
+# through a local module proxy (.ci/rehearse-release, RELEASING.md).
+rehearse:
+	@.ci/rehearse-release
+
+# api regenerates api/*.txt, the written-down API (internal/apifile).
+api:
+	go test ./internal/apifile -update
 
 # testreport is the small program behind the summary (internal/testreport).
 testreport:

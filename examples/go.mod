@@ -3,7 +3,7 @@ module github.com/chatauth/chatauth/examples
 go 1.25.0
 
 require (
-	github.com/chatauth/chatauth v0.0.0
+	github.com/chatauth/chatauth v1.0.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gin-gonic/gin v1.12.0
@@ -51,7 +51,7 @@ require (
 require (
 	github.com/bmatcuk/doublestar/v4 v4.10.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/chatauth/chatauth/redisstore v0.0.0
+	github.com/chatauth/chatauth/redisstore v1.0.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect

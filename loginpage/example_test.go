@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -68,4 +69,44 @@ func Example() {
 	// /login: the sign-in page
 	// /login?error=credentialssignin: the sign-in page
 	// /: hello ada
+}
+
+// URL is where RequireUser sends a browser without a valid session: the
+// reason, from the session check's error, and the way back after signing
+// in, when it is a safe path of the app.
+func ExamplePage_URL() {
+	a, err := chatauth.New(chatauth.Config{
+		Secret: []byte("example-secret-example-secret-0123456789"),
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := loginpage.Must(loginpage.New(a, loginpage.Options{}))
+	fmt.Println(page.URL(chatauth.ErrExpired, "/chat/42"))
+	fmt.Println(page.URL(chatauth.ErrRevoked, ""))
+	fmt.Println(page.URL(nil, "https://elsewhere.example/"))
+	// Output:
+	// /login?error=session_expired&redirect=/chat/42
+	// /login?notice=logged_out_elsewhere
+	// /login
+}
+
+// New checks every option at once and names each bad one.
+func ExampleNew() {
+	a, err := chatauth.New(chatauth.Config{
+		Secret: []byte("example-secret-example-secret-0123456789"),
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = loginpage.New(a, loginpage.Options{
+		LogoURL:  "ftp://logo.example/logo.png",
+		Messages: map[string]map[string]string{"fr": {"sign_inn": "Se connecter"}},
+	})
+	fmt.Println(err)
+	// Output:
+	// loginpage: bad options: LogoURL: "ftp://logo.example/logo.png" is neither a path on the app (/static/...) nor an http(s) URL
+	// Messages["fr"]: unknown key "sign_inn" (the keys are those of messages/en.json)
 }

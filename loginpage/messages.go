@@ -51,6 +51,7 @@ func newCatalog(extra map[string]map[string]string, fallback string) (*catalog, 
 	var errs []error
 	for _, tag := range sortedKeys(extra) {
 		if !validTag(tag) {
+			//lint:ignore ST1005 the error starts with the name of the Options field
 			errs = append(errs, fmt.Errorf("Messages: %q is not a language tag such as \"it\" or \"pt-PT\"", tag))
 			continue
 		}
@@ -60,6 +61,7 @@ func newCatalog(extra map[string]map[string]string, fallback string) (*catalog, 
 		}
 		for _, key := range sortedKeys(extra[tag]) {
 			if _, ok := english[key]; !ok {
+				//lint:ignore ST1005 the error starts with the name of the Options field
 				errs = append(errs, fmt.Errorf("Messages[%q]: unknown key %q (the keys are those of messages/en.json)", tag, key))
 				continue
 			}

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,7 +124,7 @@ type Store struct {
 	tokenTTL      time.Duration
 	revokeUserTTL time.Duration
 	failOpen      struct{ revocations, throttle bool }
-	sealers       []cipher.AEAD // [0] seals, all open
+	tokenKeys     [][]byte // [0] seals, all open
 	cache         *notRevokedCache
 	channel       string    // where revocations are announced
 	listener      *listener // nil with DisableListener or a Ring
@@ -161,9 +160,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	}
 	s.failOpen.revocations = opts.RevocationsFailOpen
 	s.failOpen.throttle = opts.ThrottleFailOpen
-	if s.sealers, err = newSealers(opts.Secret, opts.PreviousSecrets); err != nil {
-		return nil, err
-	}
+	s.tokenKeys = tokenKeys(opts.Secret, opts.PreviousSecrets)
 	if opts.NotRevokedCacheTTL > 0 {
 		s.cache = newNotRevokedCache(opts.NotRevokedCacheTTL, opts.NotRevokedCacheSize)
 	}

@@ -202,11 +202,19 @@ func (k jwk) publicKey() (any, error) {
 			return nil, errors.New("jwks: unsupported curve")
 		}
 		x, y := b64int(k.X), b64int(k.Y)
-		if x == nil || y == nil {
+		size := (curve.Params().BitSize + 7) / 8
+		if x == nil || y == nil || x.BitLen() > 8*size || y.BitLen() > 8*size {
 			return nil, errors.New("jwks: bad EC key")
 		}
-		pub := &ecdsa.PublicKey{Curve: curve, X: x, Y: y}
-		if !curve.IsOnCurve(x, y) {
+		// The uncompressed point 0x04 || X || Y, each coordinate padded to
+		// the curve's size: ParseUncompressedPublicKey checks that the
+		// point is on the curve.
+		point := make([]byte, 1+2*size)
+		point[0] = 4
+		x.FillBytes(point[1 : 1+size])
+		y.FillBytes(point[1+size:])
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+		if err != nil {
 			return nil, errors.New("jwks: EC point not on curve")
 		}
 		return pub, nil

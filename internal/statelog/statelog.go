@@ -310,7 +310,7 @@ func (d *Dir) createLog(n uint64) (*logFile, error) {
 		return nil, err
 	}
 	hdr := AppendFrame(nil, fileHeader(kindLog, n))
-	if _, err := f.Write(hdr); err == nil {
+	if _, err = f.Write(hdr); err == nil {
 		err = d.sync(f)
 	}
 	if err == nil {
