@@ -50,7 +50,7 @@ func helloApp(t testing.TB, idp *chatauthtest.Provider) *httptest.Server {
 		t.Fatal(err)
 	}
 	a.OnOAuth(func(ctx context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
-		return l.DefaultUser, nil
+		return l.User, nil
 	})
 	if err := a.AddProvider(context.Background(), idp.Config("oidc")); err != nil {
 		t.Fatal(err)
