@@ -129,7 +129,7 @@
 // less than a second. No session outlives SessionTimeout, whatever exp a
 // token presented to POST R/auth/jwt carries.
 //
-// Config.CookiePath (CHAINLIT_AUTH_COOKIE_PATH) moves the cookie to
+// Config.Cookie.Path (CHAINLIT_AUTH_COOKIE_PATH) moves the cookie to
 // another path that contains the root path. Chainlit sets its cookie at
 // Path=/ whatever its root path, so whenever the cookie path is not /,
 // logout and every new session also delete the Path=/ copies the request
@@ -165,7 +165,7 @@
 // key.
 //
 // Revocations live in memory unless a store keeps them: a restart then
-// forgets every logout, and New logs one warning saying so. Config.StateDir
+// forgets every logout, and New logs one warning saying so. Config.Stores.StateDir
 // (CHATAUTH_STATE_DIR) keeps them for one instance in a directory, a
 // StateDir: each logout is fsynced before it is answered, concurrent ones
 // sharing an fsync, and replayed at start-up; redisstore shares them
@@ -241,7 +241,7 @@
 //	no_credential      POST R/auth/header without the credential hook's headers (401)
 //	ambiguous_session  two different session cookies or chunk sets (401)
 //	body_timeout       the request body did not arrive within BodyReadTimeout (408)
-//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.StateDir, redisstore)
+//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.Stores.StateDir, redisstore)
 //	state_tail_skipped a StateDir cut off the unfinished end of its log at start-up: a write a crash interrupted, never acknowledged (warning)
 //	state_damaged      a StateDir file lost acknowledged records: every session issued before the start is revoked (error)
 //

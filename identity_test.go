@@ -274,8 +274,14 @@ func chainlitCases() []chainlitCase {
 func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...func(*Provider)) (*Auth, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	a, err := New(Config{Secret: testSecret, BaseURL: "https://chat.example.com", HTTPClient: w.client(),
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a, err := New(Config{
+		Secret:  testSecret,
+		BaseURL: "https://chat.example.com",
+		OAuth: OAuthConfig{
+			HTTPClient: w.client(),
+		},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -385,7 +385,7 @@ func fetchPhoto(ctx context.Context, client *http.Client, where string) string {
 
 // getJSONWith is Auth.getJSON for presets, which have no Auth at hand.
 func getJSONWith(ctx context.Context, client *http.Client, where string, v any) error {
-	return (&Auth{cfg: Config{HTTPClient: client}}).getJSON(ctx, client, where, v)
+	return (&Auth{cfg: settings{HTTPClient: client}}).getJSON(ctx, client, where, v)
 }
 
 // mapUser builds the default User of an OAuth login: p.MapUser, else the

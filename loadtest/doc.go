@@ -31,7 +31,7 @@
 //     the connection, or answer garbage (not JSON, a wrong content type,
 //     JSON cut short, a body shorter than its Content-Length) at the token,
 //     userinfo and JWKS endpoints, 50 concurrent logins per fault, with
-//     Config.OAuthTimeout at 2s: each must end on a 302 to
+//     Config.OAuth.Timeout at 2s: each must end on a 302 to
 //     R/login?error=<code> within the time-out plus a margin, without a 5xx.
 //     The same faults at the discovery endpoint must make AddProvider fail
 //     in time. chatauthtest's misbehaviours are used where they exist
