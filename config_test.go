@@ -2,6 +2,7 @@ package chatauth
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -333,5 +334,119 @@ func TestNewNamesEachBadOrigin(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "Host.Example/\"") || strings.Contains(err.Error(), "ok.example") {
 		t.Errorf("error names a good origin:\n%v", err)
+	}
+}
+
+// TestOneRuleForZeroAndNegative: every number and duration of every part
+// takes its default at zero and is refused, by the field's name, when
+// negative; Off is accepted where documented.
+func TestOneRuleForZeroAndNegative(t *testing.T) {
+	fields := []struct {
+		name string
+		set  func(c *Config, v int)
+		off  bool
+	}{
+		{"Cookie.MaxChunks", func(c *Config, v int) { c.Cookie.MaxChunks = v }, false},
+		{"Session.Timeout", func(c *Config, v int) { c.Session.Timeout = time.Duration(v) }, false},
+		{"Session.IdleTimeout", func(c *Config, v int) { c.Session.IdleTimeout = time.Duration(v) }, false},
+		{"Session.CheckInterval", func(c *Config, v int) { c.Session.CheckInterval = time.Duration(v) }, false},
+		{"Session.TokenCacheSize", func(c *Config, v int) { c.Session.TokenCacheSize = v }, true},
+		{"Session.TokenCacheBytes", func(c *Config, v int) { c.Session.TokenCacheBytes = v }, false},
+		{"Login.Limits.PerUsername", func(c *Config, v int) { c.Login.Limits.PerUsername = v }, false},
+		{"Login.Limits.PerAddress", func(c *Config, v int) { c.Login.Limits.PerAddress = v }, false},
+		{"Login.Limits.Window", func(c *Config, v int) { c.Login.Limits.Window = time.Duration(v) }, false},
+		{"Login.Limits.ChecksPerAddress", func(c *Config, v int) { c.Login.Limits.ChecksPerAddress = v }, false},
+		{"Login.PasswordConcurrency", func(c *Config, v int) { c.Login.PasswordConcurrency = v }, false},
+		{"Login.HeaderConcurrency", func(c *Config, v int) { c.Login.HeaderConcurrency = v }, false},
+		{"OAuth.Timeout", func(c *Config, v int) { c.OAuth.Timeout = time.Duration(v) }, false},
+		{"OAuth.StateCookieLifetime", func(c *Config, v int) { c.OAuth.StateCookieLifetime = time.Duration(v) }, false},
+		{"Stores.MaxRevocations", func(c *Config, v int) { c.Stores.MaxRevocations = v }, false},
+		{"Stores.MaxThrottleKeys", func(c *Config, v int) { c.Stores.MaxThrottleKeys = v }, false},
+		{"Stores.MaxProviderTokens", func(c *Config, v int) { c.Stores.MaxProviderTokens = v }, false},
+		{"Stores.MaxProviderTokenBytes", func(c *Config, v int) { c.Stores.MaxProviderTokenBytes = v }, false},
+		{"BodyReadTimeout", func(c *Config, v int) { c.BodyReadTimeout = time.Duration(v) }, true},
+	}
+	for _, f := range fields {
+		t.Run(f.name, func(t *testing.T) {
+			c := Config{Secret: testSecret}
+			f.set(&c, 0)
+			if _, _, err := c.resolve(); err != nil {
+				t.Errorf("zero refused: %v", err)
+			}
+			c = Config{Secret: testSecret}
+			f.set(&c, -2)
+			if _, _, err := c.resolve(); err == nil || !strings.Contains(err.Error(), f.name+" ") {
+				t.Errorf("-2: error %v, want one naming %s", err, f.name)
+			}
+			c = Config{Secret: testSecret}
+			f.set(&c, Off)
+			_, _, err := c.resolve()
+			if f.off != (err == nil) {
+				t.Errorf("Off: error %v, accepted should be %v", err, f.off)
+			}
+		})
+	}
+}
+
+// TestStoreSizesReachTheMemoryStores: Config.Stores sizes the stores New
+// makes.
+func TestStoreSizesReachTheMemoryStores(t *testing.T) {
+	a, err := New(Config{Secret: testSecret, Stores: StoresConfig{MaxRevocations: 64, MaxThrottleKeys: 32, MaxProviderTokens: 16, MaxProviderTokenBytes: 4096}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := a.cfg.Revocations.(*memoryRevocationStore); s.max != 64 {
+		t.Errorf("revocations bound %d, want 64", s.max)
+	}
+	if th := a.cfg.Throttle.(*memoryThrottle); th.max != 32 {
+		t.Errorf("throttle bound %d, want 32", th.max)
+	}
+	if ts := a.cfg.Tokens.(*memoryTokenStore); ts.maxTokens != 16 || ts.maxBytes != 4096 {
+		t.Errorf("token store bounds %d, %d; want 16, 4096", ts.maxTokens, ts.maxBytes)
+	}
+}
+
+// TestOneCrossOriginCheck: the app's own origin, Origins.Allowed and
+// Origins.Embed all pass the one cross-origin check; others do not.
+func TestOneCrossOriginCheck(t *testing.T) {
+	a, err := New(Config{Secret: testSecret, BaseURL: "https://Chat.Example:443/app",
+		Origins: OriginsConfig{Allowed: []string{"https://front.example"}, Embed: []string{"https://host.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for origin, ok := range map[string]bool{
+		"https://chat.example": true, "https://front.example": true, "https://host.example": true, "https://evil.example": false,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://internal:8000/logout", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		if got := a.origins.Check(r) == nil; got != ok {
+			t.Errorf("Origin %s allowed = %v, want %v", origin, got, ok)
+		}
+	}
+}
+
+// TestConfigFromEnvSameSite: CHAINLIT_COOKIE_SAMESITE's words become
+// http.SameSite modes, in any case; another word is named.
+func TestConfigFromEnvSameSite(t *testing.T) {
+	for v, want := range map[string]http.SameSite{"": 0, "lax": http.SameSiteLaxMode, "STRICT": http.SameSiteStrictMode, "None": http.SameSiteNoneMode} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == "CHAINLIT_COOKIE_SAMESITE" {
+				return v
+			}
+			return ""
+		})
+		if err != nil || c.Cookie.SameSite != want {
+			t.Errorf("%q: %v, %v; want %v", v, c.Cookie.SameSite, err, want)
+		}
+	}
+	_, err := ConfigFromEnv(func(k string) string {
+		if k == "CHAINLIT_COOKIE_SAMESITE" {
+			return "sideways"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), `CHAINLIT_COOKIE_SAMESITE="sideways"`) {
+		t.Errorf("sideways: %v", err)
 	}
 }
