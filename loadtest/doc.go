@@ -41,7 +41,7 @@
 //     proxy on loopback) flood POST /login with real bcrypt checks while one
 //     client measures GET /user, in alternating quiet and flood phases
 //     (-loadtest.floodphase, default 2s; -loadtest.floodrounds, default 3;
-//     -loadtest.floodslots sets PasswordConcurrency, 64 shows the server
+//     -loadtest.floodslots sets Login.PasswordConcurrency, 64 shows the server
 //     without the bound). Every login must be answered within 3 s; without
 //     the race detector, on a machine whose load average is below its CPU
 //     count, GET /user's p99 under the flood must stay within 2x of the
