@@ -26,7 +26,9 @@ func TestHooksRegisteredWhileServing(t *testing.T) {
 	}
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	accept := func(context.Context, string, string) (*chatauth.User, error) { return &chatauth.User{Identifier: "ada"}, nil }
+	accept := func(context.Context, string, string) (*chatauth.User, error) {
+		return &chatauth.User{Identifier: "ada"}, nil
+	}
 	header := func(context.Context, http.Header) (*chatauth.User, error) { return nil, nil }
 	oauth := func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.DefaultUser, nil }
 
@@ -109,7 +111,9 @@ func TestProviderWorksWithoutOnOAuth(t *testing.T) {
 	if body := user(); !strings.Contains(body, `"identifier":"grace@example.com"`) {
 		t.Fatalf("/user after a login without OnOAuth: %s", body)
 	}
-	a.OnOAuth(func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) { return &chatauth.User{Identifier: "hooked"}, nil })
+	a.OnOAuth(func(context.Context, chatauth.OAuthLogin) (*chatauth.User, error) {
+		return &chatauth.User{Identifier: "hooked"}, nil
+	})
 	if body := user(); !strings.Contains(body, `"identifier":"hooked"`) {
 		t.Fatalf("/user after a login with OnOAuth: %s", body)
 	}
