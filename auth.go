@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ import (
 // Auth is an http.Handler serving the contract's routes under the root path;
 // Mount registers the same routes on an existing ServeMux instead.
 type Auth struct {
-	cfg           Config
+	cfg           settings
 	proxies       []netip.Prefix
 	forwarded     []netip.Prefix // ForwardedAllowIPs
 	parserOptions []jwt.ParserOption
@@ -35,10 +34,7 @@ type Auth struct {
 	origins       *http.CrossOriginProtection
 	mux           *http.ServeMux
 	now           func() time.Time
-	password      PasswordFunc
-	logout        LogoutFunc
-	persist       PersistFunc
-	oauth         OAuthFunc
+	hooks         hookRegistry // hooks.go
 
 	providersMu sync.RWMutex
 	providers   map[string]*Provider
@@ -50,16 +46,14 @@ type Auth struct {
 	revokedCh   chan struct{}
 	tokenBudget int // the longest token issued: what MaxCookieChunks cookies hold
 
-	// Header login (header.go): the two modes, and the sessions they
+	// Header login (header.go): the sessions its two modes (in hooks)
 	// started for clients that send their credential on every request.
-	proxyHeader      *headerMode
-	headerCredential *headerMode
-	headerSessions   *headerSessions
+	headerSessions *headerSessions
 	// Login CPU (logincpu.go): the checks that may run at once, and how
 	// long one waits for a slot.
 	passwordSlots, headerSlots slots
 	checkWait                  time.Duration
-	// stateDir is the StateDir New opened for Config.StateDir, which
+	// stateDir is the StateDir New opened for Config.Stores.StateDir, which
 	// Close releases.
 	stateDir *StateDir
 }
@@ -67,59 +61,59 @@ type Auth struct {
 // zeroTime reads better than time.Time{} in grants: "no fixed end".
 var zeroTime time.Time
 
-// PasswordFunc checks a username and password. It returns the user on
-// success, nil and nil to reject (401 credentialssignin), or an error for a
-// failure of its own (500, cause logged).
+// PasswordFunc checks a username and password.
+//
+// It answers as every chatauth hook that decides who a user is does
+// (Chainlit's Optional[User]): a user accepts; nil and a nil error
+// rejects (401 credentialssignin); an error is a failure of the hook's own (500, cause
+// logged, never shown); a panic is recovered and answered as an error
+// (500, logged).
 type PasswordFunc func(ctx context.Context, username, password string) (*User, error)
 
 // HeaderFunc turns the request's headers (all of them, a copy) into a user:
 // an authenticating proxy's X-Forwarded-User (register it with
 // OnProxyHeader), an API key or a gateway's signed token (register it with
-// OnHeaderCredential). nil and nil rejects the request (401
-// credentialssignin).
+// OnHeaderCredential).
+//
+// It answers as every chatauth hook that decides who a user is does
+// (Chainlit's Optional[User]): a user accepts; nil and a nil error
+// rejects (401 credentialssignin); an error is a failure of the hook's own (500, cause
+// logged, never shown); a panic is recovered and answered as an error
+// (500, logged).
 type HeaderFunc func(ctx context.Context, header http.Header) (*User, error)
 
 // LogoutFunc runs at logout, after the session is revoked and its cookies
 // cleared; u is nil when the request had no valid session. What it writes to
-// w (headers, cookies) reaches the client with the cookie deletions.
+// w (headers, cookies) reaches the client with the cookie deletions. It
+// cannot refuse a logout, which is done when it runs; a panic is
+// recovered, logged and answered 500 (the session stays revoked).
 type LogoutFunc func(w http.ResponseWriter, r *http.Request, u *User)
 
 // PersistFunc stores a user at each login (an upsert, like Chainlit's data
 // layer) and returns the stored user, typically with ID and CreatedAt set.
-// The returned user is the one the session carries.
+// The returned user is the one the session carries. It does not decide who
+// may log in (the login hooks do): nil and a nil error keeps u as it is;
+// an error, or a panic, is answered 500 and logged, and no session starts.
 type PersistFunc func(ctx context.Context, u *User) (*User, error)
 
 // New checks cfg and returns an Auth, or an error naming every problem in
 // cfg at once.
-func New(cfg Config) (*Auth, error) {
-	cfg, proxies, err := cfg.withDefaults()
+func New(c Config) (*Auth, error) {
+	cfg, proxies, err := c.resolve()
 	if err != nil {
 		return nil, err
 	}
-	forwarded, _ := forwardedPeers(cfg.ForwardedAllowIPs) // checked by withDefaults
-	a := &Auth{cfg: cfg, proxies: proxies, forwarded: forwarded, now: time.Now, origins: http.NewCrossOriginProtection(),
+	forwarded, _ := forwardedPeers(cfg.ForwardedAllowIPs) // checked by resolve
+	a := &Auth{cfg: cfg, proxies: proxies, forwarded: forwarded, now: time.Now, origins: cfg.trustedOrigins(),
 		providers: make(map[string]*Provider), revokedCh: make(chan struct{})}
+	a.hooks.cur.Store(&hooks{oauth: defaultOAuth})
 	a.passwordSlots = make(slots, cfg.PasswordConcurrency)
 	a.headerSlots = make(slots, cfg.HeaderConcurrency)
 	a.checkWait = defaultCheckWait
 	a.headerSessions = newHeaderSessions(headerSessionsMaxEntries, headerSessionsMaxBytes)
-	// The app's own public origin is never cross-origin, even when a proxy
-	// rewrites the Host header that the Origin is otherwise compared with.
 	if cfg.HostTokens != nil {
 		if a.hostKeys, err = newHostVerifier(cfg.HostTokens, cfg.HTTPClient, func() time.Time { return a.now() }); err != nil {
 			return nil, fmt.Errorf("chatauth: bad configuration: %w", err)
-		}
-	}
-	// The origin lists are canonical already (withDefaults); BaseURL may
-	// still have upper-case letters or a default port, which browsers never
-	// send in Origin.
-	base, _ := canonicalOrigin(baseOrigin(cfg.BaseURL))
-	for _, o := range slices.Concat([]string{base}, cfg.AllowedOrigins, cfg.EmbedOrigins) {
-		if o == "" {
-			continue
-		}
-		if err := a.origins.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("chatauth: AllowedOrigins: %w", err)
 		}
 	}
 	opts := []jwt.ParserOption{
@@ -165,24 +159,27 @@ func NewFromEnv() (*Auth, error) {
 	return New(cfg)
 }
 
-// OnPassword registers the password hook and turns on POST /login.
+// OnPassword registers the password hook and turns on POST /login; nil
+// turns it off. Like every On method, it may be called at any time, also
+// while requests are served: the hook takes effect for the requests that
+// start after it.
 func (a *Auth) OnPassword(f PasswordFunc) {
-	if a != nil {
-		a.password = f
+	if a.madeByNew() {
+		a.setHook(func(h *hooks) { h.password = f })
 	}
 }
 
-// OnLogout registers the logout hook.
+// OnLogout registers the logout hook; nil removes it.
 func (a *Auth) OnLogout(f LogoutFunc) {
-	if a != nil {
-		a.logout = f
+	if a.madeByNew() {
+		a.setHook(func(h *hooks) { h.logout = f })
 	}
 }
 
-// OnPersist registers the hook that stores users at login.
+// OnPersist registers the hook that stores users at login; nil removes it.
 func (a *Auth) OnPersist(f PersistFunc) {
-	if a != nil {
-		a.persist = f
+	if a.madeByNew() {
+		a.setHook(func(h *hooks) { h.persist = f })
 	}
 }
 
@@ -286,7 +283,7 @@ func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
 	ui := a.cfg.UI
 	writeJSON(w, http.StatusOK, map[string]any{
 		"requireLogin":   a.loginConfigured(),
-		"passwordAuth":   a.password != nil,
+		"passwordAuth":   a.hook().password != nil,
 		"headerAuth":     a.headerLoginOn(),
 		"oauthProviders": a.Providers(),
 		"default_theme":  ui.DefaultTheme,
@@ -307,7 +304,7 @@ func nullIfEmpty(s string) *string {
 }
 
 func (a *Auth) loginConfigured() bool {
-	return a.cfg.RequireLogin || a.password != nil || a.headerLoginOn() || len(a.Providers()) > 0
+	return a.cfg.RequireLogin || a.hook().password != nil || a.headerLoginOn() || len(a.Providers()) > 0
 }
 
 // Reason codes: every rejection carries one, in the log line under
@@ -538,10 +535,11 @@ func (a *Auth) persistUser(w http.ResponseWriter, r *http.Request, method string
 // persistedUser runs the persistence hook, when there is one, and returns
 // the stored user, or u when the hook returns none.
 func (a *Auth) persistedUser(ctx context.Context, u *User) (*User, error) {
-	if a.persist == nil {
+	persist := a.hook().persist
+	if persist == nil {
 		return u, nil
 	}
-	stored, err := callHook(func() (*User, error) { return a.persist(ctx, u) })
+	stored, err := callHook(func() (*User, error) { return persist(ctx, u) })
 	if err != nil {
 		return nil, fmt.Errorf("persist hook: %w", err)
 	}

@@ -99,10 +99,10 @@ func newTestAuth(t *testing.T, cfg Config) (*Auth, *testClock, *syncBuffer) {
 	logs.dropLines("auth.reason=" + reasonMemoryOnly)
 	clk := &testClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
 	a.now = clk.Now
-	if s, ok := a.cfg.Revocations.(*MemoryRevocationStore); ok {
+	if s, ok := a.cfg.Revocations.(*memoryRevocationStore); ok {
 		s.now = clk.Now
 	}
-	if th, ok := a.cfg.Throttle.(*MemoryThrottle); ok {
+	if th, ok := a.cfg.Throttle.(*memoryThrottle); ok {
 		th.now = clk.Now
 	}
 	return a, clk, logs
@@ -497,7 +497,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	for _, tt := range crossOriginCases {
 		for _, route := range routes {
 			t.Run(tt.name+" "+route, func(t *testing.T) {
-				a, _, logs := newTestAuth(t, Config{AllowedOrigins: tt.allowed})
+				a, _, logs := newTestAuth(t, Config{Origins: OriginsConfig{Allowed: tt.allowed}})
 				called := false
 				a.OnPassword(func(context.Context, string, string) (*User, error) {
 					called = true
@@ -630,7 +630,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{TrustedProxies: []string{"10.0.0.0/8", "::1"}})
+	a, _, _ := newTestAuth(t, Config{Proxy: ProxyConfig{Trusted: []string{"10.0.0.0/8", "::1"}}})
 	for _, tt := range []struct {
 		remote, xff, want string
 	}{
@@ -679,7 +679,7 @@ func TestPublicBase(t *testing.T) {
 		{name: "untrusted peer", remote: "203.0.113.7:1", headers: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.test"}, want: "http://example.com"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a, _, _ := newTestAuth(t, Config{BaseURL: tt.base, TrustedProxies: []string{"10.0.0.0/8"}, ForwardedAllowIPs: tt.forwarded})
+			a, _, _ := newTestAuth(t, Config{BaseURL: tt.base, Proxy: ProxyConfig{Trusted: []string{"10.0.0.0/8"}, ForwardedAllowIPs: tt.forwarded}})
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.RemoteAddr = tt.remote
 			if tt.tls {
@@ -837,7 +837,7 @@ func TestOversizedSessionStatus(t *testing.T) {
 			a.OnPersist(func(context.Context, *User) (*User, error) { return big, nil })
 		}, req: func(*Auth) *http.Request { return loginRequest("", "ada", "pw") },
 			status: 500, reason: reasonSessionTooLarge},
-		{name: "header login on every request", cfg: Config{TrustedProxies: []string{"192.0.2.0/24"}},
+		{name: "header login on every request", cfg: Config{Proxy: ProxyConfig{Trusted: []string{"192.0.2.0/24"}}},
 			setup: func(a *Auth) {
 				a.OnProxyHeader(func(context.Context, http.Header) (*User, error) { return big, nil }, "X-Forwarded-User")
 			},

@@ -528,7 +528,7 @@ func badCases() map[string][]badCase {
 		{name: "provider_id_callback", status: 404, detail: "Provider te\r\nst not found", reason: reasonNotEnabled, check: noInjection,
 			req: fixed(func() *http.Request { return badGet("/auth/oauth/te%0D%0Ast/callback?code=c&state=s") })},
 		{name: "origin_header", status: 403, detail: dCrossOrig, reason: reasonCrossOrigin,
-			cfg: Config{EmbedOrigins: []string{"https://embed.example"}},
+			cfg: Config{Origins: OriginsConfig{Embed: []string{"https://embed.example"}}},
 			req: fixed(func() *http.Request {
 				return withHeader(loginRequest("", "ada", badPassword), "Origin", "https://embed.example\r\nSet-Cookie: evil=1")
 			}),
@@ -806,7 +806,7 @@ func testForgedHeadersConcurrent(t *testing.T) {
 // when it fits and 413 "http: request body too large" when it does not,
 // never 400 "malformed form" nor a wrapped detail.
 func testMultipartBound(t *testing.T) {
-	app := newBadApp(t, Config{PasswordLimits: PasswordLimits{PerUsername: 1 << 20, PerAddress: 1 << 20}})
+	app := newBadApp(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 1 << 20, PerAddress: 1 << 20}}})
 	part := func(name, value string) string {
 		return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
 	}
@@ -916,7 +916,7 @@ func checkBad(t *testing.T, app *badApp, tc badCase, resp *http.Response) {
 // that budget, and every other look-alike is a different account, bounded
 // by the per-address budget.
 func testLookalikeThrottle(t *testing.T) {
-	cfg := Config{PasswordLimits: PasswordLimits{PerUsername: 3, PerAddress: 5, Window: time.Hour}}
+	cfg := Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 3, PerAddress: 5, Window: time.Hour}}}
 	for _, tt := range []struct {
 		name, username string
 		throttled      bool
@@ -941,7 +941,7 @@ func testLookalikeThrottle(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			app := newBadApp(t, cfg)
-			for i := range cfg.PasswordLimits.PerUsername {
+			for i := range cfg.Login.Limits.PerUsername {
 				req := loginRequest("", "admin", "wrong")
 				req.RemoteAddr = fmt.Sprintf("192.0.2.%d:1234", i+1)
 				wantError(t, sendBad(t, app, req, false), 401, dCreds)
@@ -951,7 +951,7 @@ func testLookalikeThrottle(t *testing.T) {
 			resp := sendBad(t, app, req, false)
 			if tt.throttled {
 				wantError(t, resp, 429, "too many login attempts, try again later")
-				if got := app.hookUsernames(); len(got) != cfg.PasswordLimits.PerUsername {
+				if got := app.hookUsernames(); len(got) != cfg.Login.Limits.PerUsername {
 					t.Errorf("hook called %d times", len(got))
 				}
 			} else {

@@ -135,7 +135,7 @@ func bodyMetadata(t *testing.T, resp *http.Response) string {
 // exact text through GET /user, POST /auth/jwt and renewal, on the fast
 // path and on golang-jwt's.
 func TestMetadataIsLossless(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{IdleTimeout: time.Hour}})
 	a.OnPassword(acceptUser(&User{Identifier: "unused"}))
 	now := clk.Now()
 	payload := fmt.Sprintf(`{"identifier":"ada","display_name":null,"metadata":%s,"exp":%d,"iat":%d}`,

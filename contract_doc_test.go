@@ -148,7 +148,7 @@ func TestContractDocRoutes(t *testing.T) {
 		}
 	}
 	// Each documented route is served, under a root path too.
-	a, _, _ := newTestAuth(t, Config{RootPath: "/r", EmbedOrigins: []string{"https://host.example"}})
+	a, _, _ := newTestAuth(t, Config{RootPath: "/r", Origins: OriginsConfig{Embed: []string{"https://host.example"}}})
 	mux := http.NewServeMux()
 	a.Mount(mux)
 	for _, r := range doc {

@@ -26,10 +26,10 @@
 // through. Both accept WebSocket upgrades by the session cookie, or by a
 // token in the handshake's Sec-WebSocket-Protocol as "bearer.<token>"
 // (WebSocketBearerPrefix), and refuse a handshake whose Origin is not the
-// app's own, an AllowedOrigins or an EmbedOrigins one. The socket library's
+// app's own, an Origins.Allowed or an Origins.Embed one. The socket library's
 // own origin check still applies alongside (coder/websocket's
 // OriginPatterns, gorilla/websocket's CheckOrigin): let it accept the
-// EmbedOrigins too. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
+// Origins.Embed too. NewFromEnv (or ConfigFromEnv) reads Chainlit's variables
 // (CHAINLIT_AUTH_SECRET, CHAINLIT_URL, CHAINLIT_ROOT_PATH, ...), so a
 // Chainlit .env works as is. Several *Auth values can live in one process.
 //
@@ -52,10 +52,14 @@
 //
 // # Hooks
 //
-// Each hook receives the request's context. Returning a user logs it in;
-// returning nil and nil rejects the login (401 credentialssignin);
-// returning an error answers 500 "internal error" and logs the cause; a
-// panic is recovered and treated the same.
+// Each hook receives the request's context. Every hook that decides who a
+// user is (password, header, OAuth) follows one rule, Chainlit's
+// Optional[User]: returning a user logs it in; returning nil and nil
+// rejects the login (401 credentialssignin); returning an error answers
+// 500 "internal error" and logs the cause; a panic is recovered and
+// treated the same. Hooks may be registered at any time, also while
+// requests are served. A provider works without OnOAuth: its login is the
+// OAuthLogin's User, so register a hook to decide who may log in.
 //
 //   - OnPassword(func(ctx, username, password)): POST R/login. Keep hashes
 //     made by HashPassword and compare with CheckPassword, which spends the
@@ -63,7 +67,7 @@
 //   - OnProxyHeader(func(ctx, http.Header), "X-Forwarded-User"): header
 //     login behind an authenticating proxy. The hook may believe the
 //     identity headers, because it runs only for requests from
-//     TrustedProxies; from any other peer they are ignored (untrusted_peer).
+//     Proxy.Trusted; from any other peer they are ignored (untrusted_peer).
 //   - OnHeaderCredential(func(ctx, http.Header), "X-API-Key"): header login
 //     with a secret the client holds (API key, signed token, HMAC), from any
 //     address; the hook must verify it. Failures are throttled per address
@@ -106,7 +110,7 @@
 // "Authorization: Bearer" clients. Every path that issues a token (login,
 // StartSession, IssueToken, renewal, /auth/jwt) applies the same two
 // rules: the session lasts at least its configured time and at most
-// SessionTimeout, and the token fits in MaxCookieChunks cookies (else
+// Session.Timeout, and the token fits in Cookie.MaxChunks cookies (else
 // ErrSessionTooLarge), so no token is issued that the same Auth would
 // refuse.
 //
@@ -118,7 +122,7 @@
 // split into access_token_0, access_token_1, ... beyond 3000 characters;
 // a shorter token deletes the stale chunks. The cookie is HttpOnly,
 // SameSite=Lax by default ("none" forces Secure), Secure when the public
-// URL (BaseURL, or the request) is https, scoped to the root path, and lives SessionTimeout (15 days by
+// URL (BaseURL, or the request) is https, scoped to the root path, and lives Session.Timeout (15 days by
 // default); it is cleared with the same attributes. Requests are
 // authenticated by the unchunked cookie, else its chunks, else
 // "Authorization: Bearer" (scheme case-insensitive). POST R/auth/jwt
@@ -129,10 +133,10 @@
 //
 // Token exp and cookie Max-Age are rounded up to the second, so a session
 // lasts at least its configured time, and the cookie outlives its token by
-// less than a second. No session outlives SessionTimeout, whatever exp a
+// less than a second. No session outlives Session.Timeout, whatever exp a
 // token presented to POST R/auth/jwt carries.
 //
-// Config.CookiePath (CHAINLIT_AUTH_COOKIE_PATH) moves the cookie to
+// Config.Cookie.Path (CHAINLIT_AUTH_COOKIE_PATH) moves the cookie to
 // another path that contains the root path. Chainlit sets its cookie at
 // Path=/ whatever its root path, so whenever the cookie path is not /,
 // logout and every new session also delete the Path=/ copies the request
@@ -144,12 +148,12 @@
 // (2.0 stays 2.0) through /user, /auth/jwt and renewal.
 //
 // With IdleTimeout, tokens last that long and RequireUser re-issues the
-// cookie (same session, new exp, never past SessionTimeout) once past half
+// cookie (same session, new exp, never past Session.Timeout) once past half
 // of it. WatchSession tells a long-lived connection when its session ends.
 // Renewal happens in the middleware (RequireUser, WithUser) on requests
 // carrying the cookie; GET R/user only reads the session, and bearer
 // tokens are never renewed.
-// MaxCookieChunks bounds the cookies one session takes: a larger one is
+// Cookie.MaxChunks bounds the cookies one session takes: a larger one is
 // refused when it starts (ErrSessionTooLarge, naming the metadata).
 //
 // Logout revokes the session in a RevocationStore until its end, and
@@ -168,7 +172,7 @@
 // key.
 //
 // Revocations live in memory unless a store keeps them: a restart then
-// forgets every logout, and New logs one warning saying so. Config.StateDir
+// forgets every logout, and New logs one warning saying so. Config.Stores.StateDir
 // (CHATAUTH_STATE_DIR) keeps them for one instance in a directory, a
 // StateDir: each logout is fsynced before it is answered, concurrent ones
 // sharing an fsync, and replayed at start-up; redisstore shares them
@@ -184,12 +188,12 @@
 //   - Only HS256 is accepted: "none", other algorithms and tokens of other
 //     secrets are invalid; exp is required.
 //   - POST routes refuse cross-origin browser requests (403
-//     "cross-origin request rejected"), except from AllowedOrigins.
+//     "cross-origin request rejected"), except from Origins.Allowed.
 //   - Password logins are throttled per username and per client address
 //     (10 and 100 attempts per 15 minutes by default, see PasswordLimits):
 //     429 with Retry-After, before the hook runs.
-//   - Login CPU is bounded: at most PasswordConcurrency password checks
-//     (HeaderConcurrency header hook calls) run at once, default
+//   - Login CPU is bounded: at most Login.PasswordConcurrency password checks
+//     (Login.HeaderConcurrency header hook calls) run at once, default
 //     GOMAXPROCS-1, others wait up to a second and then get 503 busy; one
 //     client address causes at most PasswordLimits.ChecksPerAddress checks
 //     per window, whatever their outcome.
@@ -203,9 +207,9 @@
 //     ("//login") 404, where ServeMux answers a 307 that re-posts the body.
 //   - Every cache that requests can grow is bounded in entries and bytes.
 //   - X-Forwarded-For and identity headers are believed only from
-//     TrustedProxies, and so is X-Forwarded-Host; X-Forwarded-Proto, which
+//     Proxy.Trusted, and so is X-Forwarded-Host; X-Forwarded-Proto, which
 //     only shapes the public URL when BaseURL is unset, also from
-//     ForwardedAllowIPs (loopback by default, as Chainlit under uvicorn).
+//     Proxy.ForwardedAllowIPs (loopback by default, as Chainlit under uvicorn).
 //   - Logs (log/slog, Config.Logger) never hold passwords, tokens, secrets
 //     or header values.
 //
@@ -244,7 +248,7 @@
 //	no_credential      POST R/auth/header without the credential hook's headers (401)
 //	ambiguous_session  two different session cookies or chunk sets (401)
 //	body_timeout       the request body did not arrive within BodyReadTimeout (408)
-//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.StateDir, redisstore)
+//	memory_only        New's one start-up warning: revocations are kept in memory, so a restart forgets logouts (cures: Config.Stores.StateDir, redisstore)
 //	state_tail_skipped a StateDir cut off the unfinished end of its log at start-up: a write a crash interrupted, never acknowledged (warning)
 //	state_damaged      a StateDir file lost acknowledged records: every session issued before the start is revoked (error)
 //

@@ -193,7 +193,7 @@ func (a *Auth) cors(h http.Handler) http.Handler {
 }
 
 // CORS applies the CORS policy of the auth routes to the app's own routes:
-// requests from Config.EmbedOrigins are answered with their exact origin
+// requests from Config.Origins.Embed are answered with their exact origin
 // and Access-Control-Allow-Credentials, so that the embedded page's fetch
 // with credentials: "include" can read the answer; preflights (OPTIONS
 // with Access-Control-Request-Method) are answered 204 here, before next,
@@ -232,7 +232,7 @@ func (a *Auth) servePreflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // AllowFraming lets the pages of next be shown in frames of the app's own
-// origin and of Config.EmbedOrigins only (Content-Security-Policy
+// origin and of Config.Origins.Embed only (Content-Security-Policy
 // frame-ancestors); with no EmbedOrigins, only the app's own.
 func (a *Auth) AllowFraming(next http.Handler) http.Handler {
 	next = orNotFound(next)
@@ -245,7 +245,7 @@ func (a *Auth) AllowFraming(next http.Handler) http.Handler {
 
 // FrameAncestors is the source list of the Content-Security-Policy
 // frame-ancestors directive that AllowFraming sends: the app's own origin
-// and Config.EmbedOrigins ("'self' https://host.example"), for a page that
+// and Config.Origins.Embed ("'self' https://host.example"), for a page that
 // writes its whole policy itself.
 func (a *Auth) FrameAncestors() string {
 	sources := "'self'"
@@ -255,7 +255,7 @@ func (a *Auth) FrameAncestors() string {
 	return sources
 }
 
-// embedOrigins is Config.EmbedOrigins, none for a nil Auth.
+// embedOrigins is Config.Origins.Embed, none for a nil Auth.
 func (a *Auth) embedOrigins() []string {
 	if a == nil {
 		return nil

@@ -23,7 +23,7 @@ import (
 )
 
 func TestPartitionedCookies(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{Partitioned: true})
+	a, _, _ := newTestAuth(t, Config{Cookie: CookieConfig{Partitioned: true}})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 	resp := serve(t, a, loginRequest("", "ada", "pw"))
 	line := resp.Header.Get("Set-Cookie")
@@ -68,10 +68,10 @@ func TestWebSocketBearerInProtocolHeader(t *testing.T) {
 }
 
 func TestEmbedOrigins(t *testing.T) {
-	if _, err := New(Config{Secret: testSecret, EmbedOrigins: []string{"*"}}); err == nil || !strings.Contains(err.Error(), "never allowed") {
+	if _, err := New(Config{Secret: testSecret, Origins: OriginsConfig{Embed: []string{"*"}}}); err == nil || !strings.Contains(err.Error(), "never allowed") {
 		t.Errorf("EmbedOrigins * accepted: %v", err)
 	}
-	a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{"https://host.example"}})
+	a, _, _ := newTestAuth(t, Config{Origins: OriginsConfig{Embed: []string{"https://host.example"}}})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 	req := loginRequest("", "ada", "pw")
 	req.Header.Set("Origin", "https://host.example")
@@ -220,7 +220,7 @@ func TestEmbedOriginSpellings(t *testing.T) {
 	const origin = "https://host.example"
 	for _, spelling := range []string{"https://host.example", "https://host.example/", "HTTPS://Host.EXAMPLE", "https://host.example:443"} {
 		t.Run(spelling, func(t *testing.T) {
-			a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{spelling}})
+			a, _, _ := newTestAuth(t, Config{Origins: OriginsConfig{Embed: []string{spelling}}})
 			a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 			login := loginRequest("", "ada", "pw")
 			login.Header.Set("Origin", origin)
@@ -246,7 +246,7 @@ func TestEmbedOriginSpellings(t *testing.T) {
 // RequireUser the auth routes' policy: preflights answered before the
 // session check, credentials allowed for EmbedOrigins only.
 func TestCORSOnAppRoutes(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{"https://host.example"}})
+	a, _, _ := newTestAuth(t, Config{Origins: OriginsConfig{Embed: []string{"https://host.example"}}})
 	token := issue(t, a, &User{Identifier: "ada"})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", a.CORS(protected(a)))

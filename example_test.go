@@ -128,8 +128,10 @@ func ExampleAuth_OnProxyHeader() {
 	})
 
 	a, err := chatauth.New(chatauth.Config{
-		Secret:         secret,
-		TrustedProxies: []string{"10.0.0.5/32"}, // the proxy, and only it
+		Secret: secret,
+		Proxy: chatauth.ProxyConfig{
+			Trusted: []string{"10.0.0.5/32"}, // the proxy, and only it
+		},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -254,9 +256,11 @@ func ExampleAuth_StartSession() {
 // RequireUser asks for a session the preflight never carries.
 func ExampleAuth_CORS() {
 	a, err := chatauth.New(chatauth.Config{
-		Secret:       exampleSecret,
-		EmbedOrigins: []string{"https://host.example"},
-		Logger:       quiet,
+		Secret: exampleSecret,
+		Origins: chatauth.OriginsConfig{
+			Embed: []string{"https://host.example"},
+		},
+		Logger: quiet,
 	})
 	if err != nil {
 		log.Fatal(err)

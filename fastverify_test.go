@@ -47,7 +47,7 @@ func fastAgrees(t testing.TB, k *keyring, token string) (fastOK, fullOK bool) {
 }
 
 func TestFastPathAgreesWithGolangJWT(t *testing.T) {
-	for _, cfg := range []Config{{}, {Issuer: "https://chat.example.com", Audience: "chat"}} {
+	for _, cfg := range []Config{{}, {Session: SessionConfig{Issuer: "https://chat.example.com", Audience: "chat"}}} {
 		a, clk, _ := newTestAuth(t, cfg)
 		other := []byte(strings.Repeat("o", 32))
 		k := a.keys.Load()
@@ -56,8 +56,8 @@ func TestFastPathAgreesWithGolangJWT(t *testing.T) {
 		claims := func(mod func(map[string]any)) map[string]any {
 			c := map[string]any{"identifier": "ada", "display_name": "Ada", "metadata": map[string]any{"n": 1.5},
 				"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1"}
-			if cfg.Issuer != "" {
-				c["iss"], c["aud"] = cfg.Issuer, cfg.Audience
+			if cfg.Session.Issuer != "" {
+				c["iss"], c["aud"] = cfg.Session.Issuer, cfg.Session.Audience
 			}
 			if mod != nil {
 				mod(c)
@@ -103,7 +103,7 @@ func TestFastPathAgreesWithGolangJWT(t *testing.T) {
 			"two dots only":      {"a.b", false, false},
 			"four parts":         {good + ".x", false, false},
 		}
-		if cfg.Issuer != "" {
+		if cfg.Session.Issuer != "" {
 			cases["wrong iss"] = struct {
 				token      string
 				fast, full bool
@@ -116,7 +116,7 @@ func TestFastPathAgreesWithGolangJWT(t *testing.T) {
 		for name, tc := range cases {
 			fast, full := fastAgrees(t, k, tc.token)
 			if fast != tc.fast || full != tc.full {
-				t.Errorf("%s (issuer %q): fast %v full %v, want %v %v", name, cfg.Issuer, fast, full, tc.fast, tc.full)
+				t.Errorf("%s (issuer %q): fast %v full %v, want %v %v", name, cfg.Session.Issuer, fast, full, tc.fast, tc.full)
 			}
 		}
 	}

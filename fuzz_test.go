@@ -51,10 +51,10 @@ func newFuzzAuth(tb testing.TB, cfg Config) *Auth {
 	}
 	now := func() time.Time { return fuzzNow }
 	a.now = now
-	if s, ok := a.cfg.Revocations.(*MemoryRevocationStore); ok {
+	if s, ok := a.cfg.Revocations.(*memoryRevocationStore); ok {
 		s.now = now
 	}
-	if th, ok := a.cfg.Throttle.(*MemoryThrottle); ok {
+	if th, ok := a.cfg.Throttle.(*memoryThrottle); ok {
 		th.now = now
 	}
 	return a
@@ -645,7 +645,7 @@ func FuzzLoginForm(f *testing.F) {
 		if mode&loginThrottled != 0 {
 			th.wait = time.Minute
 		}
-		a := newFuzzAuth(t, Config{Throttle: th})
+		a := newFuzzAuth(t, Config{Stores: StoresConfig{Throttle: th}})
 		var calls int
 		var gotUser, gotPassword string
 		a.OnPassword(func(_ context.Context, username, password string) (*User, error) {

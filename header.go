@@ -17,7 +17,7 @@ import (
 // Identity from a proxy (OnProxyHeader): an authenticating proxy checked
 // the person and says who it is in a header such as X-Forwarded-User. The
 // hook believes that value, so it runs only for requests whose peer is in
-// Config.TrustedProxies; anyone else could send the same header.
+// Config.Proxy.Trusted; anyone else could send the same header.
 //
 // Credential in a header (OnHeaderCredential): the client holds a secret
 // (an API key, a gateway's signed token, an HMAC signature) and the hook
@@ -54,7 +54,7 @@ type headerMode struct {
 // (oauth2-proxy, an SSO gateway, a corporate front end) that sets identity
 // headers after checking the person. The hook may simply believe them,
 // because chatauth calls it only for requests whose TCP peer is in
-// Config.TrustedProxies: the same headers from any other address are
+// Config.Proxy.Trusted: the same headers from any other address are
 // ignored (logged with reason untrusted_peer).
 //
 // headers names the headers that carry the identity, such as
@@ -68,8 +68,9 @@ func (a *Auth) OnProxyHeader(f HeaderFunc, headers ...string) {
 	if !a.madeByNew() {
 		return
 	}
-	a.proxyHeader = a.newHeaderMode(modeProxy, f, headers)
-	if a.proxyHeader != nil && len(a.proxies) == 0 {
+	m := a.newHeaderMode(modeProxy, f, headers)
+	a.setHook(func(h *hooks) { h.proxyHeader = m })
+	if m != nil && len(a.proxies) == 0 {
 		a.cfg.Logger.Warn("chatauth: OnProxyHeader without TrustedProxies refuses every request; " +
 			"set TrustedProxies (CHATAUTH_TRUSTED_PROXIES) to the proxy's address")
 	}
@@ -81,7 +82,7 @@ func (a *Auth) OnProxyHeader(f HeaderFunc, headers ...string) {
 // in constant time, check signatures), because chatauth calls it for
 // requests from any address; its failures count against the client
 // address's budget of failed logins, as wrong passwords do (429), and
-// Config.HeaderConcurrency bounds the calls in progress.
+// Config.Login.HeaderConcurrency bounds the calls in progress.
 //
 // Never register a hook that believes a bare identity header such as
 // X-Forwarded-User here: any client can send one, and would log in as
@@ -101,8 +102,9 @@ func (a *Auth) OnHeaderCredential(f HeaderFunc, headers ...string) {
 	if !a.madeByNew() {
 		return
 	}
-	a.headerCredential = a.newHeaderMode(modeCredential, f, headers)
-	if m := a.headerCredential; m != nil && len(m.headers) > 0 && !slices.ContainsFunc(m.headers, notIdentityHeader) {
+	m := a.newHeaderMode(modeCredential, f, headers)
+	a.setHook(func(h *hooks) { h.headerCredential = m })
+	if m != nil && len(m.headers) > 0 && !slices.ContainsFunc(m.headers, notIdentityHeader) {
 		a.cfg.Logger.Warn("chatauth: OnHeaderCredential reads only identity headers, which any client can send; "+
 			"register a hook that believes them with OnProxyHeader", slog.Any("headers", m.headers))
 	}
@@ -148,7 +150,10 @@ func validHeaderName(name string) bool {
 }
 
 // headerLoginOn reports whether a header hook is registered.
-func (a *Auth) headerLoginOn() bool { return a.proxyHeader != nil || a.headerCredential != nil }
+func (a *Auth) headerLoginOn() bool {
+	h := a.hook()
+	return h.proxyHeader != nil || h.headerCredential != nil
+}
 
 // carriedBy reports whether r carries one of the mode's headers.
 func (m *headerMode) carriedBy(r *http.Request) bool {
@@ -179,7 +184,8 @@ type headerAttempt struct {
 // client, which calls POST R/auth/header on every visit of its login page,
 // does not use up the address's budget.
 func (a *Auth) headerAttemptFor(r *http.Request, explicit bool) headerAttempt {
-	p, c := a.proxyHeader, a.headerCredential
+	h := a.hook()
+	p, c := h.proxyHeader, h.headerCredential
 	att := headerAttempt{trusted: a.fromTrustedProxy(r), reason: reasonNoCredential}
 	proxyCarried := p != nil && p.carriedBy(r)
 	credentialCarried := c != nil && c.carriedBy(r)
@@ -311,7 +317,8 @@ func (a *Auth) logHeaderNames(r *http.Request, att headerAttempt) {
 	}
 	slices.Sort(names)
 	var read []string
-	for _, m := range []*headerMode{a.proxyHeader, a.headerCredential} {
+	h := a.hook()
+	for _, m := range []*headerMode{h.proxyHeader, h.headerCredential} {
 		if m != nil {
 			read = append(read, m.headers...)
 		}

@@ -141,7 +141,7 @@ var headerModeCases = []headerModeCase{
 }
 
 // headerTestConfig trusts one proxy, 10.0.0.1.
-func headerTestConfig() Config { return Config{TrustedProxies: []string{"10.0.0.1"}} }
+func headerTestConfig() Config { return Config{Proxy: ProxyConfig{Trusted: []string{"10.0.0.1"}}} }
 
 // request is a request from peer, with the mode's header naming user
 // when user is not empty.
@@ -158,7 +158,7 @@ func (m headerModeCase) request(method, path, user string) *http.Request {
 // login in mode m by headerHook, and the count of the hook's calls.
 func newHeaderModeAuth(t *testing.T, m headerModeCase, cfg Config) (*Auth, *testClock, *syncBuffer, *atomic.Int32) {
 	t.Helper()
-	cfg.TrustedProxies = []string{"10.0.0.1"}
+	cfg.Proxy.Trusted = []string{"10.0.0.1"}
 	a, clk, logs := newTestAuth(t, cfg)
 	calls := new(atomic.Int32)
 	m.register(a, headerHook(m.header, calls))
@@ -232,7 +232,7 @@ func TestProxyHeaderOnlyFromTrustedProxies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, _, logs := newTestAuth(t, Config{TrustedProxies: tt.proxies})
+			a, _, logs := newTestAuth(t, Config{Proxy: ProxyConfig{Trusted: tt.proxies}})
 			var calls atomic.Int32
 			a.OnProxyHeader(headerHook("X-Forwarded-User", &calls), "X-Forwarded-User")
 			for _, req := range []*http.Request{httptest.NewRequest("POST", "/auth/header", nil), httptest.NewRequest("GET", "/chat", nil)} {
@@ -293,7 +293,7 @@ func TestHeaderCredentialFromAnyPeer(t *testing.T) {
 // against the address.
 func TestHeaderCredentialAbsentIsNoGuess(t *testing.T) {
 	cfg := headerTestConfig()
-	cfg.PasswordLimits = PasswordLimits{PerAddress: 3}
+	cfg.Login.Limits = PasswordLimits{PerAddress: 3}
 	a, _, logs := newTestAuth(t, cfg)
 	var calls atomic.Int32
 	a.OnHeaderCredential(headerHook("X-Api-Key", &calls), "X-Api-Key")
@@ -451,7 +451,7 @@ func TestRememberedHeaderSessionEnds(t *testing.T) {
 // the header values, so the renewal costs no hook call.
 func TestHeaderSessionRenewalKeepsItsHeaders(t *testing.T) {
 	m := headerModeCases[0]
-	a, clk, _, calls := newHeaderModeAuth(t, m, Config{IdleTimeout: time.Hour})
+	a, clk, _, calls := newHeaderModeAuth(t, m, Config{Session: SessionConfig{IdleTimeout: time.Hour}})
 	h := protected(a)
 	resp := serve(t, h, m.request("GET", "/chat", "ada"))
 	clk.Advance(31 * time.Minute)
@@ -467,7 +467,7 @@ func TestHeaderSessionRenewalKeepsItsHeaders(t *testing.T) {
 
 func TestHeaderCredentialGuessingThrottled(t *testing.T) {
 	cfg := headerTestConfig()
-	cfg.PasswordLimits = PasswordLimits{PerAddress: 3}
+	cfg.Login.Limits = PasswordLimits{PerAddress: 3}
 	a, clk, logs := newTestAuth(t, cfg)
 	var calls atomic.Int32
 	a.OnHeaderCredential(headerHook("X-Api-Key", &calls), "X-Api-Key")
@@ -780,7 +780,7 @@ func TestHeaderLoginLogLinesShareARequestID(t *testing.T) {
 // the header costs on every request is the difference to
 // BenchmarkRequireUser: one keyed hash, no hook call.
 func BenchmarkRequireUserProxyHeaderUnchanged(b *testing.B) {
-	a, err := New(Config{Secret: []byte(strings.Repeat("s", 32)), Logger: discardLogger(), TrustedProxies: []string{"192.0.2.0/24"}})
+	a, err := New(Config{Secret: []byte(strings.Repeat("s", 32)), Logger: discardLogger(), Proxy: ProxyConfig{Trusted: []string{"192.0.2.0/24"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

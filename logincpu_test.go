@@ -42,7 +42,7 @@ var loginCheckCases = []loginCheckCase{
 func TestLoginChecksBoundedAtOnce(t *testing.T) {
 	for _, tt := range loginCheckCases {
 		t.Run(tt.name, func(t *testing.T) {
-			a, _, logs := newTestAuth(t, Config{PasswordConcurrency: 1, HeaderConcurrency: 1})
+			a, _, logs := newTestAuth(t, Config{Login: LoginConfig{PasswordConcurrency: 1, HeaderConcurrency: 1}})
 			a.checkWait = 20 * time.Millisecond
 			entered, release := make(chan struct{}), make(chan struct{})
 			var calls atomic.Int32
@@ -79,7 +79,7 @@ func TestLoginChecksBoundedAtOnce(t *testing.T) {
 func TestChecksPerAddressWhateverOutcome(t *testing.T) {
 	for _, tt := range loginCheckCases {
 		t.Run(tt.name, func(t *testing.T) {
-			a, clk, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{ChecksPerAddress: 3}})
+			a, clk, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{ChecksPerAddress: 3}}})
 			var calls atomic.Int32
 			tt.register(a, func() (*User, error) {
 				calls.Add(1)
@@ -124,8 +124,8 @@ func TestLoginCPUDefaults(t *testing.T) {
 		password, header, checks int
 	}{
 		{"defaults", Config{}, cores, cores, 1000},
-		{"high failure budget", Config{PasswordLimits: PasswordLimits{PerAddress: 5000}}, cores, cores, 10000},
-		{"set", Config{PasswordConcurrency: 7, HeaderConcurrency: 3, PasswordLimits: PasswordLimits{ChecksPerAddress: 5}}, 7, 3, 5},
+		{"high failure budget", Config{Login: LoginConfig{Limits: PasswordLimits{PerAddress: 5000}}}, cores, cores, 10000},
+		{"set", Config{Login: LoginConfig{PasswordConcurrency: 7, HeaderConcurrency: 3, Limits: PasswordLimits{ChecksPerAddress: 5}}}, 7, 3, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestLoginCPUDefaults(t *testing.T) {
 			}
 		})
 	}
-	for _, cfg := range []Config{{PasswordConcurrency: -1}, {HeaderConcurrency: -1}, {PasswordLimits: PasswordLimits{ChecksPerAddress: -1}}} {
+	for _, cfg := range []Config{{Login: LoginConfig{PasswordConcurrency: -1}}, {Login: LoginConfig{HeaderConcurrency: -1}}, {Login: LoginConfig{Limits: PasswordLimits{ChecksPerAddress: -1}}}} {
 		cfg.Secret = testSecret
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted a negative bound", cfg)

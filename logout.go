@@ -17,7 +17,7 @@ import (
 // with, and the logout hook run. It answers {"success": true} with or
 // without a session, plus "redirect" when there is somewhere to go next
 // (SetLogoutRedirect, or the provider's logout page with
-// Config.ProviderLogout); an HTML form post gets a 303 there instead.
+// Config.OAuth.ProviderLogout); an HTML form post gets a 303 there instead.
 func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	const method = "logout"
 	s, err := a.endSession(w, r)
@@ -35,8 +35,8 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		defer a.forgetProviderTokensAtLogout(r, s)
 	}
 	hw := &hookWriter{ResponseWriter: w}
-	if a.logout != nil {
-		_, err := callHook(func() (*User, error) { a.logout(hw, r, u); return nil, nil })
+	if logout := a.hook().logout; logout != nil {
+		_, err := callHook(func() (*User, error) { logout(hw, r, u); return nil, nil })
 		if err != nil {
 			if hw.wrote { // too late for a 500, but not too late to say why
 				a.logDecision(r, slog.LevelError, method, "rejected", reasonHookPanic, slog.String("error", err.Error()))
@@ -105,7 +105,7 @@ func isFormPost(r *http.Request) bool {
 // Sec-Fetch-Mode: navigate, or with a form body (urlencoded or multipart)
 // and an Accept header naming text/html; everything else gets JSON.
 //
-// With Config.ProviderLogout, a session opened with an OpenID provider is
+// With Config.OAuth.ProviderLogout, a session opened with an OpenID provider is
 // first logged out at the provider, which then sends the browser to
 // target, given as the post_logout_redirect_uri: a relative target is
 // made absolute at the app's public origin (BaseURL, or the request's).
@@ -114,7 +114,7 @@ func isFormPost(r *http.Request) bool {
 // (a fixed path, without a varying query). A target that cannot be one (not
 // http or https, with a fragment or user info) is logged with reason
 // bad_redirect, and the provider sends the browser to
-// Config.PostLogoutRedirectURI instead.
+// Config.OAuth.PostLogoutRedirectURI instead.
 func SetLogoutRedirect(w http.ResponseWriter, target string) {
 	for w != nil {
 		if hw, ok := w.(*hookWriter); ok {
@@ -135,7 +135,7 @@ func idTokenKey(provider string) string { return "id_token:" + provider }
 
 // providerLogoutURL is the provider's end_session_endpoint with
 // id_token_hint, client_id, post_logout_redirect_uri and state (OpenID
-// Connect RP-Initiated Logout 1.0), when Config.ProviderLogout is on and
+// Connect RP-Initiated Logout 1.0), when Config.OAuth.ProviderLogout is on and
 // the session came from an OpenID provider that has one. The provider
 // sends the browser back to after, the logout hook's target, when set.
 func (a *Auth) providerLogoutURL(r *http.Request, s *Session, after string) string {
@@ -164,7 +164,7 @@ func (a *Auth) providerLogoutURL(r *http.Request, s *Session, after string) stri
 
 // postLogoutRedirectURI is where the provider sends the browser back after
 // its logout: the logout hook's target made absolute, else
-// Config.PostLogoutRedirectURI, else R/login at the public origin.
+// Config.OAuth.PostLogoutRedirectURI, else R/login at the public origin.
 func (a *Auth) postLogoutRedirectURI(r *http.Request, after string) string {
 	if after != "" {
 		target, err := a.absoluteRedirect(r, after)
@@ -237,7 +237,7 @@ func (a *Auth) forgetProviderTokensAtLogout(r *http.Request, s *Session) {
 
 // forgetProviderTokens deletes what a login with the provider kept in the
 // TokenStore for the user: the id_token of RP-initiated logout always, the
-// access and refresh token unless Config.KeepProviderTokensAfterLogout.
+// access and refresh token unless Config.OAuth.KeepProviderTokensAfterLogout.
 // The store keeps one token per user and provider, so this ends the
 // provider access of every session of the user opened with it.
 func (a *Auth) forgetProviderTokens(ctx context.Context, identifier, provider string) error {

@@ -15,10 +15,10 @@ import (
 	"github.com/chatauth/chatauth/internal/siphash"
 )
 
-// defaultMaxRevocations is the bound of NewMemoryRevocationStore(0).
+// defaultMaxRevocations is the bound of newMemoryRevocationStore(0).
 const defaultMaxRevocations = 1 << 20
 
-// MemoryRevocationStore is the in-process RevocationStore. It is bounded
+// memoryRevocationStore is the in-process RevocationStore. It is bounded
 // in entries and bytes, and never forgets a revocation before its
 // Expires: when full, it degrades toward more logging out.
 //
@@ -37,8 +37,8 @@ const defaultMaxRevocations = 1 << 20
 // with auth.reason store_full. One-time ids (FirstUse) are bounded by max
 // as well; when that table is full of live ids, FirstUse fails closed with
 // an error wrapping ErrStoreUnavailable and the OAuth login is refused.
-// Make one with NewMemoryRevocationStore.
-type MemoryRevocationStore struct {
+// Make one with newMemoryRevocationStore.
+type memoryRevocationStore struct {
 	mu       sync.RWMutex
 	seed     maphash.Seed
 	revoked  map[uint64]revokedEntry // hash of a session or token id
@@ -74,15 +74,15 @@ type storeCut struct {
 	before, expires int64
 }
 
-// NewMemoryRevocationStore returns a MemoryRevocationStore holding at most
+// newMemoryRevocationStore returns a memoryRevocationStore holding at most
 // limit revocations one by one (0 means 1,048,576, about 56 MB when full);
 // past that it folds the oldest into per-user cuts, as the type's doc
 // says.
-func NewMemoryRevocationStore(limit int) *MemoryRevocationStore {
+func newMemoryRevocationStore(limit int) *memoryRevocationStore {
 	if limit <= 0 {
 		limit = defaultMaxRevocations
 	}
-	return &MemoryRevocationStore{
+	return &memoryRevocationStore{
 		seed:     maphash.MakeSeed(),
 		revoked:  make(map[uint64]revokedEntry),
 		users:    make(map[uint64]userCut),
@@ -95,9 +95,9 @@ func NewMemoryRevocationStore(limit int) *MemoryRevocationStore {
 
 // setLogger gives a store New made, or was given, the Auth's logger, when
 // it has none yet.
-func (s *MemoryRevocationStore) setLogger(l *slog.Logger) { s.logger.CompareAndSwap(nil, l) }
+func (s *memoryRevocationStore) setLogger(l *slog.Logger) { s.logger.CompareAndSwap(nil, l) }
 
-func (s *MemoryRevocationStore) log(level slog.Level, msg string, attrs ...slog.Attr) {
+func (s *memoryRevocationStore) log(level slog.Level, msg string, attrs ...slog.Attr) {
 	l := s.logger.Load()
 	if l == nil {
 		l = slog.Default()
@@ -105,7 +105,7 @@ func (s *MemoryRevocationStore) log(level slog.Level, msg string, attrs ...slog.
 	l.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
-func (s *MemoryRevocationStore) hash(id string) uint64 {
+func (s *memoryRevocationStore) hash(id string) uint64 {
 	if s.sip != nil {
 		return s.sip.String(id) // a key that can be stored: StateDir's hashes outlive the process
 	}
@@ -113,11 +113,11 @@ func (s *MemoryRevocationStore) hash(id string) uint64 {
 }
 
 // userHash is the key of a user's cut, never 0.
-func (s *MemoryRevocationStore) userHash(identifier string) uint64 { return max(s.hash(identifier), 1) }
+func (s *memoryRevocationStore) userHash(identifier string) uint64 { return max(s.hash(identifier), 1) }
 
 // Revoke implements RevocationStore. A zero IssuedAt counts as now; a zero
 // Expires keeps the revocation until it must be folded.
-func (s *MemoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
+func (s *memoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
 	now := s.now()
 	k, e, record, err := s.entryOf(r, now)
 	if record {
@@ -127,7 +127,7 @@ func (s *MemoryRevocationStore) Revoke(_ context.Context, r Revocation) error {
 }
 
 // entryOf is the record of r, false when it needs none.
-func (s *MemoryRevocationStore) entryOf(r Revocation, now time.Time) (uint64, revokedEntry, bool, error) {
+func (s *memoryRevocationStore) entryOf(r Revocation, now time.Time) (uint64, revokedEntry, bool, error) {
 	if r.ID == "" {
 		return 0, revokedEntry{}, false, errors.New("chatauth: revocation without an id")
 	}
@@ -148,7 +148,7 @@ func (s *MemoryRevocationStore) entryOf(r Revocation, now time.Time) (uint64, re
 }
 
 // add records the revocation of hash k, making room if needed.
-func (s *MemoryRevocationStore) add(k uint64, e revokedEntry, now time.Time) {
+func (s *memoryRevocationStore) add(k uint64, e revokedEntry, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.revoked[k]; ok {
@@ -171,7 +171,7 @@ func (e revokedEntry) merge(o revokedEntry) revokedEntry {
 
 // makeRoomLocked brings the revocations down to 7/8 of max: expired ones
 // are dropped, then the oldest are folded into their users' cuts.
-func (s *MemoryRevocationStore) makeRoomLocked(now time.Time) {
+func (s *memoryRevocationStore) makeRoomLocked(now time.Time) {
 	nowSec := now.Unix()
 	for k, e := range s.revoked {
 		if nowSec >= int64(e.expires) {
@@ -214,7 +214,7 @@ func (s *MemoryRevocationStore) makeRoomLocked(now time.Time) {
 
 // foldLocked turns one revocation into a cut of its user's sessions
 // issued up to its issue time (or of everyone's, without a user).
-func (s *MemoryRevocationStore) foldLocked(e revokedEntry, nowSec int64) {
+func (s *memoryRevocationStore) foldLocked(e revokedEntry, nowSec int64) {
 	c := userCut{before: int64(e.issued)*1000 + 1, expires: int64(e.expires)}
 	if e.user == 0 {
 		s.everyone = s.everyone.merge(c)
@@ -224,7 +224,7 @@ func (s *MemoryRevocationStore) foldLocked(e revokedEntry, nowSec int64) {
 }
 
 // cutUserLocked merges c into the user's cut, making room if needed.
-func (s *MemoryRevocationStore) cutUserLocked(user uint64, c userCut, nowSec int64) {
+func (s *memoryRevocationStore) cutUserLocked(user uint64, c userCut, nowSec int64) {
 	if old, ok := s.users[user]; ok {
 		s.users[user] = c.merge(old)
 		return
@@ -238,7 +238,7 @@ func (s *MemoryRevocationStore) cutUserLocked(user uint64, c userCut, nowSec int
 // makeUserRoomLocked brings the user cuts down to 7/8 of their bound:
 // expired ones are dropped, then the oldest are folded into the
 // store-wide cut.
-func (s *MemoryRevocationStore) makeUserRoomLocked(nowSec int64) {
+func (s *memoryRevocationStore) makeUserRoomLocked(nowSec int64) {
 	for k, c := range s.users {
 		if nowSec >= c.expires {
 			delete(s.users, k)
@@ -305,7 +305,7 @@ func (g storeCut) merge(c userCut) storeCut {
 
 // RevokeUser implements RevocationStore. A zero Expires keeps the cut
 // until it must be folded.
-func (s *MemoryRevocationStore) RevokeUser(_ context.Context, r UserRevocation) error {
+func (s *memoryRevocationStore) RevokeUser(_ context.Context, r UserRevocation) error {
 	now := s.now()
 	if user, c, record := s.cutOf(r, now); record {
 		s.cutUser(user, c, now.Unix())
@@ -314,7 +314,7 @@ func (s *MemoryRevocationStore) RevokeUser(_ context.Context, r UserRevocation) 
 }
 
 // cutOf is the user's hash and the cut of r, false when it needs none.
-func (s *MemoryRevocationStore) cutOf(r UserRevocation, now time.Time) (uint64, userCut, bool) {
+func (s *memoryRevocationStore) cutOf(r UserRevocation, now time.Time) (uint64, userCut, bool) {
 	if !r.Expires.IsZero() && !r.Expires.After(now) {
 		return 0, userCut{}, false // every session it could revoke has expired
 	}
@@ -326,7 +326,7 @@ func (s *MemoryRevocationStore) cutOf(r UserRevocation, now time.Time) (uint64, 
 }
 
 // cutUser merges c into the user's cut.
-func (s *MemoryRevocationStore) cutUser(user uint64, c userCut, nowSec int64) {
+func (s *memoryRevocationStore) cutUser(user uint64, c userCut, nowSec int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cutUserLocked(user, c, nowSec)
@@ -334,7 +334,7 @@ func (s *MemoryRevocationStore) cutUser(user uint64, c userCut, nowSec int64) {
 
 // Revoked implements RevocationStore: two lookups of hashed ids, one of
 // the user's cut, and the store-wide cut.
-func (s *MemoryRevocationStore) Revoked(_ context.Context, sess *Session) (bool, error) {
+func (s *memoryRevocationStore) Revoked(_ context.Context, sess *Session) (bool, error) {
 	if sess == nil {
 		return true, nil
 	}
@@ -368,7 +368,7 @@ func (s *MemoryRevocationStore) Revoked(_ context.Context, sess *Session) (bool,
 
 // FirstUse implements RevocationStore. When max one-time ids are live it
 // fails closed: an error wrapping ErrStoreUnavailable, logged once.
-func (s *MemoryRevocationStore) FirstUse(_ context.Context, id string, expires time.Time) (bool, error) {
+func (s *memoryRevocationStore) FirstUse(_ context.Context, id string, expires time.Time) (bool, error) {
 	now := s.now()
 	if !expires.After(now) {
 		return false, nil
@@ -378,7 +378,7 @@ func (s *MemoryRevocationStore) FirstUse(_ context.Context, id string, expires t
 
 // useOnce records the one-time id of hash k as used until expires (Unix
 // s), and reports whether it was its first use.
-func (s *MemoryRevocationStore) useOnce(k uint64, expires uint32, nowSec int64) (bool, error) {
+func (s *memoryRevocationStore) useOnce(k uint64, expires uint32, nowSec int64) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if exp, ok := s.used[k]; ok && nowSec < int64(exp) {

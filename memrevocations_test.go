@@ -19,9 +19,9 @@ func sessionOfUser(user, sid, tokenID string, issued time.Time) *Session {
 	return &Session{User: &User{Identifier: user}, ID: sid, TokenID: tokenID, IssuedAt: issued}
 }
 
-func newClockedRevocations(limit int) (*MemoryRevocationStore, *testClock) {
+func newClockedRevocations(limit int) (*memoryRevocationStore, *testClock) {
 	clk := newClock()
-	s := NewMemoryRevocationStore(limit)
+	s := newMemoryRevocationStore(limit)
 	s.now = clk.Now
 	s.setLogger(discardLogger())
 	return s, clk
@@ -157,7 +157,7 @@ func TestUserCutMergeIsExact(t *testing.T) {
 // after the last fold lives, and the folds are logged.
 func TestMemoryRevocationStoreNeverForgets(t *testing.T) {
 	const bound = 64
-	a, clk, logs := newTestAuth(t, Config{RequireLogin: true, Revocations: NewMemoryRevocationStore(bound)})
+	a, clk, logs := newTestAuth(t, Config{RequireLogin: true, Stores: StoresConfig{Revocations: newMemoryRevocationStore(bound)}})
 	bob := issue(t, a, &User{Identifier: "bob"})
 	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
 	logout.AddCookie(&http.Cookie{Name: "access_token", Value: bob})
@@ -183,7 +183,7 @@ func TestMemoryRevocationStoreNeverForgets(t *testing.T) {
 	}
 	wantError(t, serve(t, a, userRequest(a, bob)), http.StatusUnauthorized, "Invalid authentication token")
 	t.Logf("%d exchanges, alice logged in %d times", 5*bound, logins)
-	s := a.cfg.Revocations.(*MemoryRevocationStore)
+	s := a.cfg.Revocations.(*memoryRevocationStore)
 	if len(s.revoked) > bound {
 		t.Errorf("store holds %d revocations, bound %d", len(s.revoked), bound)
 	}
@@ -314,7 +314,7 @@ func TestMemoryRevocationStoreFirstUse(t *testing.T) {
 
 func TestMemoryRevocationStoreConcurrent(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryRevocationStore(50)
+	s := newMemoryRevocationStore(50)
 	s.setLogger(discardLogger())
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -352,7 +352,7 @@ func BenchmarkMemoryRevocationStoreMillion(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		before := heapAfterGC()
-		s := NewMemoryRevocationStore(0)
+		s := newMemoryRevocationStore(0)
 		now := time.Now()
 		for i := range n {
 			s.Revoke(ctx, Revocation{ID: randomID(), User: users[i%len(users)], IssuedAt: now, Expires: now.Add(15 * 24 * time.Hour)})
@@ -372,7 +372,7 @@ func BenchmarkMemoryRevocationStoreRevoked(b *testing.B) {
 	ctx := context.Background()
 	for _, held := range []int{0, 1_000_000} {
 		b.Run("held="+strconv.Itoa(held), func(b *testing.B) {
-			s := NewMemoryRevocationStore(0)
+			s := newMemoryRevocationStore(0)
 			now := time.Now()
 			for range held {
 				s.Revoke(ctx, Revocation{ID: randomID(), User: "someone", IssuedAt: now, Expires: now.Add(time.Hour)})

@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// defaultMaxThrottleKeys is the bound of NewMemoryThrottle(0).
+// defaultMaxThrottleKeys is the bound of newMemoryThrottle(0).
 const defaultMaxThrottleKeys = 100000
 
-// MemoryThrottle is the in-process Throttle: a fixed window per key,
+// memoryThrottle is the in-process Throttle: a fixed window per key,
 // bounded in entries and bytes, that never counts fewer attempts than
 // were made.
 //
@@ -29,8 +29,8 @@ const defaultMaxThrottleKeys = 100000
 // it from another key. The first overflow is logged at warning level with
 // auth.reason store_full. Beyond 4 distinct window lengths in the sketch,
 // attempts of keys not counted exactly are refused. Make one with
-// NewMemoryThrottle.
-type MemoryThrottle struct {
+// newMemoryThrottle.
+type memoryThrottle struct {
 	mu        sync.Mutex
 	seed      maphash.Seed
 	windows   map[uint64]attemptWindow
@@ -47,14 +47,14 @@ type attemptWindow struct {
 	count int64
 }
 
-// NewMemoryThrottle returns a MemoryThrottle counting at most limit keys
+// newMemoryThrottle returns a memoryThrottle counting at most limit keys
 // exactly (0 means 100,000); further keys are counted in a sketch, as the
 // type's doc says.
-func NewMemoryThrottle(limit int) *MemoryThrottle {
+func newMemoryThrottle(limit int) *memoryThrottle {
 	if limit <= 0 {
 		limit = defaultMaxThrottleKeys
 	}
-	return &MemoryThrottle{
+	return &memoryThrottle{
 		seed:     maphash.MakeSeed(),
 		windows:  make(map[uint64]attemptWindow),
 		sketches: make(map[time.Duration]*attemptSketch),
@@ -64,11 +64,11 @@ func NewMemoryThrottle(limit int) *MemoryThrottle {
 }
 
 // setLogger gives the throttle the Auth's logger, when it has none yet.
-func (t *MemoryThrottle) setLogger(l *slog.Logger) { t.logger.CompareAndSwap(nil, l) }
+func (t *memoryThrottle) setLogger(l *slog.Logger) { t.logger.CompareAndSwap(nil, l) }
 
 // Hit implements Throttle. A window shorter than a millisecond counts as
 // one millisecond.
-func (t *MemoryThrottle) Hit(_ context.Context, key string, limit int, win time.Duration) (time.Duration, error) {
+func (t *memoryThrottle) Hit(_ context.Context, key string, limit int, win time.Duration) (time.Duration, error) {
 	win = max(win, time.Millisecond)
 	now := t.now().UnixNano()
 	k := t.key(key)
@@ -107,7 +107,7 @@ func (t *MemoryThrottle) Hit(_ context.Context, key string, limit int, win time.
 // hasRoomLocked reports whether a new key can be counted exactly,
 // sweeping out expired windows when full, at most once a second so that
 // a flood of new keys costs no sweep each.
-func (t *MemoryThrottle) hasRoomLocked(now int64) bool {
+func (t *memoryThrottle) hasRoomLocked(now int64) bool {
 	if len(t.windows) < t.max {
 		return true
 	}
@@ -133,7 +133,7 @@ func refusal(count int64, limit int, left int64) time.Duration {
 
 // Forgive implements Throttle: one attempt of an exactly counted key is
 // taken back, never below zero.
-func (t *MemoryThrottle) Forgive(_ context.Context, key string) error {
+func (t *memoryThrottle) Forgive(_ context.Context, key string) error {
 	k := t.key(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -145,7 +145,7 @@ func (t *MemoryThrottle) Forgive(_ context.Context, key string) error {
 }
 
 // Reset implements Throttle: an exactly counted key starts over.
-func (t *MemoryThrottle) Reset(_ context.Context, key string) error {
+func (t *memoryThrottle) Reset(_ context.Context, key string) error {
 	k := t.key(key)
 	t.mu.Lock()
 	delete(t.windows, k)
@@ -210,4 +210,4 @@ func (s *attemptSketch) add(k uint64, now int64) (int64, int64) {
 	return int64(est), (s.epoch + 1) * s.window
 }
 
-func (t *MemoryThrottle) key(key string) uint64 { return maphash.String(t.seed, key) }
+func (t *memoryThrottle) key(key string) uint64 { return maphash.String(t.seed, key) }

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-func newClockedThrottle(limit int) (*MemoryThrottle, *testClock) {
+func newClockedThrottle(limit int) (*memoryThrottle, *testClock) {
 	clk := newClock()
-	th := NewMemoryThrottle(limit)
+	th := newMemoryThrottle(limit)
 	th.now = clk.Now
 	th.setLogger(discardLogger())
 	return th, clk

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Bounds of NewMemoryTokenStore.
+// Bounds of newMemoryTokenStore.
 const (
 	defaultMaxProviderTokens = 100000
 	defaultMaxTokenBytes     = 64 << 20
@@ -18,14 +18,14 @@ const (
 	tokenOverhead = 320
 )
 
-// MemoryTokenStore is the in-process TokenStore. It keeps at most 100,000
+// memoryTokenStore is the in-process TokenStore. It keeps at most 100,000
 // tokens and 64 MiB (strings plus a fixed overhead per token); past
 // either bound it forgets the tokens saved longest ago. That is safe: a
 // forgotten token makes TokenSource fail with ErrNoToken until the user
 // logs in again. It keeps the token's access and refresh tokens, type,
 // expiry and id_token, not the provider's other response fields. Make one
-// with NewMemoryTokenStore.
-type MemoryTokenStore struct {
+// with newMemoryTokenStore.
+type memoryTokenStore struct {
 	mu        sync.Mutex
 	tokens    map[providerTokenKey]*list.Element // of *storedToken
 	order     list.List                          // oldest saved first
@@ -43,17 +43,25 @@ type storedToken struct {
 	size    int
 }
 
-// NewMemoryTokenStore returns an empty MemoryTokenStore.
-func NewMemoryTokenStore() *MemoryTokenStore {
-	return &MemoryTokenStore{
+// newMemoryTokenStore returns an empty memoryTokenStore keeping at most
+// maxTokens tokens and maxBytes bytes; zero or less takes the default
+// (Config.Stores.MaxProviderTokens, MaxProviderTokenBytes).
+func newMemoryTokenStore(maxTokens, maxBytes int) *memoryTokenStore {
+	if maxTokens <= 0 {
+		maxTokens = defaultMaxProviderTokens
+	}
+	if maxBytes <= 0 {
+		maxBytes = defaultMaxTokenBytes
+	}
+	return &memoryTokenStore{
 		tokens:    make(map[providerTokenKey]*list.Element),
-		maxTokens: defaultMaxProviderTokens,
-		maxBytes:  defaultMaxTokenBytes,
+		maxTokens: maxTokens,
+		maxBytes:  maxBytes,
 	}
 }
 
 // SaveToken implements TokenStore.
-func (s *MemoryTokenStore) SaveToken(_ context.Context, identifier, provider string, tok *oauth2.Token) error {
+func (s *memoryTokenStore) SaveToken(_ context.Context, identifier, provider string, tok *oauth2.Token) error {
 	if tok == nil {
 		return errors.New("chatauth: SaveToken: token is nil")
 	}
@@ -79,7 +87,7 @@ func (s *MemoryTokenStore) SaveToken(_ context.Context, identifier, provider str
 	return nil
 }
 
-func (s *MemoryTokenStore) removeLocked(k providerTokenKey) {
+func (s *memoryTokenStore) removeLocked(k providerTokenKey) {
 	if el, ok := s.tokens[k]; ok {
 		s.bytes -= el.Value.(*storedToken).size
 		s.order.Remove(el)
@@ -88,7 +96,7 @@ func (s *MemoryTokenStore) removeLocked(k providerTokenKey) {
 }
 
 // Token implements TokenStore: a copy of the stored token.
-func (s *MemoryTokenStore) Token(_ context.Context, identifier, provider string) (*oauth2.Token, error) {
+func (s *memoryTokenStore) Token(_ context.Context, identifier, provider string) (*oauth2.Token, error) {
 	s.mu.Lock()
 	el, ok := s.tokens[providerTokenKey{identifier, provider}]
 	var st storedToken
@@ -106,7 +114,7 @@ func (s *MemoryTokenStore) Token(_ context.Context, identifier, provider string)
 }
 
 // DeleteToken implements TokenStore.
-func (s *MemoryTokenStore) DeleteToken(_ context.Context, identifier, provider string) error {
+func (s *memoryTokenStore) DeleteToken(_ context.Context, identifier, provider string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.removeLocked(providerTokenKey{identifier, provider})

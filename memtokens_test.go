@@ -13,7 +13,7 @@ import (
 
 func TestMemoryTokenStore(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryTokenStore()
+	s := newMemoryTokenStore(0, 0)
 	if _, err := s.Token(ctx, "ada", "github"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("empty store: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestMemoryTokenStore(t *testing.T) {
 // tokens saved longest ago go first; saving again counts as new.
 func TestMemoryTokenStoreForgetsOldestPastItsBounds(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryTokenStore()
+	s := newMemoryTokenStore(0, 0)
 	s.maxTokens = 3
 	for _, u := range []string{"a", "b", "c"} {
 		s.SaveToken(ctx, u, "p", &oauth2.Token{AccessToken: u})
@@ -81,7 +81,7 @@ func TestMemoryTokenStoreForgetsOldestPastItsBounds(t *testing.T) {
 func TestMemoryTokenStoreBounded100k(t *testing.T) {
 	ctx := context.Background()
 	before := heapAfterGC()
-	s := NewMemoryTokenStore()
+	s := newMemoryTokenStore(0, 0)
 	access := strings.Repeat("a", 200)
 	for i := range 150000 {
 		s.SaveToken(ctx, "user-"+strconv.Itoa(i)+"@example.com", "github", &oauth2.Token{AccessToken: access, RefreshToken: "r"})

@@ -94,7 +94,7 @@ func TestWithUser(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	wantError(t, serve(t, h, req), http.StatusForbidden, "cross-origin request rejected")
 
-	b, _, _ := newTestAuth(t, Config{Revocations: failingStore{}})
+	b, _, _ := newTestAuth(t, Config{Stores: StoresConfig{Revocations: failingStore{}}})
 	wantError(t, serve(t, b.WithUser(whoAmI), userRequest(b, issue(t, b, &User{Identifier: "ada"}))),
 		http.StatusServiceUnavailable, "session store unavailable")
 }
@@ -113,7 +113,7 @@ func TestUserFromWithoutMiddleware(t *testing.T) {
 }
 
 func TestWebSocketUpgrade(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{AllowedOrigins: []string{"https://app.example.com"}})
+	a, _, _ := newTestAuth(t, Config{Origins: OriginsConfig{Allowed: []string{"https://app.example.com"}}})
 	token := issue(t, a, &User{Identifier: "ada"})
 	h := a.RequireUser(whoAmI)
 	upgrade := func(origin string) *http.Request {

@@ -140,15 +140,27 @@ type OAuthLogin struct {
 	IDTokenVerified bool
 }
 
-// OAuthFunc decides who an OAuth login is. nil and nil rejects the login
-// (R/login?error=credentialssignin).
+// OAuthFunc decides who an OAuth login is.
+//
+// It answers as every chatauth hook that decides who a user is does
+// (Chainlit's Optional[User]): a user accepts; nil and a nil error
+// rejects (302 to R/login?error=credentialssignin); an error is a failure of the hook's own (500, cause
+// logged, never shown); a panic is recovered and answered as an error
+// (500, logged).
 type OAuthFunc func(ctx context.Context, login OAuthLogin) (*User, error)
 
-// OnOAuth registers the OAuth hook. Providers are routable and listed in
-// /auth/config only once it is registered.
+// OnOAuth registers the OAuth hook; nil restores the default. Without one,
+// every provider added with AddProvider is routable and listed in
+// /auth/config at once, and a login is its OAuthLogin.User: anyone
+// the provider authenticates may log in. Register a hook to decide who
+// may (an allow-list, a domain, a group claim). It may be called at any
+// time, also while requests are served.
 func (a *Auth) OnOAuth(f OAuthFunc) {
-	if a != nil {
-		a.oauth = f
+	if f == nil {
+		f = defaultOAuth
+	}
+	if a.madeByNew() {
+		a.setHook(func(h *hooks) { h.oauth = f })
 	}
 }
 
@@ -297,7 +309,7 @@ func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v
 
 // Providers lists the ids of the routable providers, sorted.
 func (a *Auth) Providers() []string {
-	if a == nil || a.oauth == nil {
+	if a == nil || a.hook().oauth == nil {
 		return []string{}
 	}
 	a.providersMu.RLock()
@@ -311,7 +323,7 @@ func (a *Auth) Providers() []string {
 }
 
 func (a *Auth) provider(id string) *Provider {
-	if a.oauth == nil {
+	if a.hook().oauth == nil {
 		return nil
 	}
 	a.providersMu.RLock()
@@ -481,7 +493,8 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		a.oauthFailed(w, r, p, f)
 		return
 	}
-	u, err := callHook(func() (*User, error) { return a.oauth(r.Context(), *login) })
+	oauth := a.hook().oauth
+	u, err := callHook(func() (*User, error) { return oauth(r.Context(), *login) })
 	if err != nil {
 		a.hookFailed(w, r, method, fmt.Errorf("oauth hook: %w", err))
 		return
@@ -682,12 +695,12 @@ func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, 
 }
 
 // TokenSource returns a source of the provider's access token for a user
-// who logged in with it, when Config.KeepProviderTokens is on (without it,
+// who logged in with it, when Config.OAuth.KeepProviderTokens is on (without it,
 // logins store none: the error wraps ErrNoToken and names the setting). It
 // refreshes the token with the refresh token when expired and stores the
 // new one. ctx carries the HTTP client and lives as long as the source is
 // used. The token is gone once the user logs out, unless
-// Config.KeepProviderTokensAfterLogout: the error then wraps ErrNoToken.
+// Config.OAuth.KeepProviderTokensAfterLogout: the error then wraps ErrNoToken.
 func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (oauth2.TokenSource, error) {
 	if !a.madeByNew() {
 		return nil, errNotMadeByNew
@@ -699,7 +712,7 @@ func (a *Auth) TokenSource(ctx context.Context, identifier, providerID string) (
 	}
 	tok, err := a.cfg.Tokens.Token(ctx, identifier, providerID)
 	if errors.Is(err, ErrNoToken) && !a.cfg.KeepProviderTokens {
-		return nil, fmt.Errorf("%w (Config.KeepProviderTokens is off: OAuth logins store no provider tokens)", err)
+		return nil, fmt.Errorf("%w (Config.OAuth.KeepProviderTokens is off: OAuth logins store no provider tokens)", err)
 	}
 	if err != nil {
 		return nil, err

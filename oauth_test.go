@@ -186,7 +186,7 @@ func TestOAuthFailures(t *testing.T) {
 }
 
 func TestOAuthSlowProviderTimesOut(t *testing.T) {
-	app := newOAuthApp(t, chatauth.Config{OAuthTimeout: 200 * 1e6}, nil)
+	app := newOAuthApp(t, chatauth.Config{OAuth: chatauth.OAuthConfig{Timeout: 200 * 1e6}}, nil)
 	app.idp.Misbehave(chatauthtest.SlowToken)
 	if code := loginExpectingError(t, app, newJarClient(), app.base+"/auth/oauth/corp"); code != "exchange_failed" {
 		t.Fatalf("error=%q", code)
@@ -335,7 +335,7 @@ func TestOAuthRedirectURIBehindProxy(t *testing.T) {
 		{"untrusted peer", nil, []string{"192.0.2.1"}, "http://HOST/chat/auth/oauth/corp/callback"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", TrustedProxies: tt.proxies, ForwardedAllowIPs: tt.forwarded}, nil)
+			app := newOAuthApp(t, chatauth.Config{RootPath: "/chat", Proxy: chatauth.ProxyConfig{Trusted: tt.proxies, ForwardedAllowIPs: tt.forwarded}}, nil)
 			req, _ := http.NewRequest("GET", app.base+"/auth/oauth/corp", nil)
 			req.Header.Set("X-Forwarded-Proto", "https")
 			req.Header.Set("X-Forwarded-Host", "public.example.com")
@@ -382,7 +382,7 @@ func TestOAuthFormPost(t *testing.T) {
 }
 
 func TestOAuthTokenSourceRefreshes(t *testing.T) {
-	app := newOAuthApp(t, chatauth.Config{KeepProviderTokens: true}, nil)
+	app := newOAuthApp(t, chatauth.Config{OAuth: chatauth.OAuthConfig{KeepProviderTokens: true}}, nil)
 	app.idp.SetTokenLifetime(1e9) // one second: x/oauth2 treats it as expired at once
 	c := app.idp.LoginClient(t, app.base, "corp")
 	if status, _ := app.get(t, c, "/user"); status != 200 {
@@ -439,7 +439,7 @@ func TestOAuthHookErrorAndPanic(t *testing.T) {
 }
 
 func TestRPInitiatedLogout(t *testing.T) {
-	app := newOAuthApp(t, chatauth.Config{ProviderLogout: true}, nil)
+	app := newOAuthApp(t, chatauth.Config{OAuth: chatauth.OAuthConfig{ProviderLogout: true}}, nil)
 	c := app.idp.LoginClient(t, app.base, "corp")
 	req, _ := http.NewRequest("POST", app.base+"/logout", nil)
 	resp, err := c.Do(req)
@@ -560,7 +560,7 @@ func TestAddProviderWarnsWhenRedirectURIComesFromHost(t *testing.T) {
 	}{
 		{"neither", chatauth.Config{}, true},
 		{"BaseURL", chatauth.Config{BaseURL: "https://chat.example.com"}, false},
-		{"trusted proxies", chatauth.Config{TrustedProxies: []string{"10.0.0.5"}}, false},
+		{"trusted proxies", chatauth.Config{Proxy: chatauth.ProxyConfig{Trusted: []string{"10.0.0.5"}}}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &syncBuffer{}
@@ -620,7 +620,7 @@ func TestLogoutHookRedirectAfterProviderLogout(t *testing.T) {
 		{name: "unusable", target: "javascript:alert(1)", want: "/login", loggedBad: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newOAuthApp(t, chatauth.Config{ProviderLogout: true}, nil)
+			app := newOAuthApp(t, chatauth.Config{OAuth: chatauth.OAuthConfig{ProviderLogout: true}}, nil)
 			app.auth.OnLogout(func(w http.ResponseWriter, r *http.Request, u *chatauth.User) {
 				chatauth.SetLogoutRedirect(w, tt.target)
 			})
@@ -681,8 +681,16 @@ func TestProviderTokensEndWithLogout(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s, kept after logout: %v", name, keep), func(t *testing.T) {
 				tokens := chatauth.NewMemoryTokenStore()
-				app := newOAuthApp(t, chatauth.Config{KeepProviderTokens: true, KeepProviderTokensAfterLogout: keep,
-					ProviderLogout: true, Tokens: tokens}, nil)
+				app := newOAuthApp(t, chatauth.Config{
+					OAuth: chatauth.OAuthConfig{
+						KeepProviderTokens:            true,
+						KeepProviderTokensAfterLogout: keep,
+						ProviderLogout:                true,
+					},
+					Stores: chatauth.StoresConfig{
+						Tokens: tokens,
+					},
+				}, nil)
 				c := app.idp.LoginClient(t, app.base, "corp")
 				ctx := context.Background()
 				if _, err := tokens.Token(ctx, user, "corp"); err != nil {

@@ -58,7 +58,7 @@ func TestOAuthStateRefusedWhenStoreFull(t *testing.T) {
 	if first, err := store.FirstUse(context.Background(), "taken", time.Now().Add(time.Hour)); !first || err != nil {
 		t.Fatal(first, err)
 	}
-	app := newOAuthApp(t, chatauth.Config{Revocations: store}, nil)
+	app := newOAuthApp(t, chatauth.Config{Stores: chatauth.StoresConfig{Revocations: store}}, nil)
 	c := newJarClient()
 	if code := loginExpectingError(t, app, c, app.base+"/auth/oauth/corp"); code != "invalid_state" {
 		t.Errorf("error=%q, want invalid_state", code)

@@ -72,7 +72,8 @@ func equalStrings(a, b string) bool {
 // throttled per username and per client address before the hook runs.
 func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	const method = "password"
-	if a.password == nil {
+	check := a.hook().password
+	if check == nil {
 		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil)
 		return
 	}
@@ -93,7 +94,7 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.refuseCheckError(w, r, method, err)
 		return
 	}
-	u, err := callHook(func() (*User, error) { return a.password(r.Context(), username, password) })
+	u, err := callHook(func() (*User, error) { return check(r.Context(), username, password) })
 	// Limits count failures: a success clears the username's count and
 	// takes its own attempt back from the address's.
 	adm.done(err == nil && u != nil)

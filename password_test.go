@@ -162,7 +162,7 @@ func TestPasswordLoginOversizedBody(t *testing.T) {
 }
 
 func TestPasswordThrottlePerUsername(t *testing.T) {
-	a, clk, logs := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 3, PerAddress: 100, Window: time.Minute}})
+	a, clk, logs := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 3, PerAddress: 100, Window: time.Minute}}})
 	var calls atomic.Int32
 	a.OnPassword(countingPassword(&calls))
 	for range 3 {
@@ -198,9 +198,15 @@ func TestPasswordThrottlePerUsername(t *testing.T) {
 // was refused meanwhile. Neither does a hit on the username spend the
 // address's budget when the address refuses.
 func TestPasswordThrottleRefusalsDoNotCount(t *testing.T) {
-	throttle := NewMemoryThrottle(0)
-	a, clk, _ := newTestAuth(t, Config{Throttle: throttle,
-		PasswordLimits: PasswordLimits{PerUsername: 2, PerAddress: 3, Window: time.Minute}})
+	throttle := newMemoryThrottle(0)
+	a, clk, _ := newTestAuth(t, Config{
+		Stores: StoresConfig{
+			Throttle: throttle,
+		},
+		Login: LoginConfig{
+			Limits: PasswordLimits{PerUsername: 2, PerAddress: 3, Window: time.Minute},
+		},
+	})
 	var calls atomic.Int32
 	a.OnPassword(countingPassword(&calls))
 	for _, u := range []string{"ada", "ada", "bob"} {
@@ -230,8 +236,12 @@ func TestPasswordThrottleRefusalsDoNotCount(t *testing.T) {
 
 func TestPasswordThrottlePerAddress(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{
-		PasswordLimits: PasswordLimits{PerUsername: 100, PerAddress: 3, Window: time.Minute},
-		TrustedProxies: []string{"10.0.0.0/8"},
+		Login: LoginConfig{
+			Limits: PasswordLimits{PerUsername: 100, PerAddress: 3, Window: time.Minute},
+		},
+		Proxy: ProxyConfig{
+			Trusted: []string{"10.0.0.0/8"},
+		},
 	})
 	var calls atomic.Int32
 	a.OnPassword(countingPassword(&calls))
@@ -266,7 +276,7 @@ func TestPasswordThrottlePerAddress(t *testing.T) {
 }
 
 func TestPasswordSuccessResetsUsernameCount(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 3, Window: time.Hour}})
+	a, _, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 3, Window: time.Hour}}})
 	var calls atomic.Int32
 	a.OnPassword(countingPassword(&calls))
 	for range 2 {
@@ -336,7 +346,7 @@ func TestEqualStrings(t *testing.T) {
 }
 
 func TestPasswordThrottleKeys(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 2, PerAddress: 2}})
+	a, _, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 2, PerAddress: 2}}})
 	var calls atomic.Int32
 	a.OnPassword(countingPassword(&calls))
 	t.Run("username case", func(t *testing.T) {
@@ -379,7 +389,7 @@ func from(remote, user string) *http.Request {
 // TestSuccessesDoNotCountTowardTheAddressLimit: the limit is on failures,
 // so many people logging in from one office address are not locked out.
 func TestSuccessesDoNotCountTowardTheAddressLimit(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerAddress: 3}})
+	a, _, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerAddress: 3}}})
 	a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
 		if password == "right" {
 			return &User{Identifier: username}, nil

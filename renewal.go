@@ -114,7 +114,7 @@ func (a *Auth) revocationSignal() <-chan struct{} {
 // revoked, so that the app can send a "session_expired" event and close. A
 // logout on this instance is seen at once; one on another instance within
 // milliseconds when the RevocationStore is a RevocationWatcher (redisstore
-// is), else within Config.SessionCheckInterval. The channel is closed
+// is), else within Config.Session.CheckInterval. The channel is closed
 // after that one value, or without a value when ctx ends. A nil session (an
 // anonymous request) gets ErrNoSession at once.
 func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {

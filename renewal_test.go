@@ -29,7 +29,7 @@ func getWithCookie(t *testing.T, h http.Handler, a *Auth, token string) *http.Re
 }
 
 func TestSlidingRenewal(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour, SessionTimeout: 3 * time.Hour})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{IdleTimeout: time.Hour, Timeout: 3 * time.Hour}})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 	start := clk.Now()
 	login := serve(t, a, loginRequest("", "ada", "pw"))
@@ -93,7 +93,7 @@ func TestSlidingRenewal(t *testing.T) {
 }
 
 func TestIdleTimeoutEndsUnusedSession(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{IdleTimeout: time.Hour}})
 	token := issueWithGrant(t, a, &User{Identifier: "ada"})
 	clk.Advance(61 * time.Minute)
 	wantError(t, getWithCookie(t, protected(a), a, token), http.StatusUnauthorized, "Invalid authentication token")
@@ -109,7 +109,7 @@ func issueWithGrant(t *testing.T, a *Auth, u *User) string {
 }
 
 func TestLogoutRevokesRenewedLineage(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{IdleTimeout: time.Hour}})
 	old := issueWithGrant(t, a, &User{Identifier: "ada"})
 	clk.Advance(31 * time.Minute)
 	renewed := cookieNamed(getWithCookie(t, protected(a), a, old), "access_token")
@@ -182,7 +182,7 @@ func nextEvent(t *testing.T, br *bufio.Reader) string {
 }
 
 func TestWatchSessionToldOfRevocation(t *testing.T) {
-	a, err := New(Config{Secret: testSecret, SessionCheckInterval: time.Hour, Logger: discardLogger()})
+	a, err := New(Config{Secret: testSecret, Session: SessionConfig{CheckInterval: time.Hour}, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +206,9 @@ func TestWatchSessionToldOfRevocation(t *testing.T) {
 }
 
 func TestWatchSessionPollsOtherInstances(t *testing.T) {
-	shared := NewMemoryRevocationStore(0)
+	shared := newMemoryRevocationStore(0)
 	mk := func() *Auth {
-		a, err := New(Config{Secret: testSecret, Revocations: shared, SessionCheckInterval: 20 * time.Millisecond, Logger: discardLogger()})
+		a, err := New(Config{Secret: testSecret, Stores: StoresConfig{Revocations: shared}, Session: SessionConfig{CheckInterval: 20 * time.Millisecond}, Logger: discardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +229,7 @@ func TestWatchSessionPollsOtherInstances(t *testing.T) {
 }
 
 func TestWatchSessionToldOfExpiry(t *testing.T) {
-	a, err := New(Config{Secret: testSecret, SessionTimeout: 2 * time.Second, Logger: discardLogger()})
+	a, err := New(Config{Secret: testSecret, Session: SessionConfig{Timeout: 2 * time.Second}, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestCookieBudget(t *testing.T) {
 }
 
 func TestCookieBudgetWithLongAttributes(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{RootPath: "/" + strings.Repeat("p", 1500), MaxCookieChunks: 5})
+	a, _, _ := newTestAuth(t, Config{RootPath: "/" + strings.Repeat("p", 1500), Cookie: CookieConfig{MaxChunks: 5}})
 	u := &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 8000)}}
 	rec := httptest.NewRecorder()
 	if _, err := a.StartSession(rec, httptest.NewRequest("GET", "/", nil), u); err != nil {
@@ -339,13 +339,13 @@ func TestWatchSessionWithoutSession(t *testing.T) {
 // announcingStore is a shared RevocationStore that tells every instance of
 // each revocation, as redisstore's announcements over Redis pub/sub do.
 type announcingStore struct {
-	*MemoryRevocationStore
+	*memoryRevocationStore
 	mu   sync.Mutex
 	next chan struct{}
 }
 
 func newAnnouncingStore() *announcingStore {
-	return &announcingStore{MemoryRevocationStore: NewMemoryRevocationStore(0), next: make(chan struct{})}
+	return &announcingStore{memoryRevocationStore: newMemoryRevocationStore(0), next: make(chan struct{})}
 }
 
 func (s *announcingStore) WatchRevocations() <-chan struct{} {
@@ -356,12 +356,12 @@ func (s *announcingStore) WatchRevocations() <-chan struct{} {
 
 func (s *announcingStore) Revoke(ctx context.Context, r Revocation) error {
 	defer s.announce()
-	return s.MemoryRevocationStore.Revoke(ctx, r)
+	return s.memoryRevocationStore.Revoke(ctx, r)
 }
 
 func (s *announcingStore) RevokeUser(ctx context.Context, r UserRevocation) error {
 	defer s.announce()
-	return s.MemoryRevocationStore.RevokeUser(ctx, r)
+	return s.memoryRevocationStore.RevokeUser(ctx, r)
 }
 
 func (s *announcingStore) announce() {
@@ -376,7 +376,7 @@ func (s *announcingStore) announce() {
 func TestWatchSessionToldByRevocationWatcher(t *testing.T) {
 	shared := newAnnouncingStore()
 	mk := func() *Auth {
-		a, err := New(Config{Secret: testSecret, Revocations: shared, SessionCheckInterval: time.Hour, Logger: discardLogger()})
+		a, err := New(Config{Secret: testSecret, Stores: StoresConfig{Revocations: shared}, Session: SessionConfig{CheckInterval: time.Hour}, Logger: discardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +413,7 @@ func TestWatchSessionToldByRevocationWatcher(t *testing.T) {
 // A session revoked after the request was authenticated but before
 // WatchSession was called is reported at once, not at the next poll.
 func TestWatchSessionRevokedBeforeWatching(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{SessionCheckInterval: time.Hour})
+	a, _, _ := newTestAuth(t, Config{Session: SessionConfig{CheckInterval: time.Hour}})
 	_, sess, err := a.IssueToken(&User{Identifier: "ada"})
 	if err != nil {
 		t.Fatal(err)

@@ -662,7 +662,7 @@ func TestSecuritySessionToken(t *testing.T) {
 // session and ends the one the browser had.
 func TestSecurityLogin(t *testing.T) {
 	t.Run("unknown_user_and_wrong_password_look_alike", func(t *testing.T) {
-		a := secPasswordApp(t, chatauth.Config{PasswordLimits: chatauth.PasswordLimits{PerUsername: 100, PerAddress: 1000}})
+		a := secPasswordApp(t, chatauth.Config{Login: chatauth.LoginConfig{Limits: chatauth.PasswordLimits{PerUsername: 100, PerAddress: 1000}}})
 		a.OnPassword(secBcryptHook(t))
 		type answer struct {
 			status  int
@@ -718,7 +718,7 @@ func TestSecurityLogin(t *testing.T) {
 		}
 	})
 	t.Run("throttled_alike_for_unknown_users", func(t *testing.T) {
-		a := secPasswordApp(t, chatauth.Config{PasswordLimits: chatauth.PasswordLimits{PerUsername: 2, PerAddress: 1000}})
+		a := secPasswordApp(t, chatauth.Config{Login: chatauth.LoginConfig{Limits: chatauth.PasswordLimits{PerUsername: 2, PerAddress: 1000}}})
 		for _, username := range []string{"ada", "nobody"} {
 			var statuses []int
 			var retry string
@@ -797,7 +797,7 @@ func secEqualHeaders(a, b http.Header) bool {
 func TestSecurityCookiePrefixes(t *testing.T) {
 	for _, name := range []string{"__Host-access_token", "__Secure-access_token"} {
 		t.Run(name, func(t *testing.T) {
-			a := secPasswordApp(t, chatauth.Config{CookieName: name, RootPath: "/chat"})
+			a := secPasswordApp(t, chatauth.Config{Cookie: chatauth.CookieConfig{Name: name}, RootPath: "/chat"})
 			wantPath := "/chat"
 			if strings.HasPrefix(name, "__Host-") {
 				wantPath = "/"

@@ -65,7 +65,7 @@ func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token 
 }
 
 // ErrSessionTooLarge means a user's token would need more cookies than
-// Config.MaxCookieChunks: the error names the metadata that made it large.
+// Config.Cookie.MaxChunks: the error names the metadata that made it large.
 var ErrSessionTooLarge = errors.New("chatauth: session too large for cookies")
 
 // checkTokenSize refuses a token longer than the cookie budget: the
@@ -128,7 +128,7 @@ func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
 // when the request had no valid session; the error is the RevocationStore's,
 // or the TokenStore's when the provider tokens of the session's OAuth login
 // could not be deleted (they are, unless
-// Config.KeepProviderTokensAfterLogout). The whole session is revoked
+// Config.OAuth.KeepProviderTokensAfterLogout). The whole session is revoked
 // (Session.ID): every token of its family, renewed, exchanged at POST
 // /auth/jwt or from a later login of the same user in the same browser,
 // until the last of them would have ended. A request with two different
@@ -207,7 +207,7 @@ func (a *Auth) cookieSession(r *http.Request) *Session {
 // RevokeUser ends every session of the user issued until now, on every
 // instance sharing the RevocationStore ("log out everywhere"), and deletes
 // the provider tokens their OAuth logins kept, unless
-// Config.KeepProviderTokensAfterLogout; an error deleting them is
+// Config.OAuth.KeepProviderTokensAfterLogout; an error deleting them is
 // returned after the sessions are ended. On this Auth, a session started
 // after RevokeUser returns is never revoked by it, whatever the clock says;
 // on other instances, whose clocks may differ by a little, use
@@ -332,7 +332,7 @@ func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
 	return c
 }
 
-// cookiePath is Config.CookiePath: the root path by default, "/" without
+// cookiePath is Config.Cookie.Path: the root path by default, "/" without
 // one or for a __Host- cookie (browsers refuse those with another Path).
 func (a *Auth) cookiePath() string { return a.cfg.CookiePath }
 

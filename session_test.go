@@ -29,20 +29,20 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}{
 		{name: "defaults", path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
 		{name: "root path", cfg: Config{RootPath: "/chat"}, path: "/chat", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
-		{name: "strict", cfg: Config{SameSite: "strict"}, path: "/", sameSite: http.SameSiteStrictMode, maxAge: 1296000},
-		{name: "none forces Secure", cfg: Config{SameSite: "none"}, path: "/", sameSite: http.SameSiteNoneMode, secure: true, maxAge: 1296000},
+		{name: "strict", cfg: Config{Cookie: CookieConfig{SameSite: http.SameSiteStrictMode}}, path: "/", sameSite: http.SameSiteStrictMode, maxAge: 1296000},
+		{name: "none forces Secure", cfg: Config{Cookie: CookieConfig{SameSite: http.SameSiteNoneMode}}, path: "/", sameSite: http.SameSiteNoneMode, secure: true, maxAge: 1296000},
 		{name: "https BaseURL", cfg: Config{BaseURL: "https://chat.example.com"}, path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000},
 		{name: "http BaseURL", cfg: Config{BaseURL: "http://chat.example.com"}, path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
-		{name: "forced Secure", cfg: Config{CookieSecure: true}, path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000},
-		{name: "session timeout", cfg: Config{SessionTimeout: time.Hour}, path: "/", sameSite: http.SameSiteLaxMode, maxAge: 3600},
-		{name: "cookie name", cfg: Config{CookieName: "sid"}, cookie: "sid", path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
+		{name: "forced Secure", cfg: Config{Cookie: CookieConfig{Secure: true}}, path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000},
+		{name: "session timeout", cfg: Config{Session: SessionConfig{Timeout: time.Hour}}, path: "/", sameSite: http.SameSiteLaxMode, maxAge: 3600},
+		{name: "cookie name", cfg: Config{Cookie: CookieConfig{Name: "sid"}}, cookie: "sid", path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000},
 		{
-			name: "https behind trusted proxy", cfg: Config{TrustedProxies: []string{"10.0.0.0/8"}},
+			name: "https behind trusted proxy", cfg: Config{Proxy: ProxyConfig{Trusted: []string{"10.0.0.0/8"}}},
 			remote: "10.1.1.1:4000", headers: map[string]string{"X-Forwarded-Proto": "https"},
 			path: "/", sameSite: http.SameSiteLaxMode, secure: true, maxAge: 1296000,
 		},
 		{
-			name: "X-Forwarded-Proto from untrusted peer", cfg: Config{TrustedProxies: []string{"10.0.0.0/8"}},
+			name: "X-Forwarded-Proto from untrusted peer", cfg: Config{Proxy: ProxyConfig{Trusted: []string{"10.0.0.0/8"}}},
 			remote: "203.0.113.1:4000", headers: map[string]string{"X-Forwarded-Proto": "https"},
 			path: "/", sameSite: http.SameSiteLaxMode, maxAge: 1296000,
 		},
@@ -184,7 +184,7 @@ func TestChunkedSessionRoundTrip(t *testing.T) {
 }
 
 func TestStaleChunksClearedWithSameAttributes(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{RootPath: "/chat", SameSite: "strict", BaseURL: "https://chat.example.com"})
+	a, _, _ := newTestAuth(t, Config{RootPath: "/chat", Cookie: CookieConfig{SameSite: http.SameSiteStrictMode}, BaseURL: "https://chat.example.com"})
 	short := &User{Identifier: "ada"}
 	long := userWithTokenLength(t, a, "ada", 4000)
 
@@ -531,7 +531,7 @@ func (failingStore) Reset(context.Context, string) error   { return errStoreDown
 func (failingStore) Forgive(context.Context, string) error { return errStoreDown }
 
 func TestStoreUnavailableIs503(t *testing.T) {
-	a, _, logs := newTestAuth(t, Config{Revocations: failingStore{}, Throttle: failingStore{}})
+	a, _, logs := newTestAuth(t, Config{Stores: StoresConfig{Revocations: failingStore{}, Throttle: failingStore{}}})
 	a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 	token := issue(t, a, &User{Identifier: "ada"})
 
@@ -646,7 +646,7 @@ func TestCookieMaxAgeRoundsUp(t *testing.T) {
 			},
 		} {
 			t.Run(fmt.Sprintf("%s at +%v", name, frac), func(t *testing.T) {
-				a, clk, _ := newTestAuth(t, Config{SessionTimeout: 3 * time.Second})
+				a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{Timeout: 3 * time.Second}})
 				a.OnPassword(acceptUser(&User{Identifier: "ada"}))
 				clk.Advance(frac)
 				now := clk.Now()
@@ -823,7 +823,7 @@ func TestRevokeUserThenStartSession(t *testing.T) {
 			a, _, _ := newTestAuth(t, Config{})
 			if !frozen {
 				a.now = time.Now
-				a.cfg.Revocations.(*MemoryRevocationStore).now = time.Now
+				a.cfg.Revocations.(*memoryRevocationStore).now = time.Now
 			}
 			ctx := context.Background()
 			u := &User{Identifier: "ada"}
@@ -908,7 +908,7 @@ func TestChainlitRootCookieIsDeleted(t *testing.T) {
 		{"logout, chunked", Config{RootPath: "/chat"}, true, step{"POST", "/chat/logout"}, nil, nil},
 		{"login under a root path", Config{RootPath: "/chat"}, false, step{"POST", "/chat/login"}, nil, []string{"access_token"}},
 		{"login, chunked", Config{RootPath: "/chat"}, true, step{"POST", "/chat/login"}, nil, []string{"access_token"}},
-		{"login with CookiePath /", Config{RootPath: "/chat", CookiePath: "/"}, true, step{"POST", "/chat/login"},
+		{"login with CookiePath /", Config{RootPath: "/chat", Cookie: CookieConfig{Path: "/"}}, true, step{"POST", "/chat/login"},
 			[]string{"access_token"}, []string{"access_token"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -974,7 +974,7 @@ func TestChainlitRootCookieIsDeleted(t *testing.T) {
 // is given, and its renewals, live; every other session of the user ends,
 // a copy made from the kept one at POST /auth/jwt included.
 func TestRevokeOtherSessions(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{IdleTimeout: time.Hour, RequireLogin: true})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{IdleTimeout: time.Hour}, RequireLogin: true})
 	ctx := context.Background()
 	this, thisSession, _ := a.issueToken(&User{Identifier: "ada"}, a.newGrant(zeroTime, ""))
 	copied := exchange(t, a, this, "")

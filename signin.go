@@ -40,8 +40,8 @@ func (a *Auth) LoginMethods() LoginMethods {
 	if !a.madeByNew() {
 		return LoginMethods{Providers: []ProviderInfo{}}
 	}
-	m := LoginMethods{Password: a.password != nil, Header: a.headerLoginOn(), Providers: []ProviderInfo{}}
-	if a.oauth == nil {
+	m := LoginMethods{Password: a.hook().password != nil, Header: a.headerLoginOn(), Providers: []ProviderInfo{}}
+	if a.hook().oauth == nil {
 		return m
 	}
 	a.providersMu.RLock()

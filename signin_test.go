@@ -43,8 +43,10 @@ func TestLoginMethods(t *testing.T) {
 	} {
 		addTestProvider(t, a, p)
 	}
-	if got := a.LoginMethods().Providers; len(got) != 0 {
-		t.Fatalf("providers listed before OnOAuth: %+v", got)
+	// No order trap: providers are listed without OnOAuth (the default
+	// hook takes the login's User).
+	if got := a.LoginMethods().Providers; len(got) != 6 {
+		t.Fatalf("providers before OnOAuth: %+v, want all 6", got)
 	}
 	a.OnOAuth(func(context.Context, OAuthLogin) (*User, error) { return nil, nil })
 	addTestProvider(t, a, preset("gitlab", "GitLab", "gitlab")) // replaced, keeps its place
@@ -81,7 +83,7 @@ func TestIsSafeRedirect(t *testing.T) {
 }
 
 func TestFrameAncestors(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{EmbedOrigins: []string{"https://host.example", "https://b.example/"}})
+	a, _, _ := newTestAuth(t, Config{Origins: OriginsConfig{Embed: []string{"https://host.example", "https://b.example/"}}})
 	if got, want := a.FrameAncestors(), "'self' https://host.example https://b.example"; got != want {
 		t.Errorf("FrameAncestors() = %q, want %q", got, want)
 	}
@@ -145,7 +147,7 @@ func TestLoginFormPostEndsOnAPage(t *testing.T) {
 }
 
 func TestLoginFormPostThrottledCarriesTheWait(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{PasswordLimits: PasswordLimits{PerUsername: 1}})
+	a, _, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 1}}})
 	a.OnPassword(acceptUser(nil))
 	fields := url.Values{"username": {"ada"}, "password": {"wrong"}}
 	serve(t, a, browserForm("/login", fields))

@@ -19,12 +19,12 @@ import (
 // when it restarts, kept in a directory. It is a RevocationStore (logouts,
 // RevokeUser cuts, the single use of OAuth states), a TokenStore (provider
 // tokens, sealed with the secret) and a Throttle, with no server to run.
-// Set Config.StateDir (CHATAUTH_STATE_DIR) and New opens one; or open it
+// Set Config.Stores.StateDir (CHATAUTH_STATE_DIR) and New opens one; or open it
 // with OpenStateDir and set it as Revocations, Tokens and Throttle. For
 // several instances, share a Redis instead (the redisstore module).
 //
 // Every request is answered from memory: the index is a
-// MemoryRevocationStore, bounded and folding in the same way, keyed with
+// memoryRevocationStore, bounded and folding in the same way, keyed with
 // SipHash under a key kept in the directory so that its hashes mean the
 // same after a restart. Each change is also appended to a log on disk and
 // acknowledged only once fsynced; changes made while an fsync runs share
@@ -51,9 +51,9 @@ import (
 // restart gives every username and address a fresh window.
 type StateDir struct {
 	log      *statelog.Dir
-	revs     *MemoryRevocationStore
-	throttle *MemoryThrottle
-	tokens   *MemoryTokenStore
+	revs     *memoryRevocationStore
+	throttle *memoryThrottle
+	tokens   *memoryTokenStore
 	sealKeys [][]byte // [0] seals, all open
 	logger   *slog.Logger
 
@@ -86,7 +86,7 @@ type StateDirOptions struct {
 	// PreviousSecrets still open tokens sealed under an older Secret.
 	PreviousSecrets [][]byte
 	// MaxRevocations bounds the revocations held one by one, in memory
-	// and so on disk, as NewMemoryRevocationStore's limit does: past it the
+	// and so on disk, as Config.Stores.MaxRevocations does: past it the
 	// oldest are folded into per-user cuts. Default 1,048,576.
 	MaxRevocations int
 	// Logger receives the start-up summary, damage and compaction errors;
@@ -147,9 +147,9 @@ func openStateDir(dir string, opts StateDirOptions, logOpts statelog.Options) (*
 		opts.Logger = slog.Default()
 	}
 	d := &StateDir{
-		revs:         NewMemoryRevocationStore(opts.MaxRevocations),
-		throttle:     NewMemoryThrottle(0),
-		tokens:       NewMemoryTokenStore(),
+		revs:         newMemoryRevocationStore(opts.MaxRevocations),
+		throttle:     newMemoryThrottle(0),
+		tokens:       newMemoryTokenStore(0, 0),
 		logger:       opts.Logger,
 		compactBytes: stateCompactBytes,
 		compactEvery: stateCompactEvery,
@@ -507,27 +507,28 @@ func (d *StateDir) compact() error {
 	return err
 }
 
-// openStores opens Config.StateDir as the three stores, when set, and
+// openStores opens Config.Stores.StateDir as the three stores, when set, and
 // warns once when logouts are kept in memory only.
 func (a *Auth) openStores() error {
 	if dir := a.cfg.StateDir; dir != "" {
-		sd, err := OpenStateDir(dir, StateDirOptions{Secret: a.cfg.Secret, PreviousSecrets: a.cfg.PreviousSecrets, Logger: a.cfg.Logger})
+		sd, err := OpenStateDir(dir, StateDirOptions{Secret: a.cfg.Secret, PreviousSecrets: a.cfg.PreviousSecrets,
+			MaxRevocations: a.cfg.MaxRevocations, Logger: a.cfg.Logger})
 		if err != nil {
 			return err
 		}
 		a.stateDir = sd
 		a.cfg.Revocations, a.cfg.Throttle, a.cfg.Tokens = sd, sd, sd
 	}
-	if _, ok := a.cfg.Revocations.(*MemoryRevocationStore); ok {
+	if _, ok := a.cfg.Revocations.(*memoryRevocationStore); ok {
 		a.cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn,
 			"chatauth: revocations are kept in memory: a restart forgets every logout, and logged-out sessions work again until they expire; "+
-				"keep them with Config.StateDir (CHATAUTH_STATE_DIR) on one instance, or share them through Redis (redisstore)",
+				"keep them with Config.Stores.StateDir (CHATAUTH_STATE_DIR) on one instance, or share them through Redis (redisstore)",
 			slog.String("auth.method", "session"), slog.String("auth.outcome", "degraded"), slog.String("auth.reason", reasonMemoryOnly))
 	}
 	return nil
 }
 
-// Close releases what New opened: the state directory of Config.StateDir
+// Close releases what New opened: the state directory of Config.Stores.StateDir
 // (its lock, files and background compaction). Without StateDir it does
 // nothing. After Close requests are still answered, from memory, but
 // logouts fail with ErrStoreUnavailable (503).

@@ -79,7 +79,7 @@ func appendTokenKey(dst []byte, kind byte, identifier, provider string) []byte {
 	return append(dst, provider...)
 }
 
-// sealedToken is what a token record seals: the fields MemoryTokenStore
+// sealedToken is what a token record seals: the fields memoryTokenStore
 // keeps.
 type sealedToken struct {
 	AccessToken  string    `json:"access_token"`
@@ -128,7 +128,7 @@ func (d *StateDir) appendTokenSnapshot(dst []byte, toks []storedToken) ([]byte, 
 }
 
 // all is a copy of every token, oldest saved first.
-func (s *MemoryTokenStore) all() []storedToken {
+func (s *memoryTokenStore) all() []storedToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]storedToken, 0, len(s.tokens))
@@ -141,7 +141,7 @@ func (s *MemoryTokenStore) all() []storedToken {
 // appendSnapshot appends the live state as framed records, and returns
 // the earliest expiry (Unix s) among them: once it passes, a new snapshot
 // would be smaller.
-func (s *MemoryRevocationStore) appendSnapshot(dst []byte) ([]byte, int64) {
+func (s *memoryRevocationStore) appendSnapshot(dst []byte) ([]byte, int64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	nowSec := s.now().Unix()
@@ -193,14 +193,14 @@ func (s *MemoryRevocationStore) appendSnapshot(dst []byte) ([]byte, int64) {
 }
 
 // mergeEveryone widens the store-wide cut.
-func (s *MemoryRevocationStore) mergeEveryone(c storeCut) {
+func (s *memoryRevocationStore) mergeEveryone(c storeCut) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.everyone = storeCut{before: max(s.everyone.before, c.before), expires: max(s.everyone.expires, c.expires)}
 }
 
 // held is the number of revocations held one by one.
-func (s *MemoryRevocationStore) held() int {
+func (s *memoryRevocationStore) held() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.revoked)

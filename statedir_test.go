@@ -558,14 +558,14 @@ func TestStateDirWriteFailure(t *testing.T) {
 	}
 }
 
-// TestNewWithStateDir: an Auth with Config.StateDir keeps a logout across
+// TestNewWithStateDir: an Auth with Config.Stores.StateDir keeps a logout across
 // a restart (Close, then New on the same directory), and logs no
 // memory-only warning; one without it logs exactly one.
 func TestNewWithStateDir(t *testing.T) {
 	dir := t.TempDir()
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	a, err := New(Config{Secret: testSecret, StateDir: dir, Logger: logger})
+	a, err := New(Config{Secret: testSecret, Stores: StoresConfig{StateDir: dir}, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +588,7 @@ func TestNewWithStateDir(t *testing.T) {
 		t.Errorf("warned about memory-only revocations with a StateDir:\n%s", logs.String())
 	}
 
-	a, err = New(Config{Secret: testSecret, StateDir: dir, Logger: logger})
+	a, err = New(Config{Secret: testSecret, Stores: StoresConfig{StateDir: dir}, Logger: logger})
 	if err != nil {
 		t.Fatalf("New after Close on the same directory: %v", err)
 	}
@@ -600,7 +600,7 @@ func TestNewWithStateDir(t *testing.T) {
 	if got := sessionStatus(t, a, still); got != http.StatusOK {
 		t.Errorf("token still logged in after a restart: %d, want 200", got)
 	}
-	if _, err := New(Config{Secret: testSecret, StateDir: dir, Logger: logger}); !errors.Is(err, ErrStateDirInUse) {
+	if _, err := New(Config{Secret: testSecret, Stores: StoresConfig{StateDir: dir}, Logger: logger}); !errors.Is(err, ErrStateDirInUse) {
 		t.Errorf("a second Auth on the same directory: %v, want ErrStateDirInUse", err)
 	}
 

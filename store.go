@@ -11,7 +11,7 @@ import (
 // RevocationStore remembers ended sessions until they would have expired
 // anyway, and the one-time ids (OAuth states) already used. Every
 // authenticated request asks it, so Revoked must be cheap. The default is
-// in memory (NewMemoryRevocationStore); redisstore has one shared by
+// in memory (sized by Config.Stores.MaxRevocations); redisstore has one shared by
 // several instances; storetest checks any implementation.
 //
 // Sessions come in families. A family is what one login started: the
@@ -130,11 +130,11 @@ const reasonStoreFull = "store_full"
 
 // giveLogger hands the Auth's logger to the memory stores that log when
 // full, unless they have one.
-func giveLogger(cfg Config) {
-	if s, ok := cfg.Revocations.(*MemoryRevocationStore); ok {
+func giveLogger(cfg settings) {
+	if s, ok := cfg.Revocations.(*memoryRevocationStore); ok {
 		s.setLogger(cfg.Logger)
 	}
-	if t, ok := cfg.Throttle.(*MemoryThrottle); ok {
+	if t, ok := cfg.Throttle.(*memoryThrottle); ok {
 		t.setLogger(cfg.Logger)
 	}
 }
@@ -145,7 +145,7 @@ func giveLogger(cfg Config) {
 // over Redis pub/sub. WatchSession waits on it beside this instance's own
 // logouts, so that an open connection ends within milliseconds of a
 // logout or RevokeUser on any instance, not at its next
-// Config.SessionCheckInterval poll. A store without it (the memory store)
+// Config.Session.CheckInterval poll. A store without it (the memory store)
 // is polled.
 type RevocationWatcher interface {
 	// WatchRevocations returns a channel that is closed as soon as the

@@ -8,9 +8,9 @@ import (
 )
 
 var (
-	_ RevocationStore = (*MemoryRevocationStore)(nil)
-	_ Throttle        = (*MemoryThrottle)(nil)
-	_ TokenStore      = (*MemoryTokenStore)(nil)
+	_ RevocationStore = (*memoryRevocationStore)(nil)
+	_ Throttle        = (*memoryThrottle)(nil)
+	_ TokenStore      = (*memoryTokenStore)(nil)
 )
 
 func newClock() *testClock { return &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
@@ -38,12 +38,12 @@ func checkHeapGrowth(t *testing.T, before, limit int64, what string) {
 // TestNewGivesTheLoggerToMemoryStores: the memory stores log through
 // Config.Logger when they degrade, as every other chatauth line does.
 func TestNewGivesTheLoggerToMemoryStores(t *testing.T) {
-	a, _, logs := newTestAuth(t, Config{Revocations: NewMemoryRevocationStore(8), Throttle: NewMemoryThrottle(1)})
-	s := a.cfg.Revocations.(*MemoryRevocationStore)
+	a, _, logs := newTestAuth(t, Config{Stores: StoresConfig{Revocations: newMemoryRevocationStore(8), Throttle: newMemoryThrottle(1)}})
+	s := a.cfg.Revocations.(*memoryRevocationStore)
 	for i := range 16 {
 		s.Revoke(t.Context(), Revocation{ID: strings.Repeat("x", i+1), User: "ada", Expires: s.now().Add(time.Hour)})
 	}
-	th := a.cfg.Throttle.(*MemoryThrottle)
+	th := a.cfg.Throttle.(*memoryThrottle)
 	th.Hit(t.Context(), "a", 5, time.Minute)
 	th.Hit(t.Context(), "b", 5, time.Minute)
 	for _, want := range []string{"revocation store full", "throttle full", "auth.reason=store_full"} {

@@ -343,7 +343,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 	})
 	t.Run("expired while cached", func(t *testing.T) {
-		a, clk, _ := newTestAuth(t, Config{SessionTimeout: time.Hour})
+		a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{Timeout: time.Hour}})
 		token := issue(t, a, &User{Identifier: "ada"})
 		if _, err := a.VerifyToken(ctx, token); err != nil || !cached(a, token) {
 			t.Fatalf("first verify: %v", err)
@@ -385,7 +385,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 	})
 	t.Run("bounded", func(t *testing.T) {
-		a, _, _ := newTestAuth(t, Config{TokenCacheSize: 8})
+		a, _, _ := newTestAuth(t, Config{Session: SessionConfig{TokenCacheSize: 8}})
 		for range 50 {
 			if _, err := a.VerifyToken(ctx, issue(t, a, &User{Identifier: "ada"})); err != nil {
 				t.Fatal(err)
@@ -403,7 +403,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 	})
 	t.Run("off", func(t *testing.T) {
-		a, _, _ := newTestAuth(t, Config{TokenCacheSize: -1})
+		a, _, _ := newTestAuth(t, Config{Session: SessionConfig{TokenCacheSize: -1}})
 		token := issue(t, a, &User{Identifier: "ada"})
 		for range 2 {
 			if _, err := a.VerifyToken(ctx, token); err != nil {
@@ -417,7 +417,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 }
 
 func TestIssuerAndAudience(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{Issuer: "https://chat.example.com", Audience: "chat"})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{Issuer: "https://chat.example.com", Audience: "chat"}})
 	ctx := context.Background()
 	token := issue(t, a, &User{Identifier: "ada"})
 	if _, err := a.VerifyToken(ctx, token); err != nil {
@@ -482,7 +482,7 @@ func TestSessionLastsAtLeastItsTimeout(t *testing.T) {
 	for _, timeout := range []time.Duration{time.Second, 3 * time.Second, 2500 * time.Millisecond, time.Hour} {
 		for _, frac := range []time.Duration{0, time.Millisecond, 500 * time.Millisecond, 970 * time.Millisecond, time.Second - time.Nanosecond} {
 			t.Run(fmt.Sprintf("%v at +%v", timeout, frac), func(t *testing.T) {
-				a, clk, _ := newTestAuth(t, Config{SessionTimeout: timeout})
+				a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{Timeout: timeout}})
 				clk.Advance(frac)
 				start := clk.Now()
 				token, s, err := a.IssueToken(&User{Identifier: "ada"})
@@ -521,7 +521,7 @@ func TestSessionNeverOutlivesSessionTimeout(t *testing.T) {
 		{"/auth/jwt with exp 2^62", Config{}, func(t *testing.T, a *Auth, now time.Time) string {
 			return cookieOf(t, jwtLogin(t, a, rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix(), "exp": far}, testSecret)))
 		}},
-		{"/auth/jwt with sexp 2^62", Config{IdleTimeout: time.Minute}, func(t *testing.T, a *Auth, now time.Time) string {
+		{"/auth/jwt with sexp 2^62", Config{Session: SessionConfig{IdleTimeout: time.Minute}}, func(t *testing.T, a *Auth, now time.Time) string {
 			return cookieOf(t, jwtLogin(t, a, rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix(), "exp": now.Unix() + 60, "sexp": far}, testSecret)))
 		}},
 		{"host token with exp 2^62", Config{HostTokens: &HostTokens{PublicKeysPEM: hostPEM, Issuer: "h", Audience: "chat"}},
@@ -529,14 +529,14 @@ func TestSessionNeverOutlivesSessionTimeout(t *testing.T) {
 				return cookieOf(t, jwtLogin(t, a, hostToken(t, jwt.SigningMethodES256, hostKey, "", jwt.MapClaims{
 					"iss": "h", "aud": "chat", "sub": "ada", "iat": now.Unix(), "exp": far})))
 			}},
-		{"renewal with sexp 2^62", Config{IdleTimeout: time.Minute}, func(t *testing.T, a *Auth, now time.Time) string {
+		{"renewal with sexp 2^62", Config{Session: SessionConfig{IdleTimeout: time.Minute}}, func(t *testing.T, a *Auth, now time.Time) string {
 			old := rawToken(hs256, map[string]any{"identifier": "ada", "iat": now.Unix() - 40, "exp": now.Unix() + 20, "sexp": far, "jti": "j"}, testSecret)
 			return cookieOf(t, getWithCookie(t, protected(a), a, old))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.SessionTimeout = timeout
+			tt.cfg.Session.Timeout = timeout
 			a, clk, _ := newTestAuth(t, tt.cfg)
 			now := clk.Now()
 			token := tt.token(t, a, now)
@@ -567,7 +567,7 @@ func cookieOf(t *testing.T, resp *http.Response) string {
 }
 
 func TestIssueTokenHonoursIdleTimeout(t *testing.T) {
-	a, clk, _ := newTestAuth(t, Config{SessionTimeout: 8 * time.Hour, IdleTimeout: 30 * time.Minute})
+	a, clk, _ := newTestAuth(t, Config{Session: SessionConfig{Timeout: 8 * time.Hour, IdleTimeout: 30 * time.Minute}})
 	_, s, err := a.IssueToken(&User{Identifier: "ada"})
 	if err != nil {
 		t.Fatal(err)
@@ -586,7 +586,7 @@ func TestIssueTokenHonoursIdleTimeout(t *testing.T) {
 func TestNoPathIssuesATokenItWouldRefuse(t *testing.T) {
 	for _, chunks := range []int{1, 4, maxCookieChunks} {
 		t.Run(fmt.Sprint(chunks, " cookies"), func(t *testing.T) {
-			a, _, logs := newTestAuth(t, Config{MaxCookieChunks: chunks, IdleTimeout: time.Hour})
+			a, _, logs := newTestAuth(t, Config{Cookie: CookieConfig{MaxChunks: chunks}, Session: SessionConfig{IdleTimeout: time.Hour}})
 			user := func(n int) *User {
 				return &User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", n)}}
 			}
@@ -674,7 +674,7 @@ func TestTokenCacheBoundedInEntriesAndBytes(t *testing.T) {
 // token is charged is at least the heap its text and decoded session take,
 // measured on 2,000 tokens with small and with many-field metadata.
 func TestTokenCacheChargesAtLeastWhatSessionsHold(t *testing.T) {
-	a, _, _ := newTestAuth(t, Config{TokenCacheSize: -1})
+	a, _, _ := newTestAuth(t, Config{Session: SessionConfig{TokenCacheSize: -1}})
 	many := map[string]any{}
 	for i := range 60 {
 		many["k"+strconv.Itoa(i)] = []any{float64(i), true, nil, "v"}

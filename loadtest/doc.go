@@ -31,7 +31,7 @@
 //     the connection, or answer garbage (not JSON, a wrong content type,
 //     JSON cut short, a body shorter than its Content-Length) at the token,
 //     userinfo and JWKS endpoints, 50 concurrent logins per fault, with
-//     Config.OAuthTimeout at 2s: each must end on a 302 to
+//     Config.OAuth.Timeout at 2s: each must end on a 302 to
 //     R/login?error=<code> within the time-out plus a margin, without a 5xx.
 //     The same faults at the discovery endpoint must make AddProvider fail
 //     in time. chatauthtest's misbehaviours are used where they exist
@@ -41,7 +41,7 @@
 //     proxy on loopback) flood POST /login with real bcrypt checks while one
 //     client measures GET /user, in alternating quiet and flood phases
 //     (-loadtest.floodphase, default 2s; -loadtest.floodrounds, default 3;
-//     -loadtest.floodslots sets PasswordConcurrency, 64 shows the server
+//     -loadtest.floodslots sets Login.PasswordConcurrency, 64 shows the server
 //     without the bound). Every login must be answered within 3 s; without
 //     the race detector, on a machine whose load average is below its CPU
 //     count, GET /user's p99 under the flood must stay within 2x of the

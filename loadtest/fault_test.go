@@ -24,7 +24,7 @@ import (
 )
 
 const (
-	// faultTimeout is Config.OAuthTimeout in TestFaultyProvider.
+	// faultTimeout is Config.OAuth.Timeout in TestFaultyProvider.
 	faultTimeout = 2 * time.Second
 	// faultMargin is how much longer than faultTimeout a failing login may
 	// take: scheduling under -race on a busy machine, and the JWKS cache,
@@ -162,7 +162,7 @@ func faultCases() []faultCase {
 // TestFaultyProvider runs OAuth logins, faultLogins at once, against a
 // provider whose token, userinfo or JWKS endpoint hangs, resets the
 // connection or answers garbage, and checks that each ends on a 302 to
-// R/login?error=<code> within Config.OAuthTimeout plus faultMargin,
+// R/login?error=<code> within Config.OAuth.Timeout plus faultMargin,
 // never a 5xx. The same faults at the discovery endpoint must make
 // AddProvider fail in time. The provider is chatauthtest's, with its
 // misbehaviours where it has them, and with one endpoint pointed at a
@@ -212,7 +212,7 @@ func runFaultyLogins(t *testing.T, tc faultCase) {
 			p.JWKSURL = front + chatauthtest.JWKSPath
 		}
 	}
-	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuthTimeout: faultTimeout})
+	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuth: chatauth.OAuthConfig{Timeout: faultTimeout}})
 	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	if err := a.AddProvider(context.Background(), p); err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func mustRequest(method, target string) *http.Request {
 // with ErrProviderConfig in time, and the provider stay unknown.
 func runFaultyDiscovery(t *testing.T, tc faultCase) {
 	issuer := newFaultyServer(t, tc.fault).URL
-	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuthTimeout: faultTimeout})
+	a := newAuth(t, chatauth.Config{RootPath: faultRoot, OAuth: chatauth.OAuthConfig{Timeout: faultTimeout}})
 	a.OnOAuth(func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) { return l.User, nil })
 	errs := make([]error, faultLogins)
 	took := make([]time.Duration, faultLogins)

@@ -46,20 +46,24 @@ func TestLoadLoginUserLogout(t *testing.T) {
 		users[fmt.Sprintf("user-%03d", i)] = rand.Text()
 	}
 	a := newAuth(t, chatauth.Config{
-		// Every client is 127.0.0.1, and the address limit counts each
-		// attempt from before the hook runs until its success forgives it:
-		// with a slower hook (bcrypt), more than the default 100 correct
-		// logins in flight get 429, and as refused attempts count too, the
-		// address then stays locked for the window. The per-username limit
-		// keeps its default: each client is its own user, and a success
-		// resets it.
-		PasswordLimits: chatauth.PasswordLimits{PerAddress: 1 << 30},
-		// The library is loaded here, not the login CPU bound of
-		// TestLoginFlood: every client gets a slot.
-		PasswordConcurrency: clients,
-		// Room for every logout of a long run: when the in-memory store is
-		// full it forgets revocations, and step 6 would see them.
-		Revocations: chatauth.NewMemoryRevocationStore(1 << 24),
+		Login: chatauth.LoginConfig{
+			// Every client is 127.0.0.1, and the address limit counts each
+			// attempt from before the hook runs until its success forgives it:
+			// with a slower hook (bcrypt), more than the default 100 correct
+			// logins in flight get 429, and as refused attempts count too, the
+			// address then stays locked for the window. The per-username limit
+			// keeps its default: each client is its own user, and a success
+			// resets it.
+			Limits: chatauth.PasswordLimits{PerAddress: 1 << 30},
+			// The library is loaded here, not the login CPU bound of
+			// TestLoginFlood: every client gets a slot.
+			PasswordConcurrency: clients,
+		},
+		Stores: chatauth.StoresConfig{
+			// Room for every logout of a long run: when the in-memory store is
+			// full it forgets revocations, and step 6 would see them.
+			MaxRevocations: 1 << 24,
+		},
 	})
 	// A map, not bcrypt: the test loads the library, not the hash.
 	a.OnPassword(func(_ context.Context, username, password string) (*chatauth.User, error) {

@@ -43,7 +43,7 @@ const (
 // stay within 2x of the quiet one (BENCHMARKS.md has the figures and how
 // they were measured on a shared machine).
 func TestLoginFlood(t *testing.T) {
-	a := newAuth(t, chatauth.Config{TrustedProxies: []string{"127.0.0.1"}, PasswordConcurrency: *floodSlots})
+	a := newAuth(t, chatauth.Config{Proxy: chatauth.ProxyConfig{Trusted: []string{"127.0.0.1"}}, Login: chatauth.LoginConfig{PasswordConcurrency: *floodSlots}})
 	// bcrypt at its default cost (chatauth.HashPassword's), but under the
 	// race detector, where one comparison of that cost alone takes seconds
 	// on a loaded machine, a cheaper one: the flood still saturates the

@@ -60,8 +60,10 @@ func TestBoundedMemoryUnderAttack(t *testing.T) {
 	secret := []byte(rand.Text() + rand.Text())
 	jwksFetches, jwksURL := startJWKS(t)
 	a, err := chatauth.New(chatauth.Config{
-		Secret:       secret,
-		IdleTimeout:  10 * time.Minute,
+		Secret: secret,
+		Session: chatauth.SessionConfig{
+			IdleTimeout: 10 * time.Minute,
+		},
 		RequireLogin: true,
 		HostTokens:   &chatauth.HostTokens{JWKSURL: jwksURL, Issuer: "https://host.example", Audience: "chat"},
 		Logger:       slog.New(slog.DiscardHandler),

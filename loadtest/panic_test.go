@@ -40,17 +40,21 @@ const (
 func TestHookPanicsUnderLoad(t *testing.T) {
 	clients := *loadClients
 	a := newAuth(t, chatauth.Config{
-		// A panic is a failed attempt, never forgiven: the panicking users
-		// would reach the default 10 per username within a second and be
-		// answered 429 before the hook runs. All clients share 127.0.0.1.
-		PasswordLimits: chatauth.PasswordLimits{PerUsername: 1 << 30, PerAddress: 1 << 30},
-		// The hooks are loaded here, not the login CPU bound: every client
-		// gets a slot.
-		PasswordConcurrency: clients,
-		HeaderConcurrency:   clients,
-		// The header hook believes an identity header: a proxy's, from
-		// loopback.
-		TrustedProxies: []string{"127.0.0.1"},
+		Login: chatauth.LoginConfig{
+			// A panic is a failed attempt, never forgiven: the panicking users
+			// would reach the default 10 per username within a second and be
+			// answered 429 before the hook runs. All clients share 127.0.0.1.
+			Limits: chatauth.PasswordLimits{PerUsername: 1 << 30, PerAddress: 1 << 30},
+			// The hooks are loaded here, not the login CPU bound: every client
+			// gets a slot.
+			PasswordConcurrency: clients,
+			HeaderConcurrency:   clients,
+		},
+		Proxy: chatauth.ProxyConfig{
+			// The header hook believes an identity header: a proxy's, from
+			// loopback.
+			Trusted: []string{"127.0.0.1"},
+		},
 	})
 	var panics atomic.Int64
 	a.OnPassword(func(_ context.Context, username, password string) (*chatauth.User, error) {

@@ -202,7 +202,7 @@ func TestNothingFromTheRequestIsShown(t *testing.T) {
 }
 
 func TestFrameAncestorsFollowEmbedding(t *testing.T) {
-	a := newAuth(t, chatauth.Config{EmbedOrigins: []string{"https://host.example"}})
+	a := newAuth(t, chatauth.Config{Origins: chatauth.OriginsConfig{Embed: []string{"https://host.example"}}})
 	withPassword(a)
 	resp, body := get(t, newPage(t, a, Options{}), "/login")
 	checkSafePage(t, resp, body)

@@ -281,7 +281,7 @@ func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...fu
 func newChainlitAppConfig(t *testing.T, w *webFake, env map[string]string, cfg chatauth.Config, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	cfg.Secret, cfg.BaseURL, cfg.HTTPClient = testSecret, "https://chat.example.com", w.client()
+	cfg.Secret, cfg.BaseURL, cfg.OAuth.HTTPClient = testSecret, "https://chat.example.com", w.client()
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := chatauth.New(cfg)
 	if err != nil {
@@ -441,7 +441,7 @@ func TestGraphPhotoIsBestEffort(t *testing.T) {
 			w.serveCase(c)
 			w.answer(photoAt, tt.photo)
 			// The photo gets a quarter of what is left.
-			a, logs := newChainlitAppConfig(t, w, c.env, chatauth.Config{OAuthTimeout: 4 * time.Second})
+			a, logs := newChainlitAppConfig(t, w, c.env, chatauth.Config{OAuth: chatauth.OAuthConfig{Timeout: 4 * time.Second}})
 			res := w.loginThrough(t, a, c.id)
 			if res.login == nil {
 				t.Fatalf("login failed (%s):\n%s", res.location, logs)

@@ -19,10 +19,12 @@
 //	...
 //	defer store.Close() // its listener, before the client
 //	a, err := chatauth.New(chatauth.Config{
-//		Secret:      secret,
-//		Revocations: store,
-//		Throttle:    store,
-//		Tokens:      store,
+//		Secret: secret,
+//		Stores: chatauth.StoresConfig{
+//			Revocations: store,
+//			Throttle:    store,
+//			Tokens:      store,
+//		},
 //	})
 //
 // The client is any redis.UniversalClient: a single node, a Sentinel

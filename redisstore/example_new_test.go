@@ -43,10 +43,12 @@ func ExampleNew_inTests() {
 	t.Cleanup(func() { _ = store.Close() })
 
 	a, err := chatauth.New(chatauth.Config{
-		Secret:      []byte("a test secret of at least 32 bytes"),
-		Revocations: store,
-		Throttle:    store,
-		Tokens:      store,
+		Secret: []byte("a test secret of at least 32 bytes"),
+		Stores: chatauth.StoresConfig{
+			Revocations: store,
+			Throttle:    store,
+			Tokens:      store,
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

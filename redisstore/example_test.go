@@ -24,10 +24,12 @@ func Example() {
 	}
 	defer store.Close() // its listener, before the client
 	a, err := chatauth.New(chatauth.Config{
-		Secret:      secret,
-		Revocations: store,
-		Throttle:    store,
-		Tokens:      store,
+		Secret: secret,
+		Stores: chatauth.StoresConfig{
+			Revocations: store,
+			Throttle:    store,
+			Tokens:      store,
+		},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -51,7 +53,7 @@ func Example_notRevokedCache() {
 		log.Fatal(err)
 	}
 	defer store.Close() // its listener, before the client
-	cfg.Revocations, cfg.Throttle, cfg.Tokens = store, store, store
+	cfg.Stores.Revocations, cfg.Stores.Throttle, cfg.Stores.Tokens = store, store, store
 	a, err := chatauth.New(cfg)
 	if err != nil {
 		log.Fatal(err)

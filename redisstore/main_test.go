@@ -81,12 +81,16 @@ func newInstanceOn(t testing.TB, store *Store, limits chatauth.PasswordLimits) *
 	t.Helper()
 	in := &instance{store: store}
 	a, err := chatauth.New(chatauth.Config{
-		Secret:         testSecret,
-		Revocations:    in.store,
-		Throttle:       in.store,
-		Tokens:         in.store,
-		PasswordLimits: limits,
-		Logger:         slog.New(slog.DiscardHandler),
+		Secret: testSecret,
+		Stores: chatauth.StoresConfig{
+			Revocations: in.store,
+			Throttle:    in.store,
+			Tokens:      in.store,
+		},
+		Login: chatauth.LoginConfig{
+			Limits: limits,
+		},
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

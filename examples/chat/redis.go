@@ -53,7 +53,7 @@ func useRedis(cfg *chatauth.Config, url, cache string, secretGenerated bool, log
 		_ = client.Close()
 		return nil, err
 	}
-	cfg.Revocations, cfg.Throttle, cfg.Tokens = store, store, store
+	cfg.Stores.Revocations, cfg.Stores.Throttle, cfg.Stores.Tokens = store, store, store
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {

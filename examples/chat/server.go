@@ -73,7 +73,7 @@ func newServer(o options) (*server, error) {
 	if err := chooseStateDir(&cfg, o.DefaultStateDir, redisURL != "", log); err != nil {
 		return nil, err
 	}
-	s.stateDir = cfg.StateDir
+	s.stateDir = cfg.Stores.StateDir
 	if redisURL != "" {
 		if s.redis, err = useRedis(&cfg, redisURL, getenv("CHATAUTH_REDIS_CACHE"), s.secretGenerated, log); err != nil {
 			return nil, err
@@ -172,11 +172,11 @@ func (s *server) configureHeaderLogin(cfg *chatauth.Config, header string) error
 		return fmt.Errorf("CHATAUTH_HEADER_USER=%q is not a header name", header)
 	}
 	s.headerUser = http.CanonicalHeaderKey(header)
-	if len(cfg.TrustedProxies) == 0 {
-		cfg.TrustedProxies = loopbackProxies
+	if len(cfg.Proxy.Trusted) == 0 {
+		cfg.Proxy.Trusted = loopbackProxies
 		s.proxiesByDefault = true
 	}
-	s.trustedProxies = cfg.TrustedProxies
+	s.trustedProxies = cfg.Proxy.Trusted
 	return nil
 }
 

@@ -35,16 +35,16 @@ func demoStateDir(addr string) string {
 // instances share a Redis, which then keeps the state instead.
 func chooseStateDir(cfg *chatauth.Config, defaultDir string, redis bool, log *slog.Logger) error {
 	switch {
-	case redis && cfg.StateDir != "":
+	case redis && cfg.Stores.StateDir != "":
 		return errors.New("CHATAUTH_STATE_DIR and CHATAUTH_REDIS_URL are both set: " +
 			"the state directory is for one instance, Redis for several; set one")
 	case redis:
 		return nil
-	case cfg.StateDir == "":
-		cfg.StateDir = defaultDir
+	case cfg.Stores.StateDir == "":
+		cfg.Stores.StateDir = defaultDir
 	}
-	if cfg.StateDir != "" {
-		log.Info("chat: logouts and provider tokens survive restarts", "state_dir", cfg.StateDir)
+	if cfg.Stores.StateDir != "" {
+		log.Info("chat: logouts and provider tokens survive restarts", "state_dir", cfg.Stores.StateDir)
 	}
 	return nil
 }

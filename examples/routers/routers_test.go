@@ -128,7 +128,7 @@ func TestRoutersRouting(t *testing.T) {
 }
 
 // TestRoutersPassPreflights checks that every router lets chatauth answer
-// the CORS preflight of an embedding site (Config.EmbedOrigins) on its
+// the CORS preflight of an embedding site (Config.Origins.Embed) on its
 // routes, which the routers are given with any method.
 func TestRoutersPassPreflights(t *testing.T) {
 	const site = "https://host.example"
@@ -136,7 +136,7 @@ func TestRoutersPassPreflights(t *testing.T) {
 		t.Run(rt.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := testConfig("/chat")
-			cfg.EmbedOrigins = []string{site}
+			cfg.Origins.Embed = []string{site}
 			base := serveConfig(t, rt, cfg)
 			for _, path := range []string{"/login", "/logout", "/user", "/auth/config"} {
 				req, err := http.NewRequestWithContext(t.Context(), http.MethodOptions, base+path, nil)
