@@ -42,7 +42,6 @@ type Auth struct {
 
 	providersMu sync.RWMutex
 	providers   map[string]*Provider
-	stateKeys   atomic.Pointer[[][]byte]
 	hostKeys    *hostVerifier
 	renewed     renewals
 	cuts        cutClock
@@ -146,10 +145,8 @@ func New(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	cfg = a.cfg
-	a.keys.Store(newKeyring(cfg.Secret, cfg.PreviousSecrets, opts, cfg.TokenCacheSize, cfg.TokenCacheBytes))
 	giveLogger(cfg)
-	a.setStateKeys(cfg.Secret, longSecrets(cfg.PreviousSecrets))
-	warnShortSecrets(cfg.Logger, cfg.PreviousSecrets, cfg.SessionTimeout.String())
+	a.setSecrets(cfg.Secret, cfg.PreviousSecrets)
 	a.tokenBudget = a.cookieTokenBudget()
 	a.mux = http.NewServeMux()
 	a.Mount(a.mux)

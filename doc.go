@@ -154,7 +154,7 @@
 // current one); every authenticated request checks the store. A session
 // is a family of tokens sharing a session id (the sid claim): renewals,
 // tokens made from it at POST /auth/jwt, a later login of the same user in
-// the same browser. Logging out with any of them ends them all. SetKeys rotates the secret: new tokens are signed with
+// the same browser. Logging out with any of them ends them all. SetSecrets rotates the secret: new tokens are signed with
 // the new one, tokens of the previous ones passed along are still accepted. Verified
 // tokens are cached by their exact text, but exp and revocation are checked
 // on every request.

@@ -330,7 +330,7 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 		"Auth.RevokeUser":         onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.RevokeUser(nilCtx, "") }),
 		"Auth.ServeHTTP":          onAuths(func(_ testing.TB, a *chatauth.Auth) { a.ServeHTTP(nil, nil); serveOnce(a) }),
 		"Auth.SessionFromRequest": onAuths(func(_ testing.TB, a *chatauth.Auth) { _, _ = a.SessionFromRequest(nil) }),
-		"Auth.SetKeys":            onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.SetKeys(nil) }),
+		"Auth.SetSecrets":         onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.SetSecrets(nil) }),
 		"Auth.StartSession": onAuths(func(_ testing.TB, a *chatauth.Auth) {
 			_, _ = a.StartSession(nil, nil, nil)
 			_, _ = a.StartSession(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), &chatauth.User{})

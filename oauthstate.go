@@ -34,15 +34,6 @@ type pendingLogin struct {
 	Expires  int64  `json:"e"`
 }
 
-// setStateKeys derives the state cookie keys from the secrets.
-func (a *Auth) setStateKeys(current []byte, previous [][]byte) {
-	keys := [][]byte{seal.DeriveKey(current, "oauth state")}
-	for _, s := range previous {
-		keys = append(keys, seal.DeriveKey(s, "oauth state"))
-	}
-	a.stateKeys.Store(&keys)
-}
-
 // readPending opens the state cookie; a missing, forged or expired cookie
 // reads as no pending logins.
 func (a *Auth) readPending(r *http.Request) []pendingLogin {
@@ -50,7 +41,7 @@ func (a *Auth) readPending(r *http.Request) []pendingLogin {
 	if !ok || len(v) > 4096 {
 		return nil
 	}
-	plain, err := seal.Open(*a.stateKeys.Load(), stateCookieName, v)
+	plain, err := seal.Open(a.keys.Load().stateKeys, stateCookieName, v)
 	if err != nil {
 		return nil
 	}
@@ -78,7 +69,7 @@ func (a *Auth) writePending(w http.ResponseWriter, r *http.Request, p *Provider,
 		return
 	}
 	plain, _ := json.Marshal(list)
-	c.Value = seal.Seal((*a.stateKeys.Load())[0], stateCookieName, plain)
+	c.Value = seal.Seal(a.keys.Load().stateKeys[0], stateCookieName, plain)
 	c.MaxAge = int(a.cfg.StateCookieLifetime / time.Second)
 	http.SetCookie(w, &c)
 }

@@ -87,8 +87,10 @@ func keyID(secret []byte) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:6])
 }
 
-// keyring is what tokens are signed and checked with. It is replaced as a
-// whole by SetKeys, together with the cache of tokens verified under it.
+// keyring holds every key derived from the secrets: the session signing
+// and verification keys, the OAuth state cookie keys and the header hash
+// key. It is replaced as a whole by SetSecrets, together with the cache of
+// tokens verified under it, so that no key outlives a rotation.
 type keyring struct {
 	current signingKey
 	byID    map[string][]byte
@@ -100,7 +102,17 @@ type keyring struct {
 	// computed with the *headerMAC values of headerMACs.
 	headerKey  []byte
 	headerMACs sync.Pool
+	// stateKeys seal the OAuth state cookie: [0], from the current
+	// secret, seals; all open. Short previous secrets only verify old
+	// session tokens and derive none.
+	stateKeys [][]byte
 }
+
+// Purposes of the keys derived from the secrets (seal.DeriveKey).
+const (
+	purposeHeaderHash = "header hash"
+	purposeOAuthState = "oauth state"
+)
 
 func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize, cacheBytes int) *keyring {
 	k := &keyring{
@@ -110,7 +122,11 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 		parser:  jwt.NewParser(opts...),
 		// Derived from the current secret: every instance computes the
 		// same hashes, and a rotation re-checks header sessions once.
-		headerKey: seal.DeriveKey(current, "header hash"),
+		headerKey: seal.DeriveKey(current, purposeHeaderHash),
+		stateKeys: [][]byte{seal.DeriveKey(current, purposeOAuthState)},
+	}
+	for _, s := range longSecrets(previous) {
+		k.stateKeys = append(k.stateKeys, seal.DeriveKey(s, purposeOAuthState))
 	}
 	for _, s := range append([][]byte{current}, previous...) {
 		k.byID[keyID(s)] = s
@@ -138,29 +154,34 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 	return nil, fmt.Errorf("unknown kid %q", s)
 }
 
-// SetKeys replaces the signing secret and the previous secrets still
+// SetSecrets replaces the signing secret and the previous secrets still
 // accepted, for key rotation: sign with current, verify with current and
-// previous. Tokens verified before are forgotten, so a token signed with a
-// removed key is refused from the next request on. Tokens chatauth signs
-// name their key in a kid header derived from the secret (a short hash
-// that reveals nothing of it); tokens without kid, as Chainlit signs them,
-// are tried with every key.
-// As in New, current needs 32 bytes or more, and a previous secret may
-// be shorter (not empty): it then only verifies old sessions, with a
-// warning.
-func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
+// previous. Every key derived from the secrets (session signing keys, the
+// OAuth state cookie keys, the header hash key) is replaced at once, and
+// tokens verified before are forgotten, so a token signed with a removed
+// key is refused from the next request on, and a state cookie sealed under
+// a removed secret no longer opens. Tokens chatauth signs name their key
+// in a kid header derived from the secret (a short hash that reveals
+// nothing of it); tokens without kid, as Chainlit signs them, are tried
+// with every key. The secrets are checked as New checks Config.Secret and
+// Config.PreviousSecrets: current needs 32 bytes or more, and a previous
+// secret may be shorter (not empty): it then only verifies old sessions,
+// with a warning. On an error nothing changes.
+func (a *Auth) SetSecrets(current []byte, previous ...[]byte) error {
 	if !a.madeByNew() {
 		return errNotMadeByNew
 	}
-	if len(current) < minSecretBytes {
-		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
-	}
-	if err := checkPreviousSecrets(previous); err != nil {
+	if err := checkSecrets(current, previous); err != nil {
 		return fmt.Errorf("chatauth: %w", err)
 	}
+	a.setSecrets(current, previous)
+	return nil
+}
+
+// setSecrets swaps in the keyring of checked secrets (New, SetSecrets).
+func (a *Auth) setSecrets(current []byte, previous [][]byte) {
 	warnShortSecrets(a.cfg.Logger, previous, a.cfg.SessionTimeout.String())
 	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize, a.cfg.TokenCacheBytes))
-	return nil
 }
 
 // IssueToken signs a session token for u that expires after the session
