@@ -2,7 +2,6 @@ package chatauth
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"strings"
 )
@@ -74,13 +73,10 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, r, method, status, reason, detail, err)
 		return
 	}
-	// s may be shared through the token cache: the persist hook gets a copy
-	// it may change without touching other requests of the same token.
-	u := *s.User
-	u.Metadata = maps.Clone(u.Metadata)
 	// The new token joins the presented token's session: logging out
-	// either ends both.
+	// either ends both. s is this request's own copy (VerifyToken), which
+	// the persist hook may change.
 	g := a.newGrant(s.AbsoluteExpiresAt, s.Provider)
 	g.family = s.ID
-	a.login(w, r, method, &u, g)
+	a.login(w, r, method, s.User, g)
 }

@@ -290,6 +290,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 // algorithm, exp (required), iat, iss and aud when configured, and that the
 // session was not revoked. Tokens seen before are answered from a bounded
 // cache keyed by the exact token, which still checks exp and revocation.
+// The session returned is the caller's own: changing it (its user's
+// Metadata included) changes no other request's.
 func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) {
 	if !a.madeByNew() {
 		return nil, errNotMadeByNew
@@ -299,14 +301,17 @@ func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) 
 		return nil, ErrTokenTooLarge
 	}
 	keys := a.keys.Load()
-	s, ok := keys.cache.get(token)
+	shared, ok := keys.cache.get(token)
 	if !ok {
 		var err error
-		if s, err = a.parseToken(keys, token); err != nil {
+		if shared, err = a.parseToken(keys, token); err != nil {
 			return nil, err
 		}
-		keys.cache.put(token, s)
+		keys.cache.put(token, shared)
 	}
+	// The cached session is never handed out: each caller (each request)
+	// gets its own copy, Metadata included, to change as it likes.
+	s := shared.clone()
 	if !a.now().Before(s.ExpiresAt) {
 		return nil, ErrExpired
 	}

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -965,4 +966,47 @@ func TestSetSecretsReplacesEveryDerivedKey(t *testing.T) {
 	if _, err := seal.Open(a.keys.Load().stateKeys[:1], stateCookieName, after.Value); err != nil {
 		t.Errorf("a refused SetSecrets changed the keys: %v", err)
 	}
+}
+
+// TestCachedSessionNotShared: the verified-token cache hands every request
+// its own session; handlers editing Metadata (nested values included) of
+// the same token at once do not race (go test -race), and no edit is seen
+// by another request.
+func TestCachedSessionNotShared(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	token := issue(t, a, &User{Identifier: "ada", Metadata: map[string]any{
+		"role": "admin", "n": 1, "nested": map[string]any{"k": "v"}, "list": []any{"a", map[string]any{"x": 1}},
+	}})
+	h := a.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := UserFrom(r.Context())
+		if u.Metadata["role"] != "admin" || u.Metadata["nested"].(map[string]any)["k"] != "v" {
+			t.Errorf("another request's edit is visible: %v", u.Metadata)
+		}
+		u.Metadata["role"] = "edited"
+		u.Metadata["nested"].(map[string]any)["k"] = "edited"
+		u.Metadata["list"].([]any)[1].(map[string]any)["x"] = "edited"
+		u.DisplayName = "edited"
+	}))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 20 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, userRequest(a, token))
+				if rec.Code != http.StatusOK {
+					t.Errorf("status %d", rec.Code)
+				}
+				s, err := a.VerifyToken(t.Context(), token)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if s.User.Metadata["role"] != "admin" || s.User.DisplayName != "" {
+					t.Errorf("VerifyToken returned an edited user: %+v", s.User)
+				}
+				s.User.Metadata["role"] = "edited too"
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -118,8 +118,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 }
 
 // UserFrom returns the user that RequireUser or WithUser put into ctx, or nil
-// when the request has no valid session. Treat it as read-only: it may be
-// shared with other requests of the same session.
+// when the request has no valid session. It is the request's own copy:
+// changing it, Metadata included, changes no other request's user (nor the
+// session's token: use StartSession for that).
 func UserFrom(ctx context.Context) *User {
 	if ctx == nil {
 		return nil
@@ -184,4 +185,47 @@ func hasNumber(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// clone is a copy of s that shares nothing that can be changed with s:
+// its User and the User's Metadata, nested maps and slices included, are
+// copied. The verified-token cache hands each request a clone.
+func (s *Session) clone() *Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.User != nil {
+		u := *s.User
+		u.Metadata = cloneMetadata(s.User.Metadata)
+		c.User = &u
+	}
+	return &c
+}
+
+// cloneMetadata deep-copies metadata decoded from JSON: maps and slices
+// are copied, other values (strings, json.Number, bools) are immutable.
+func cloneMetadata(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = cloneJSONValue(v)
+	}
+	return c
+}
+
+func cloneJSONValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneMetadata(v)
+	case []any:
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = cloneJSONValue(e)
+		}
+		return c
+	}
+	return v
 }
