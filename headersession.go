@@ -38,11 +38,6 @@ func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request, att headerA
 		return s, err
 	}
 	u, err := a.checkHeader(r, att.mode)
-	if err == nil && u != nil {
-		if u, err = a.persistedUser(r.Context(), u); err != nil {
-			err = fmt.Errorf("%w: %w", errHookFailed, err)
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,20 +46,18 @@ func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request, att headerA
 	}
 	g := a.newGrant(zeroTime, "")
 	g.headerHash = att.hash
-	token, s, err := a.issueToken(u, g)
-	if err == nil {
-		err = a.writeSessionCookie(w, r, token, s)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errHookFailed, err)
-	}
-	a.headerSessions.put(att.hash, token, s.ExpiresAt, a.now())
-	a.endPreviousSession(r, s)
-	attrs := []slog.Attr{slog.String("user", u.Identifier), slog.String("session", s.ID), slog.String("mode", att.mode.name)}
+	// A session of its own, never joined to the cookie's: the header
+	// values are what it follows.
+	g.family = randomID()
+	attrs := []slog.Attr{slog.String("mode", att.mode.name)}
 	if current != nil {
 		attrs = append(attrs, slog.String("replaced", current.ID))
 	}
-	a.logDecision(r, slog.LevelInfo, "header", "success", reasonOK, attrs...)
+	s, token, d := a.startLogin(w, r, login{method: "header", user: u, grant: g, attrs: attrs})
+	if d != nil {
+		return nil, d
+	}
+	a.headerSessions.put(att.hash, token, s.ExpiresAt, a.now())
 	return s, nil
 }
 

@@ -51,26 +51,21 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 		case errNotBearer:
 			reason = reasonBadScheme
 		}
-		a.reject(w, r, method, http.StatusUnauthorized, reason, err.Error(), nil)
+		a.deny(w, r, refused(method, http.StatusUnauthorized, reason, err.Error(), nil))
 		return
 	}
 	if a.hostKeys != nil {
 		u, exp, err := a.hostKeys.verify(r.Context(), token)
 		if err != nil {
-			a.reject(w, r, method, http.StatusUnauthorized, reasonInvalidToken, "Invalid token", err)
+			a.deny(w, r, refused(method, http.StatusUnauthorized, reasonInvalidToken, "Invalid token", err))
 			return
 		}
-		a.login(w, r, method, u, a.newGrant(exp, ""))
+		a.loginJSON(w, r, login{method: method, user: u, grant: a.newGrant(exp, "")})
 		return
 	}
 	s, err := a.VerifyToken(r.Context(), token)
 	if err != nil {
-		reason, status := sessionReason(err)
-		detail := "Invalid token"
-		if status != http.StatusUnauthorized {
-			detail = sessionDetail(reason, status)
-		}
-		a.reject(w, r, method, status, reason, detail, err)
+		a.deny(w, r, sessionDenial(method, err))
 		return
 	}
 	// The new token joins the presented token's session: logging out
@@ -78,5 +73,5 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 	// the persist hook may change.
 	g := a.newGrant(s.AbsoluteExpiresAt, s.Provider)
 	g.family = s.ID
-	a.login(w, r, method, s.User, g)
+	a.loginJSON(w, r, login{method: method, user: s.User, grant: g})
 }

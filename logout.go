@@ -22,7 +22,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	const method = "logout"
 	s, err := a.endSession(w, r)
 	if err != nil {
-		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
+		a.deny(w, r, storeDown(method, err))
 		return
 	}
 	var u *User
@@ -42,7 +42,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 				a.logDecision(r, slog.LevelError, method, "rejected", reasonHookPanic, slog.String("error", err.Error()))
 				return
 			}
-			a.hookFailed(w, r, method, err)
+			a.deny(w, r, hookFailed(method, err))
 			return
 		}
 		if hw.wrote { // the hook answered itself

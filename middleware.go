@@ -30,7 +30,7 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		if err != nil {
-			a.refuse(w, r, err)
+			a.deny(w, r, a.requestDenial(r, err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
@@ -50,12 +50,13 @@ func (a *Auth) WithUser(next http.Handler) http.Handler {
 	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
-		var refused *checkRefused
+		var d *denial
+		var cr *checkRefused
 		switch {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
-		case errors.Is(err, errAnswered), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed), errors.As(err, &refused):
-			a.refuse(w, r, err)
+		case errors.As(err, &d), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed), errors.As(err, &cr):
+			a.deny(w, r, a.requestDenial(r, err))
 			return
 		case errors.Is(err, errHeaderRejected):
 			a.logDecision(r, slog.LevelInfo, "header", "rejected", reasonCredentials, slog.String("error", err.Error()))
@@ -64,36 +65,18 @@ func (a *Auth) WithUser(next http.Handler) http.Handler {
 	})
 }
 
-// refuse answers a failed session check.
-func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	var refused *checkRefused
-	switch {
-	case errors.Is(err, errAnswered):
-	case errors.As(err, &refused):
-		a.refuseCheck(w, r, "header", refused)
-	case errors.Is(err, errHookFailed):
-		a.hookFailed(w, r, "header", err)
-	default:
-		a.rejectSession(w, r, err)
-	}
-}
-
-// errAnswered means check already wrote the response.
-var errAnswered = errors.New("answered")
-
 // check applies the cross-origin rules and finds the request's session,
-// renewing its cookie when due.
+// renewing its cookie when due. Its error is a *denial, or an error of
+// authenticate, which requestDenial words.
 func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	switch {
 	case isWebSocketUpgrade(r):
 		if err := a.checkUpgradeOrigin(r); err != nil {
-			a.reject(w, r, "session", http.StatusForbidden, reasonBadOrigin, "cross-origin request rejected", err)
-			return nil, errAnswered
+			return nil, crossOrigin("session", reasonBadOrigin, err)
 		}
 	case !safeMethod(r.Method):
 		if err := a.origins.Check(r); err != nil {
-			a.reject(w, r, "session", http.StatusForbidden, reasonCrossOrigin, "cross-origin request rejected", err)
-			return nil, errAnswered
+			return nil, crossOrigin("session", reasonCrossOrigin, err)
 		}
 	}
 	return a.authenticate(w, r)

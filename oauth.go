@@ -411,14 +411,14 @@ func (a *Auth) serveOAuthStart(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("provider")
 	p := a.provider(id)
 	if p == nil {
-		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil,
-			slog.String("provider", id))
+		a.deny(w, r, refused(method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil,
+			slog.String("provider", id)))
 		return
 	}
 	redirect := r.URL.Query().Get("redirect")
 	if redirect != "" && !a.safeRedirect(redirect) {
-		a.reject(w, r, method, http.StatusBadRequest, reasonBadRedirect, "redirect must be a relative path under the root path", nil,
-			slog.String("provider", id))
+		a.deny(w, r, refused(method, http.StatusBadRequest, reasonBadRedirect, "redirect must be a relative path under the root path", nil,
+			slog.String("provider", id)))
 		return
 	}
 	st := pendingLogin{
@@ -481,26 +481,13 @@ const (
 	codeInvalidIDToken = "invalid_id_token"
 )
 
-// oauthFailure is a failed callback: the code for the browser, the real
-// cause for the log.
-type oauthFailure struct {
-	code  string
-	cause error
-}
-
-func (f *oauthFailure) Error() string { return f.code + ": " + f.cause.Error() }
-
-func fail(code string, format string, args ...any) *oauthFailure {
-	return &oauthFailure{code: code, cause: fmt.Errorf(format, args...)}
-}
-
 // serveOAuthCallback answers GET and POST R/auth/oauth/{provider}/callback.
 func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	const method = "oauth"
 	id := r.PathValue("provider")
 	p := a.provider(id)
 	if p == nil {
-		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil)
+		a.deny(w, r, refused(method, http.StatusNotFound, reasonNotEnabled, fmt.Sprintf("Provider %s not found", id), nil))
 		return
 	}
 	if r.Method == http.MethodPost {
@@ -508,70 +495,74 @@ func (a *Auth) serveOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := r.ParseForm(); err != nil {
 		a.writePending(w, r, p, nil) // a failed callback clears the state cookie, as every other failure does
-		a.oauthFailed(w, r, p, fail(codeMissingCode, "unreadable callback parameters: %v", err))
+		a.denyCallback(w, r, p, oauthFailed(codeMissingCode, "unreadable callback parameters: %v", err))
 		return
 	}
-	login, redirect, f := a.completeOAuth(w, r, p)
-	if f != nil {
-		a.oauthFailed(w, r, p, f)
+	pending, redirect, d := a.completeOAuth(w, r, p)
+	if d != nil {
+		a.denyCallback(w, r, p, d)
 		return
 	}
-	u, err := callHook(func() (*User, error) { return a.oauth(r.Context(), *login) })
+	u, err := callHook(func() (*User, error) { return a.oauth(r.Context(), *pending) })
 	if err != nil {
-		a.hookFailed(w, r, method, fmt.Errorf("oauth hook: %w", err))
+		a.denyCallback(w, r, p, hookFailed(method, fmt.Errorf("oauth hook: %w", err)))
 		return
 	}
 	if u == nil {
-		a.oauthFailed(w, r, p, fail(reasonCredentials, "oauth hook rejected the login"))
+		a.denyCallback(w, r, p, oauthFailed(reasonCredentials, "oauth hook rejected the login"))
 		return
 	}
-	u, ok := a.persistUser(w, r, method, u)
-	if !ok {
+	_, _, d = a.startLogin(w, r, login{method: method, user: u, grant: a.newGrant(zeroTime, p.ID),
+		keep: func(ctx context.Context, u *User) *denial {
+			if err := a.keepIDToken(ctx, u.Identifier, p.ID, pending.IDToken); err != nil {
+				return storeDown(method, err)
+			}
+			if a.cfg.KeepProviderTokens {
+				if err := a.cfg.Tokens.SaveToken(ctx, u.Identifier, p.ID, pending.Token); err != nil {
+					return storeDown(method, err)
+				}
+			}
+			return nil
+		},
+		attrs: []slog.Attr{slog.String("provider", p.ID)}})
+	if d != nil {
+		a.deny(w, r, d)
 		return
 	}
-	if err := a.keepIDToken(r.Context(), u.Identifier, p.ID, login.IDToken); err != nil {
-		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
-		return
-	}
-	if a.cfg.KeepProviderTokens {
-		if err := a.cfg.Tokens.SaveToken(r.Context(), u.Identifier, p.ID, login.Token); err != nil {
-			a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
-			return
-		}
-	}
-	s, err := a.startSession(w, r, u, a.newGrant(zeroTime, p.ID))
-	if err != nil {
-		a.hookFailed(w, r, method, err)
-		return
-	}
-	a.endPreviousSession(r, s)
 	target := a.cfg.RootPath + "/login/callback?success=True"
 	if redirect != "" {
 		target = redirect
 	}
-	a.logDecision(r, slog.LevelInfo, method, "success", reasonOK, slog.String("provider", p.ID),
-		slog.String("user", u.Identifier), slog.String("session", s.ID))
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// denyCallback answers a failed callback; a failure sent to the login page
+// names the provider in its log line.
+func (a *Auth) denyCallback(w http.ResponseWriter, r *http.Request, p *Provider, d *denial) {
+	if d.toLoginPage {
+		d.attrs = append([]slog.Attr{slog.String("provider", p.ID)}, d.attrs...)
+	}
+	a.deny(w, r, d)
 }
 
 // completeOAuth runs every check of the callback and the exchange, and
 // returns what the hook is given and the remembered redirect.
-func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider) (*OAuthLogin, string, *oauthFailure) {
+func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider) (*OAuthLogin, string, *denial) {
 	q := r.Form
 	state := q.Get("state")
 	// The pending login is consumed whatever happens next: single use.
 	st, stErr := a.takePending(w, r, p, state)
 	if e := q.Get("error"); e != "" {
-		return nil, "", fail(codeAccessDenied, "provider answered error=%q error_description=%q", truncate(e, 100), truncate(q.Get("error_description"), 300))
+		return nil, "", oauthFailed(codeAccessDenied, "provider answered error=%q error_description=%q", truncate(e, 100), truncate(q.Get("error_description"), 300))
 	}
 	code := q.Get("code")
 	switch {
 	case code == "":
-		return nil, "", fail(codeMissingCode, "callback without code")
+		return nil, "", oauthFailed(codeMissingCode, "callback without code")
 	case state == "":
-		return nil, "", fail(codeMissingState, "callback without state")
+		return nil, "", oauthFailed(codeMissingState, "callback without state")
 	case stErr != nil:
-		return nil, "", &oauthFailure{code: codeInvalidState, cause: stErr}
+		return nil, "", oauthFailed(codeInvalidState, "%w", stErr)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.OAuthTimeout)
 	defer cancel()
@@ -580,16 +571,16 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 		// RFC 9207: the response came from another issuer (mix-up attack),
 		// unless it is the one the provider's discovery names.
 		if ok, err := a.acceptsIssuer(ctx, p, iss, ""); !ok {
-			return nil, "", fail(codeInvalidState, "iss parameter %q is not the provider's issuer %q%s", truncate(iss, 200), p.Issuer, because(err))
+			return nil, "", oauthFailed(codeInvalidState, "iss parameter %q is not the provider's issuer %q%s", truncate(iss, 200), p.Issuer, because(err))
 		}
 	} else if iss == "" && p.RequireIssParameter {
 		// RFC 9207 2.4: a provider that sends iss always sends it; a
 		// response without it did not come from this provider.
-		return nil, "", fail(codeInvalidState, "iss parameter missing, though provider %q always sends it (RFC 9207)", p.ID)
+		return nil, "", oauthFailed(codeInvalidState, "iss parameter missing, though provider %q always sends it (RFC 9207)", p.ID)
 	}
 	tok, err := p.conf.Exchange(ctx, code, oauth2.VerifierOption(st.Verifier), a.redirectURIOption(r, p))
 	if err != nil {
-		return nil, "", fail(codeExchangeFailed, "%s", describeExchangeError(err))
+		return nil, "", oauthFailed(codeExchangeFailed, "%s", describeExchangeError(err))
 	}
 	login := &OAuthLogin{Provider: p.ID, Token: tok}
 	var claims map[string]any
@@ -597,12 +588,12 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 		login.IDToken = raw
 		if p.keys != nil {
 			if claims, err = a.verifyIDToken(ctx, p, raw, st.Nonce); err != nil {
-				return nil, "", fail(codeInvalidIDToken, "%v", err)
+				return nil, "", oauthFailed(codeInvalidIDToken, "%v", err)
 			}
 			login.IDTokenVerified = true
 		}
 	} else if p.OpenID() && slices.Contains(p.Scopes, "openid") {
-		return nil, "", fail(codeInvalidIDToken, "token response has no id_token")
+		return nil, "", oauthFailed(codeInvalidIDToken, "token response has no id_token")
 	}
 	raw, f := a.fetchUser(ctx, p, tok, claims)
 	if f != nil {
@@ -611,7 +602,7 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 	login.RawUser = raw
 	u, err := a.mapUser(p, raw)
 	if err != nil {
-		return nil, "", fail(codeUserinfoFailed, "mapping user data: %v", err)
+		return nil, "", oauthFailed(codeUserinfoFailed, "mapping user data: %v", err)
 	}
 	login.DefaultUser = u
 	return login, st.Redirect, nil
@@ -619,7 +610,7 @@ func (a *Auth) completeOAuth(w http.ResponseWriter, r *http.Request, p *Provider
 
 // fetchUser reads the user data: the provider's own fetch, the user-info
 // endpoint, or the verified id_token's claims.
-func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, claims map[string]any) (map[string]any, *oauthFailure) {
+func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, claims map[string]any) (map[string]any, *denial) {
 	client := oauth2.NewClient(ctx, oauth2.StaticTokenSource(tok))
 	var raw map[string]any
 	var err error
@@ -631,15 +622,15 @@ func (a *Auth) fetchUser(ctx context.Context, p *Provider, tok *oauth2.Token, cl
 	case claims != nil:
 		return claims, nil
 	default:
-		return nil, fail(codeUserinfoFailed, "provider %q has no user-info endpoint and no id_token", p.ID)
+		return nil, oauthFailed(codeUserinfoFailed, "provider %q has no user-info endpoint and no id_token", p.ID)
 	}
 	if err != nil {
-		return nil, fail(codeUserinfoFailed, "%v", err)
+		return nil, oauthFailed(codeUserinfoFailed, "%v", err)
 	}
 	if claims != nil {
 		// OpenID Core 5.3.2: the user-info sub must be the id_token's.
 		if sub, _ := raw["sub"].(string); sub != "" && sub != claims["sub"] {
-			return nil, fail(codeUserinfoFailed, "user-info sub %q is not the id_token's", sub)
+			return nil, oauthFailed(codeUserinfoFailed, "user-info sub %q is not the id_token's", sub)
 		}
 		for k, v := range claims {
 			if _, ok := raw[k]; !ok && !registeredClaim(k) {
@@ -707,13 +698,6 @@ func truncate(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
-}
-
-// oauthFailed ends a failed callback: one log line with the real cause, and
-// the browser to R/login?error=<code>.
-func (a *Auth) oauthFailed(w http.ResponseWriter, r *http.Request, p *Provider, f *oauthFailure) {
-	a.logDecision(r, slog.LevelWarn, "oauth", "rejected", f.code, slog.String("provider", p.ID), slog.String("error", f.cause.Error()))
-	http.Redirect(w, r, a.cfg.RootPath+"/login?error="+url.QueryEscape(f.code), http.StatusFound)
 }
 
 // TokenSource returns a source of the provider's access token for a user

@@ -73,7 +73,7 @@ func equalStrings(a, b string) bool {
 func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	const method = "password"
 	if a.password == nil {
-		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil)
+		a.deny(w, r, refused(method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil))
 		return
 	}
 	username, password, err := loginForm(r)
@@ -85,12 +85,12 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		if isBodyTimeout(err) {
 			status, reason, err = http.StatusRequestTimeout, reasonBodyTimeout, errBodyTimeout
 		}
-		a.reject(w, r, method, status, reason, err.Error(), nil)
+		a.deny(w, r, refused(method, status, reason, err.Error(), nil))
 		return
 	}
 	adm, err := a.admit(r, a.passwordSlots, a.passwordBudgets(r, username))
 	if err != nil {
-		a.refuseCheckError(w, r, method, err)
+		a.deny(w, r, a.loginCheckDenial(r, method, err))
 		return
 	}
 	u, err := callHook(func() (*User, error) { return a.password(r.Context(), username, password) })
@@ -98,14 +98,14 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	// takes its own attempt back from the address's.
 	adm.done(err == nil && u != nil)
 	if err != nil {
-		a.hookFailed(w, r, method, fmt.Errorf("password hook: %w", err))
+		a.deny(w, r, hookFailed(method, fmt.Errorf("password hook: %w", err)))
 		return
 	}
 	if u == nil {
-		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
+		a.deny(w, r, refused(method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil))
 		return
 	}
-	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
+	a.loginJSON(w, r, login{method: method, user: u, grant: a.newGrant(zeroTime, "")})
 }
 
 // loginForm reads username and password from an urlencoded or multipart body.

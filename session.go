@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,55 +13,6 @@ import (
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
-
-// StartSession issues a session token for u and sets it as the session
-// cookie on w (chunked when large): what an app's own login route calls
-// (Chainlit's custom-auth case). The session lasts the session timeout.
-// A user whose token would not fit in MaxCookieChunks cookies is refused
-// with an error wrapping ErrSessionTooLarge.
-func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*Session, error) {
-	switch {
-	case !a.madeByNew():
-		return nil, errNotMadeByNew
-	case w == nil || r == nil:
-		return nil, errNeedsRequest
-	}
-	return a.startSession(w, r, u, a.newGrant(time.Time{}, ""))
-}
-
-// startSession issues a token for the grant and sets it as the cookie.
-// Without a session to join, it joins the request's cookie session when
-// that is the same user's (a login again in the same browser): logging
-// out then ends both. A token without a session id of its own (older
-// chatauth tokens, Chainlit's) is not joined: it is its own session, which
-// ending the replaced token ends.
-func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g grant) (*Session, error) {
-	if g.family == "" && u != nil {
-		if old := a.cookieSession(r); old != nil && old.User.Identifier == u.Identifier && old.ID != old.TokenID {
-			g.family = old.ID
-		}
-	}
-	token, s, err := a.issueToken(u, g)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.writeSessionCookie(w, r, token, s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// writeSessionCookie sets token as the session cookie, chunked, living as
-// long as the token: Max-Age is rounded up, so that the cookie never goes
-// before the token does, and outlives it by less than a second. issueToken
-// has checked that the token fits the cookie budget.
-func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token string, s *Session) error {
-	c := a.sessionCookie(r)
-	c.MaxAge = max(ceilSeconds(s.ExpiresAt.Sub(a.now())), 1)
-	cookiechunk.Write(w, r, c, token)
-	a.clearRootCopies(w, r)
-	return nil
-}
 
 // ErrSessionTooLarge means a user's token would need more cookies than
 // Config.MaxCookieChunks: the error names the metadata that made it large.
@@ -166,42 +116,6 @@ func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, err
 		return nil, nil
 	}
 	return s, a.revokeEnded(r.Context(), s)
-}
-
-// endPreviousSession revokes the token of the request's cookie, when it
-// holds a valid one, once a login has replaced it: a login starts a new
-// token and ends the current one (ASVS 7.2.4), so the old token is not left
-// usable beside the new. Only that token (and its renewals) is revoked: the
-// new session of the same user joined its family, which lives on. A bearer
-// token given to POST /auth/jwt is the credential being exchanged and is
-// left alone. Best effort: a store failure is logged, the login stands.
-func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
-	old := a.cookieSession(r)
-	// A token whose id is the new session's id is the one POST /auth/jwt
-	// exchanged (an older or Chainlit token, sent as cookie and bearer):
-	// revoking it would end the session just made from it.
-	if old == nil || old.TokenID == current.TokenID || old.TokenID == current.ID {
-		return
-	}
-	rev := Revocation{ID: old.TokenID, User: old.User.Identifier, IssuedAt: a.cuts.latest(a.now()), Expires: old.AbsoluteExpiresAt}
-	if err := a.cfg.Revocations.Revoke(r.Context(), rev); err != nil {
-		a.logDecision(r, slog.LevelError, "session", "revoke_failed", reasonStoreDown, slog.String("error", err.Error()))
-		return
-	}
-	a.signalRevocation()
-}
-
-// cookieSession is the valid session of the request's cookie, or nil.
-func (a *Auth) cookieSession(r *http.Request) *Session {
-	token, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
-	if !found || tooLarge || token == "" {
-		return nil
-	}
-	s, err := a.VerifyToken(r.Context(), token)
-	if err != nil {
-		return nil
-	}
-	return s
 }
 
 // RevokeUser ends every session of the user issued until now, on every
@@ -458,7 +372,7 @@ func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, nil)
 			return
 		}
-		a.refuse(w, r, err)
+		a.deny(w, r, a.requestDenial(r, err))
 		return
 	}
 	writeJSON(w, http.StatusOK, s.User)
