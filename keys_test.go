@@ -28,10 +28,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatauth/chatauth/internal/seal"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
+	"github.com/chatauth/chatauth/internal/seal"
 )
 
 // signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
@@ -1009,4 +1009,34 @@ func TestCachedSessionNotShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSessionLastsItsConfiguredTime: JWT times are whole seconds, and a
+// session lasts at least its configured time: exp rounds up, so a 3 s
+// session started 0.97 s into a second is still valid 2.99 s later (it
+// once ended after 2.03 s), and ends within a second after.
+func TestSessionLastsItsConfiguredTime(t *testing.T) {
+	for _, cfg := range []Config{
+		{SessionTimeout: 3 * time.Second},
+		{SessionTimeout: time.Hour, IdleTimeout: 3 * time.Second},
+	} {
+		a, clk, _ := newTestAuth(t, cfg)
+		clk.Advance(970 * time.Millisecond)
+		start := clk.Now()
+		token, s, err := a.IssueToken(&User{Identifier: "ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ExpiresAt.Sub(start); got < 3*time.Second || got >= 4*time.Second {
+			t.Errorf("%+v: session lasts %v, want 3 s up to the next whole second", cfg, got)
+		}
+		clk.Advance(2990 * time.Millisecond)
+		if _, err := a.VerifyToken(t.Context(), token); err != nil {
+			t.Errorf("%+v: refused %v after its start: %v", cfg, clk.Now().Sub(start), err)
+		}
+		clk.Advance(time.Second)
+		if _, err := a.VerifyToken(t.Context(), token); !errors.Is(err, ErrExpired) {
+			t.Errorf("%+v: %v after its start: %v, want ErrExpired", cfg, clk.Now().Sub(start), err)
+		}
+	}
 }

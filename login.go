@@ -7,11 +7,14 @@ package chatauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
@@ -180,4 +183,118 @@ func (a *Auth) cookieSession(r *http.Request) *Session {
 		return nil
 	}
 	return s
+}
+
+// ErrSessionTooLarge means a user's token would need more cookies than
+// Config.MaxCookieChunks: the error names the metadata that made it large.
+var ErrSessionTooLarge = errors.New("chatauth: session too large for cookies")
+
+// checkTokenSize refuses a token longer than the cookie budget: the
+// longest token MaxCookieChunks cookies hold, which New made sure is no
+// longer than MaxTokenBytes. Every path that issues a token asks it, so no
+// token is issued that the same Auth would refuse to set or to read.
+func (a *Auth) checkTokenSize(u *User, token string) error {
+	if len(token) <= a.tokenBudget {
+		return nil
+	}
+	return sessionTooLarge(u, len(token), a.tokenBudget, a.cfg.MaxCookieChunks)
+}
+
+// cookieTokenBudget is the longest token MaxCookieChunks session cookies hold,
+// counted with every attribute at its longest (Secure on, the Max-Age of a
+// whole SessionTimeout), so that the answer does not depend on the request.
+func (a *Auth) cookieTokenBudget() int {
+	// No request: Secure is forced below, and nothing else of the cookie
+	// depends on the request.
+	c := a.sessionCookie(&http.Request{})
+	c.Secure = true
+	c.MaxAge = ceilSeconds(a.cfg.SessionTimeout) + 1
+	return cookiechunk.Capacity(c, a.cfg.MaxCookieChunks)
+}
+
+// ceilSeconds is d in whole seconds, rounded up.
+func ceilSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// sessionTooLarge names the largest metadata fields of u, biggest first.
+func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
+	type field struct {
+		name string
+		size int
+	}
+	var fields []field
+	for k, v := range u.Metadata {
+		b, _ := json.Marshal(v)
+		fields = append(fields, field{k, len(b)})
+	}
+	slices.SortFunc(fields, func(x, y field) int { return y.size - x.size })
+	var names []string
+	for i, f := range fields {
+		if i == 3 {
+			break
+		}
+		names = append(names, fmt.Sprintf("%q (%d bytes)", f.name, f.size))
+	}
+	largest := "none"
+	if len(names) > 0 {
+		largest = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("%w: the token for %q is %d bytes, more than the %d bytes that MaxCookieChunks (%d cookies) holds; largest metadata: %s",
+		ErrSessionTooLarge, u.Identifier, tokenLen, budget, chunks, largest)
+}
+
+// sessionCookie is the template of the session cookie: the attributes used
+// both to set and to clear it.
+func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
+	c := http.Cookie{
+		Name:     a.cfg.CookieName,
+		Path:     a.cookiePath(),
+		HttpOnly: true,
+		Secure:   a.secureCookies(r),
+	}
+	if a.cfg.Partitioned {
+		// CHIPS: a cookie of an app embedded on another site, kept per
+		// top-level site, which browsers blocking third-party cookies allow.
+		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
+		return c
+	}
+	switch a.cfg.SameSite {
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	case "none":
+		c.SameSite = http.SameSiteNoneMode
+	default:
+		c.SameSite = http.SameSiteLaxMode
+	}
+	return c
+}
+
+// cookiePath is Config.CookiePath: the root path by default, "/" without
+// one or for a __Host- cookie (browsers refuse those with another Path).
+func (a *Auth) cookiePath() string { return a.cfg.CookiePath }
+
+// secureCookies reports whether cookies get the Secure flag: when forced,
+// with SameSite=None, with a __Host- or __Secure- cookie name (browsers
+// refuse those without it), or when the app's public URL is https.
+func (a *Auth) secureCookies(r *http.Request) bool {
+	return a.cfg.CookieSecure || a.cfg.SameSite == "none" || strings.HasPrefix(a.publicBase(r), "https:") ||
+		strings.HasPrefix(a.cfg.CookieName, "__Host-") || strings.HasPrefix(a.cfg.CookieName, "__Secure-")
+}
+
+// clearRootCopies deletes the session cookie and chunks at Path=/ that the
+// request carries, when the session cookie lives under another path.
+// Chainlit sets its cookie at Path=/ whatever its root path: after a move,
+// that copy would otherwise survive logout (and log the user back in once
+// an in-memory revocation is forgotten) and ride beside every new session.
+// A browser sends Path=/ cookies with every request, so the copies the
+// request carries are all there are; deleting a name that was in fact ours
+// at the root path deletes nothing.
+func (a *Auth) clearRootCopies(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.CookiePath == "/" {
+		return
+	}
+	c := a.sessionCookie(r)
+	c.Path, c.Partitioned = "/", false // Chainlit's cookies are never partitioned
+	cookiechunk.ClearCarried(w, r, c)
 }

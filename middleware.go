@@ -1,9 +1,20 @@
 package chatauth
 
+// The walk of an authenticated request, top to bottom through three files:
+//
+//	middleware.go  RequireUser / WithUser -> check (origin rules; a denial, respond.go, on refusal)
+//	session.go     authenticate -> readSession -> tokenFromRequest -> [VerifyToken]
+//	               -> maybeRenew (-> [issueToken], writeSessionCookie in login.go)
+//	keys.go        VerifyToken -> tokenCache / parseToken -> fastVerifier.verify
+//	               or golang-jwt -> sessionOf; Session.clone (user.go) per request
+//
+// Header login on the way (a request carrying a header hook's headers)
+// branches from authenticate to headersession.go, which ends in the one
+// login tail, login.go's startLogin.
+
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -80,41 +91,6 @@ func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 		}
 	}
 	return a.authenticate(w, r)
-}
-
-// authenticate finds the request's session, or logs it in by its headers
-// (header.go), renewing its cookie when due.
-func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	s, fromCookie, err := a.readSession(r)
-	if errors.Is(err, ErrAmbiguousSession) {
-		a.clearEveryCopy(w, r)
-	}
-	if errors.Is(err, ErrStoreUnavailable) {
-		return nil, err
-	}
-	if a.headerLoginOn() {
-		att := a.headerAttemptFor(r, false)
-		changed := att.mode != nil && (err != nil || att.hash != s.headerHash)
-		if err != nil || changed || att.reason == reasonUntrustedPeer {
-			a.logHeaderNames(r, att)
-		}
-		switch {
-		case changed:
-			return a.headerSession(w, r, att, s) // s is nil without a valid session
-		case err != nil && att.reason == reasonUntrustedPeer:
-			return nil, fmt.Errorf("%w: peer %s: %w", errUntrustedPeer, peer(r), err)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if fromCookie {
-		s = a.maybeRenew(w, r, s)
-	}
-	if a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
-		a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
-	}
-	return s, nil
 }
 
 func safeMethod(m string) bool {
