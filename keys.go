@@ -247,12 +247,12 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	iat := issued.Truncate(time.Second)
 	exp, abs := a.sessionEnds(g)
 	if g.id == "" {
-		g.id = randomID()
+		g.id = randomToken(16)
 	}
 	if g.family == "" {
 		// Its own id, never the jti: revoking one token (a login that
 		// replaces it) must not revoke its whole session.
-		g.family = randomID()
+		g.family = randomToken(16)
 	}
 	c := tokenClaims{
 		userJSON:  u.toJSON(),
@@ -394,8 +394,7 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	if s.TokenID == "" {
 		// Chainlit's tokens have no jti: name them by their hash, so that
 		// logout can still revoke them.
-		sum := sha256.Sum256([]byte(token))
-		s.TokenID = "sha256:" + hex.EncodeToString(sum[:16])
+		s.TokenID = "sha256:" + hashHex(token)
 	}
 	s.ID = c.SessionID
 	if s.ID == "" {
@@ -404,12 +403,6 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	u := c.userJSON.user()
 	s.User = &u
 	return s, nil
-}
-
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // tokenCache remembers verified tokens, keyed by their exact text. It only
@@ -470,20 +463,38 @@ func (c *tokenCache) put(token string, s *Session) {
 	if old, ok := c.entries[token]; ok {
 		c.bytes -= old.cost
 	} else if len(c.entries) >= c.max || c.bytes+cost > c.maxBytes {
-		// Drop an arbitrary quarter, of the entries and of the bytes: map
-		// order is random enough to keep this fair, and it costs nothing
-		// on the read path.
-		n := 0
-		for k, e := range c.entries {
+		makeRoom(c.entries, nil, func() bool {
+			return len(c.entries) <= c.max-c.max/4-1 && c.bytes+cost <= c.maxBytes-c.maxBytes/4
+		}, func(k string, e cachedSession) {
 			delete(c.entries, k)
 			c.bytes -= e.cost
-			if n++; n > c.max/4 && c.bytes+cost <= c.maxBytes-c.maxBytes/4 {
-				break
-			}
-		}
+		})
 	}
 	c.entries[token] = cachedSession{s: s, cost: cost}
 	c.bytes += cost
+}
+
+// makeRoom is the one eviction of the bounded maps (the verified-token
+// cache, renewals, remembered header sessions), run when one is full:
+// entries stale says have ended go first, then arbitrary ones (map order
+// is random enough to keep this fair, and it costs nothing on the read
+// path), until roomy says a quarter of the room is free, so that a flood
+// of new entries costs one sweep per quarter, not one per entry. remove
+// deletes an entry and takes back what it was charged.
+func makeRoom[K comparable, V any](m map[K]V, stale func(V) bool, roomy func() bool, remove func(K, V)) {
+	if stale != nil {
+		for k, v := range m {
+			if stale(v) {
+				remove(k, v)
+			}
+		}
+	}
+	for k, v := range m {
+		if roomy() {
+			return
+		}
+		remove(k, v)
+	}
 }
 
 // Estimated sizes, in bytes, of what a cached session holds: the fixed
@@ -680,4 +691,19 @@ func (f *fastVerifier) mac(key []byte, signed string, want []byte) bool {
 	ok := hmac.Equal(m.Sum(sum[:0]), want)
 	pool.Put(m)
 	return ok
+}
+
+// randomToken returns n random bytes in base64url: ids (16 bytes: token,
+// session and request ids), OAuth states and nonces.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashHex names s by a hash: the first 16 bytes of its SHA-256, in hex
+// (a Chainlit token without jti, a used OAuth state, a long username).
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }

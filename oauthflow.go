@@ -23,11 +23,7 @@ package chatauth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +35,7 @@ import (
 	"time"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
+	"github.com/chatauth/chatauth/internal/jwks"
 	"github.com/chatauth/chatauth/internal/seal"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
@@ -504,21 +501,34 @@ func (a *Auth) takePending(w http.ResponseWriter, r *http.Request, p *Provider, 
 	return st, nil
 }
 
-func hashHex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
-}
-
-// randomToken returns n random bytes in base64url.
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // idTokenAlgorithms are the signature algorithms accepted on id_tokens:
 // asymmetric only, so a client secret can never be used as a key.
 var idTokenAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// jwksKeyFunc is the key function of tokens signed by keys a JWKS
+// publishes (OpenID id_tokens, HostTokens): the keys the token's kid
+// names, fetched when not known yet. check, when set, runs first on the
+// unverified token, so that a token that would be refused anyway never
+// makes us fetch.
+func jwksKeyFunc(ctx context.Context, set *jwks.Set, check func(*jwt.Token) error) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if check != nil {
+			if err := check(t); err != nil {
+				return nil, err
+			}
+		}
+		kid, _ := t.Header["kid"].(string)
+		keys, err := set.Keys(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		vks := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, 0, len(keys))}
+		for _, k := range keys {
+			vks.Keys = append(vks.Keys, k)
+		}
+		return vks, nil
+	}
+}
 
 // verifyIDToken applies OpenID Connect Core 3.1.3.7 to an id_token: the
 // signature against the issuer's keys, iss, aud, azp, exp, iat and nonce.
@@ -533,18 +543,7 @@ func (a *Auth) verifyIDToken(ctx context.Context, p *Provider, raw, nonce string
 		jwt.WithTimeFunc(a.now),
 	)
 	claims := jwt.MapClaims{}
-	_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		keys, err := p.keys.Keys(ctx, kid)
-		if err != nil {
-			return nil, err
-		}
-		set := jwt.VerificationKeySet{}
-		for _, k := range keys {
-			set.Keys = append(set.Keys, k)
-		}
-		return set, nil
-	})
+	_, err := parser.ParseWithClaims(raw, claims, jwksKeyFunc(ctx, p.keys, nil))
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, fmt.Errorf("id_token expired: %w", err)

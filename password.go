@@ -1,9 +1,6 @@
 package chatauth
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,11 +58,6 @@ func CheckPassword(hash, password string) bool {
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
-}
-
-// equalStrings compares in constant time (for the length of the shorter).
-func equalStrings(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // serveLogin answers POST /login: form fields username and password,
@@ -167,8 +159,7 @@ func formError(err error) string {
 func usernameKey(username string) string {
 	username = strings.ToLower(strings.TrimSpace(strings.Map(foldLookalike, username)))
 	if len(username) > 128 {
-		sum := sha256.Sum256([]byte(username))
-		username = "sha256:" + hex.EncodeToString(sum[:16])
+		username = "sha256:" + hashHex(username)
 	}
 	return "user:" + username
 }

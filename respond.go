@@ -288,11 +288,11 @@ func requestID(r *http.Request) string {
 	}
 	id := r.Header.Get("X-Request-Id")
 	if id == "" || len(id) > 64 {
-		return randomID()[:12]
+		return randomToken(16)[:12]
 	}
 	for _, c := range id {
 		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return randomID()[:12]
+			return randomToken(16)[:12]
 		}
 	}
 	return id

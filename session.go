@@ -243,21 +243,13 @@ func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
 }
 
 // prune makes room in a full record: entries older than the idle window
-// go first (their tokens have expired since), then, if that freed less
-// than a quarter, an arbitrary quarter. Forgetting a session only lets a
-// parallel request renew it once more, never past its absolute end.
+// go first (their tokens have expired since), then arbitrary ones
+// (makeRoom). Forgetting a session only lets a parallel request renew it
+// once more, never past its absolute end.
 func (rn *renewals) prune(now time.Time, idle time.Duration) {
-	for k, t := range rn.last {
-		if now.Sub(time.Unix(0, t)) > idle {
-			delete(rn.last, k)
-		}
-	}
-	for k := range rn.last {
-		if len(rn.last) <= maxRenewals-maxRenewals/4 {
-			break
-		}
-		delete(rn.last, k)
-	}
+	makeRoom(rn.last, func(t int64) bool { return now.Sub(time.Unix(0, t)) > idle },
+		func() bool { return len(rn.last) <= maxRenewals-maxRenewals/4 },
+		func(k renewalKey, _ int64) { delete(rn.last, k) })
 }
 
 // WatchSession is for long-lived connections (WebSocket, Server-Sent
