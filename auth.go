@@ -281,7 +281,7 @@ func (a *Auth) serveConfig(w http.ResponseWriter, r *http.Request) {
 		"requireLogin":   a.loginConfigured(),
 		"passwordAuth":   a.password != nil,
 		"headerAuth":     a.headerLoginOn(),
-		"oauthProviders": a.Providers(),
+		"oauthProviders": a.providerIDs(),
 		"default_theme":  ui.DefaultTheme,
 		"ui": map[string]*string{
 			"login_page_image":             nullIfEmpty(ui.LoginPageImage),
@@ -300,7 +300,7 @@ func nullIfEmpty(s string) *string {
 }
 
 func (a *Auth) loginConfigured() bool {
-	return a.cfg.RequireLogin || a.password != nil || a.headerLoginOn() || len(a.Providers()) > 0
+	return a.cfg.RequireLogin || a.password != nil || a.headerLoginOn() || len(a.providerIDs()) > 0
 }
 
 // retryAfterSeconds renders a wait as whole seconds, at least 1.

@@ -36,8 +36,10 @@ func ExampleGitHub() {
 	}
 	mux := http.NewServeMux()
 	a.Mount(mux) // GET /auth/oauth/github starts the login
-	fmt.Println(a.Providers())
-	// Output: [github]
+	for _, p := range a.LoginMethods().Providers {
+		fmt.Println(p.ID, p.Name)
+	}
+	// Output: github GitHub
 }
 
 // Any OpenID Connect issuer, configured by discovery: AddProvider reads

@@ -28,7 +28,7 @@ var (
 	ErrInvalidToken = errors.New("chatauth: invalid token")
 	// ErrExpired means the token's exp has passed.
 	ErrExpired = errors.New("chatauth: token expired")
-	// ErrRevoked means the session was ended by logout or RevokeUser.
+	// ErrRevoked means the session was ended by logout or EndUserSessions.
 	ErrRevoked = errors.New("chatauth: session revoked")
 	// ErrTokenTooLarge means the token (cookie or header) is beyond MaxTokenBytes.
 	ErrTokenTooLarge = errors.New("chatauth: token too large")
@@ -241,8 +241,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	if u == nil || u.Identifier == "" {
 		return "", nil, errors.New("chatauth: user has no identifier")
 	}
-	// Never before the last RevokeUser cut of this Auth: a session
-	// started after RevokeUser returns is never revoked by it.
+	// Never before the last EndUserSessions cut of this Auth: a session
+	// started after EndUserSessions returns is never revoked by it.
 	issued := a.cuts.issue(g.issued)
 	iat := issued.Truncate(time.Second)
 	exp, abs := a.sessionEnds(g)

@@ -379,7 +379,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		if _, err := a.VerifyToken(ctx, token); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.RevokeUser(ctx, "ada"); err != nil {
+		if err := a.EndUserSessions(ctx, "ada"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrRevoked) {

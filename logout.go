@@ -292,25 +292,25 @@ func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, err
 	return s, a.revokeEnded(r.Context(), s)
 }
 
-// RevokeUser ends every session of the user issued until now, on every
+// EndUserSessions ends every session of the user issued until now, on every
 // instance sharing the RevocationStore ("log out everywhere"), and deletes
 // the provider tokens their OAuth logins kept, unless
 // Config.KeepProviderTokensAfterLogout; an error deleting them is
 // returned after the sessions are ended. On this Auth, a session started
-// after RevokeUser returns is never revoked by it, whatever the clock says;
+// after EndUserSessions returns is never revoked by it, whatever the clock says;
 // on other instances, whose clocks may differ by a little, use
-// RevokeOtherSessions to keep a session.
-func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
+// EndOtherSessions to keep a session.
+func (a *Auth) EndUserSessions(ctx context.Context, identifier string) error {
 	return a.revokeUser(ctx, identifier, "")
 }
 
-// RevokeOtherSessions ends every session of s's user except s itself and
+// EndOtherSessions ends every session of s's user except s itself and
 // its renewals: "log out my other devices", for the current request's
 // session (SessionFrom). A copy of s made with POST /auth/jwt is another
 // session's token and is ended too.
-func (a *Auth) RevokeOtherSessions(ctx context.Context, s *Session) error {
+func (a *Auth) EndOtherSessions(ctx context.Context, s *Session) error {
 	if s == nil || s.User == nil || s.TokenID == "" {
-		return errors.New("chatauth: RevokeOtherSessions needs a verified session")
+		return errors.New("chatauth: EndOtherSessions needs a verified session")
 	}
 	return a.revokeUser(ctx, s.User.Identifier, s.TokenID)
 }
@@ -321,7 +321,7 @@ func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
 	}
 	ctx = orBackground(ctx)
 	if identifier == "" {
-		return errors.New("chatauth: RevokeUser needs a user identifier")
+		return errors.New("chatauth: EndUserSessions needs a user identifier")
 	}
 	before := a.cuts.cut(a.now())
 	err := a.cfg.Revocations.RevokeUser(ctx, UserRevocation{User: identifier, Before: before, Keep: keep,
@@ -334,17 +334,17 @@ func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
 }
 
 // forgetUserProviderTokens deletes the provider tokens the user's logins
-// kept, at every configured provider, once RevokeUser has ended their
+// kept, at every configured provider, once EndUserSessions has ended their
 // sessions.
 func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) error {
 	var errs []error
-	for _, p := range a.Providers() {
+	for _, p := range a.providerIDs() {
 		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
 	}
 	return errors.Join(errs...)
 }
 
-// userCutLife is how long a RevokeUser cut is kept: past the longest
+// userCutLife is how long an EndUserSessions cut is kept: past the longest
 // session, and at least 30 days, for tokens a Chainlit app sharing the
 // secret may have issued with a longer user_session_timeout.
 func userCutLife(sessionTimeout time.Duration) time.Duration {
@@ -359,11 +359,11 @@ func latest(t, u time.Time) time.Time {
 	return t
 }
 
-// cutClock orders, on one Auth, the cuts of RevokeUser and the issue
+// cutClock orders, on one Auth, the cuts of EndUserSessions and the issue
 // times of new tokens, in milliseconds, whatever the wall clock does (two
 // calls in one millisecond, a clock stepping back): a token issued before
 // a cut is computed is below it, so it is revoked; a token issued after
-// RevokeUser returned is at or above it, so it is not.
+// EndUserSessions returned is at or above it, so it is not.
 type cutClock struct {
 	lastIssued, lastCut atomic.Int64 // Unix ms
 }
@@ -375,7 +375,7 @@ func (c *cutClock) issue(now time.Time) time.Time {
 	return time.UnixMilli(ms).In(now.Location())
 }
 
-// cut is the Before of a RevokeUser now: past every token issued so far,
+// cut is the Before of an EndUserSessions now: past every token issued so far,
 // this millisecond's included.
 func (c *cutClock) cut(now time.Time) time.Time {
 	ms := max(now.UnixMilli(), c.lastIssued.Load()) + 1

@@ -109,9 +109,3 @@ func (a *Auth) checkUpgradeOrigin(r *http.Request) error {
 	probe.Method = http.MethodPost
 	return a.origins.Check(&probe)
 }
-
-// ContextWithUser returns a copy of ctx carrying u, as the middleware
-// leaves it for UserFrom: for tests of handlers that read the user.
-func ContextWithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(orBackground(ctx), sessionKey{}, &Session{User: u})
-}

@@ -329,8 +329,9 @@ func (a *Auth) getJSON(ctx context.Context, client *http.Client, where string, v
 	return nil
 }
 
-// Providers lists the ids of the routable providers, sorted.
-func (a *Auth) Providers() []string {
+// providerIDs lists the ids of the routable providers, sorted, as
+// /auth/config lists them (LoginMethods lists them in AddProvider order).
+func (a *Auth) providerIDs() []string {
 	if a == nil || a.oauth == nil {
 		return []string{}
 	}

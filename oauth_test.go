@@ -675,7 +675,7 @@ func TestProviderTokensEndWithLogout(t *testing.T) {
 				}
 			},
 			"RevokeUser": func(t *testing.T, app *oauthApp, c *http.Client) {
-				if err := app.auth.RevokeUser(context.Background(), user); err != nil {
+				if err := app.auth.EndUserSessions(context.Background(), user); err != nil {
 					t.Fatal(err)
 				}
 			},

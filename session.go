@@ -21,11 +21,11 @@ import (
 	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
-// SessionFromRequest returns the request's verified session, from its
+// VerifyRequest returns the request's verified session, from its
 // cookie or Authorization header, or an error wrapping ErrNoSession,
 // ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
 // ErrStoreUnavailable or ErrAmbiguousSession.
-func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
+func (a *Auth) VerifyRequest(r *http.Request) (*Session, error) {
 	switch {
 	case !a.madeByNew():
 		return nil, errNotMadeByNew

@@ -77,7 +77,7 @@ const (
 	// NoticeLoggedOut: the person logged out here.
 	NoticeLoggedOut = "logged_out"
 	// NoticeLoggedOutElsewhere: the session was ended from another device
-	// or tab (RevokeUser, "log out everywhere").
+	// or tab (EndUserSessions, "log out everywhere").
 	NoticeLoggedOutElsewhere = "logged_out_elsewhere"
 )
 

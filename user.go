@@ -158,7 +158,7 @@ type Session struct {
 	// TokenID is the token's own id (jti, or the hash name when there is
 	// none): renewals keep it, every other new token gets a new one. A
 	// login that replaces a session revokes the replaced TokenID only, and
-	// RevokeOtherSessions spares this one.
+	// EndOtherSessions spares this one.
 	TokenID string
 	// IssuedAt and ExpiresAt are the token's iat and exp. With an idle
 	// timeout, ExpiresAt moves forward as the session is renewed.
