@@ -15,9 +15,16 @@ import (
 // {"identifier": "...", "display_name": "..." or null, "metadata": {...}},
 // plus "id" and "createdAt" when the app persisted the user.
 type User struct {
-	// ID is the app's own id for a persisted user; empty otherwise.
+	// ID is the app's database id of a persisted user, set by the
+	// persistence hook (OnPersist, Chainlit's data layer); empty otherwise.
+	// chatauth carries it (in the token, at GET R/user) but keys nothing by
+	// it: sessions, revocation (EndUserSessions),
+	// throttling and provider tokens all go by Identifier.
 	ID string
-	// Identifier names the user uniquely within the app (an e-mail, a login).
+	// Identifier is who the user is, unique within the app (an e-mail, a
+	// login): required, set by the login hooks, and the key chatauth
+	// knows the user by (EndUserSessions, TokenSource, the logs). Unlike
+	// ID, it exists before the user is stored.
 	Identifier string
 	// DisplayName is shown in the UI; empty is encoded as null.
 	DisplayName string
