@@ -17,9 +17,9 @@ import (
 type User struct {
 	// ID is the app's database id of a persisted user, set by the
 	// persistence hook (OnPersist, Chainlit's data layer); empty otherwise.
-	// chatauth carries it (in the token, at GET R/user) but keys nothing by
-	// it: sessions, revocation (EndUserSessions),
-	// throttling and provider tokens all go by Identifier.
+	// chatauth carries it (in the token, at GET R/user) but keys nothing
+	// by it: sessions, revocation (EndUserSessions), throttling and
+	// provider tokens all go by Identifier.
 	ID string
 	// Identifier is who the user is, unique within the app (an e-mail, a
 	// login): required, set by the login hooks, and the key chatauth
