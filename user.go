@@ -201,13 +201,18 @@ func (s *Session) clone() *Session {
 	if s == nil {
 		return nil
 	}
-	c := *s
+	// One allocation for the session and its user: this runs on every
+	// authenticated request.
+	c := &struct {
+		s Session
+		u User
+	}{s: *s}
 	if s.User != nil {
-		u := *s.User
-		u.Metadata = cloneMetadata(s.User.Metadata)
-		c.User = &u
+		c.u = *s.User
+		c.u.Metadata = cloneMetadata(s.User.Metadata)
+		c.s.User = &c.u
 	}
-	return &c
+	return &c.s
 }
 
 // cloneMetadata deep-copies metadata decoded from JSON: maps and slices
