@@ -466,18 +466,13 @@ func (c Config) resolve() (settings, []netip.Prefix, error) {
 	return s, proxies, nil
 }
 
-// checkSecrets checks Secret and PreviousSecrets.
+// checkSecrets checks Secret and PreviousSecrets, as SetSecrets does.
 func (c Config) checkSecrets(p *problems) {
-	switch {
-	case len(c.Secret) == 0:
-		p.add("Secret is missing: set CHAINLIT_AUTH_SECRET (%s)", createSecretHint)
-	case len(c.Secret) < minSecretBytes:
-		p.add("Secret is %d bytes, needs at least %d (%s); a shorter secret of a Chainlit deployment "+
-			"can keep verifying its sessions as a previous secret (CHATAUTH_PREVIOUS_SECRETS)",
-			len(c.Secret), minSecretBytes, createSecretHint)
-	}
-	if err := checkPreviousSecrets(c.PreviousSecrets); err != nil {
-		p.add("%v", err)
+	err := checkSecrets(c.Secret, c.PreviousSecrets)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			p.add("%v", e)
+		}
 	}
 }
 

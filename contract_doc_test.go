@@ -210,13 +210,15 @@ func codeDetails(t *testing.T) map[string]int {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				sel, ok := n.Fun.(*ast.SelectorExpr)
-				if !ok || sel.Sel.Name != "reject" || len(n.Args) < 6 {
+				// refused(method, status, reason, detail, ...) makes every
+				// denial with a fixed detail (respond.go).
+				fn, ok := n.Fun.(*ast.Ident)
+				if !ok || fn.Name != "refused" || len(n.Args) < 4 {
 					return true
 				}
-				if d, ok := text(n.Args[5]); ok {
+				if d, ok := text(n.Args[3]); ok && d != "" {
 					status := 0
-					if s, ok := n.Args[3].(*ast.SelectorExpr); ok {
+					if s, ok := n.Args[1].(*ast.SelectorExpr); ok {
 						status = httpStatus[s.Sel.Name]
 					}
 					add(d, status)
@@ -256,7 +258,7 @@ func codeDetails(t *testing.T) map[string]int {
 	return details
 }
 
-// httpStatus maps the net/http constants the code passes to reject.
+// httpStatus maps the net/http constants the code passes to refused.
 var httpStatus = map[string]int{
 	"StatusBadRequest": 400, "StatusUnauthorized": 401, "StatusForbidden": 403, "StatusNotFound": 404,
 	"StatusRequestTimeout": 408, "StatusRequestEntityTooLarge": 413, "StatusTooManyRequests": 429, "StatusRequestHeaderFieldsTooLarge": 431,

@@ -157,11 +157,11 @@
 // refused when it starts (ErrSessionTooLarge, naming the metadata).
 //
 // Logout revokes the session in a RevocationStore until its end, and
-// RevokeUser ends every session of a user (RevokeOtherSessions all but the
+// EndUserSessions ends every session of a user (EndOtherSessions all but the
 // current one); every authenticated request checks the store. A session
 // is a family of tokens sharing a session id (the sid claim): renewals,
 // tokens made from it at POST /auth/jwt, a later login of the same user in
-// the same browser. Logging out with any of them ends them all. SetKeys rotates the secret: new tokens are signed with
+// the same browser. Logging out with any of them ends them all. SetSecrets rotates the secret: new tokens are signed with
 // the new one, tokens of the previous ones passed along are still accepted. Verified
 // tokens are cached by their exact text, but exp and revocation are checked
 // on every request.
@@ -229,7 +229,7 @@
 //	no_session         no session token in the request (401)
 //	invalid_token      bad signature, algorithm, claims or format (401)
 //	expired            the token's exp has passed (401)
-//	revoked            logged out, or RevokeUser (401)
+//	revoked            logged out, or EndUserSessions (401)
 //	too_large          body, cookie or token beyond the limits, or a token at R/auth/jwt too large for the cookie budget (413, 431)
 //	header_missing     POST R/auth/jwt without Authorization (401)
 //	bad_scheme         Authorization is not Bearer (401)
@@ -280,9 +280,9 @@
 //
 // # Errors
 //
-// VerifyToken and SessionFromRequest return errors that wrap ErrNoSession,
+// VerifyToken and VerifyRequest return errors that wrap ErrNoSession,
 // ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
-// ErrStoreUnavailable or (SessionFromRequest) ErrAmbiguousSession; test
+// ErrStoreUnavailable or (VerifyRequest) ErrAmbiguousSession; test
 // them with errors.Is. New's error joins one
 // error per bad setting.
 package chatauth

@@ -128,23 +128,18 @@ func parsePublicKeys(b []byte) ([]any, error) {
 // HostTokens.
 func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Time, error) {
 	claims := jwt.MapClaims{}
-	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+	_, err := v.parser.ParseWithClaims(token, claims, jwksKeyFunc(ctx, v.keys, func(t *jwt.Token) error {
 		if err := checkHeaderSegment(t.Raw); err != nil {
-			return nil, err
+			return err
 		}
 		if err := checkPayloadNames(t.Raw); err != nil {
-			return nil, err
+			return err
 		}
 		if err := v.claims.Validate(t.Claims); err != nil {
-			return nil, fmt.Errorf("claims checked before fetching keys: %w", err)
+			return fmt.Errorf("claims checked before fetching keys: %w", err)
 		}
-		kid, _ := t.Header["kid"].(string)
-		keys, err := v.keys.Keys(ctx, kid)
-		if err != nil {
-			return nil, err
-		}
-		return jwt.VerificationKeySet{Keys: toVerificationKeys(keys)}, nil
-	})
+		return nil
+	}))
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: host token: %w", ErrInvalidToken, err)
 	}
@@ -157,14 +152,6 @@ func (v *hostVerifier) verify(ctx context.Context, token string) (*User, time.Ti
 		return nil, time.Time{}, fmt.Errorf("%w: host token has neither identifier nor sub", ErrInvalidToken)
 	}
 	return u, exp.Time, nil
-}
-
-func toVerificationKeys(keys []any) []jwt.VerificationKey {
-	out := make([]jwt.VerificationKey, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, k)
-	}
-	return out
 }
 
 // embedOrigin returns the request's Origin when it is one of EmbedOrigins.

@@ -14,9 +14,9 @@ import (
 	"github.com/chatauth/chatauth"
 )
 
-// "Log out my other devices": RevokeOtherSessions ends every session of
+// "Log out my other devices": EndOtherSessions ends every session of
 // the user but the one of the request (the README's snippet, as written).
-func ExampleAuth_RevokeOtherSessions() {
+func ExampleAuth_EndOtherSessions() {
 	a, err := chatauth.New(chatauth.Config{Secret: exampleSecret, Logger: quiet})
 	if err != nil {
 		log.Fatal(err)
@@ -31,7 +31,7 @@ func ExampleAuth_RevokeOtherSessions() {
 	})))
 
 	mux.Handle("POST /sessions/others/end", a.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.RevokeOtherSessions(r.Context(), chatauth.SessionFrom(r.Context())); err != nil {
+		if err := a.EndOtherSessions(r.Context(), chatauth.SessionFrom(r.Context())); err != nil {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}

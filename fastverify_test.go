@@ -143,7 +143,7 @@ func TestRemovedKeyRefusedOnFastPath(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{})
 	old := issue(t, a, &User{Identifier: "ada"})
 	newSecret := []byte(strings.Repeat("n", 32))
-	if err := a.SetKeys(newSecret); err != nil {
+	if err := a.SetSecrets(newSecret); err != nil {
 		t.Fatal(err)
 	}
 	var c tokenClaims

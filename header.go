@@ -253,28 +253,28 @@ func appendField(b []byte, s string) []byte {
 func (a *Auth) serveHeaderLogin(w http.ResponseWriter, r *http.Request) {
 	const method = "header"
 	if !a.headerLoginOn() {
-		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, "header login not enabled", nil)
+		a.deny(w, r, refused(method, http.StatusNotFound, reasonNotEnabled, "header login not enabled", nil))
 		return
 	}
 	att := a.headerAttemptFor(r, true)
 	a.logHeaderNames(r, att)
 	if att.mode == nil {
-		a.reject(w, r, method, http.StatusUnauthorized, att.reason, reasonCredentials, nil,
-			slog.String("peer", peer(r).String()))
+		a.deny(w, r, refused(method, http.StatusUnauthorized, att.reason, reasonCredentials, nil,
+			slog.String("peer", peer(r).String())))
 		return
 	}
 	u, err := a.checkHeader(r, att.mode)
 	if err != nil {
-		a.refuseCheckError(w, r, method, err)
+		a.deny(w, r, a.loginCheckDenial(r, method, err))
 		return
 	}
 	if u == nil {
-		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil, slog.String("mode", att.mode.name))
+		a.deny(w, r, refused(method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil, slog.String("mode", att.mode.name)))
 		return
 	}
 	g := a.newGrant(zeroTime, "")
 	g.headerHash = att.hash
-	a.login(w, r, method, u, g)
+	a.loginJSON(w, r, login{method: method, user: u, grant: g})
 }
 
 // errHookFailed means a header hook (or the persistence hook after it)

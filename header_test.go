@@ -435,7 +435,7 @@ func TestRememberedHeaderSessionEnds(t *testing.T) {
 		return s.ID
 	}
 	first := id()
-	if err := a.RevokeUser(context.Background(), "ada"); err != nil {
+	if err := a.EndUserSessions(context.Background(), "ada"); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Millisecond)

@@ -38,11 +38,6 @@ func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request, att headerA
 		return s, err
 	}
 	u, err := a.checkHeader(r, att.mode)
-	if err == nil && u != nil {
-		if u, err = a.persistedUser(r.Context(), u); err != nil {
-			err = fmt.Errorf("%w: %w", errHookFailed, err)
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,20 +46,18 @@ func (a *Auth) headerSession(w http.ResponseWriter, r *http.Request, att headerA
 	}
 	g := a.newGrant(zeroTime, "")
 	g.headerHash = att.hash
-	token, s, err := a.issueToken(u, g)
-	if err == nil {
-		err = a.writeSessionCookie(w, r, token, s)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errHookFailed, err)
-	}
-	a.headerSessions.put(att.hash, token, s.ExpiresAt, a.now())
-	a.endPreviousSession(r, s)
-	attrs := []slog.Attr{slog.String("user", u.Identifier), slog.String("session", s.ID), slog.String("mode", att.mode.name)}
+	// A session of its own, never joined to the cookie's: the header
+	// values are what it follows.
+	g.family = randomToken(16)
+	attrs := []slog.Attr{slog.String("mode", att.mode.name)}
 	if current != nil {
 		attrs = append(attrs, slog.String("replaced", current.ID))
 	}
-	a.logDecision(r, slog.LevelInfo, "header", "success", reasonOK, attrs...)
+	s, token, d := a.startLogin(w, r, login{method: "header", user: u, grant: g, attrs: attrs})
+	if d != nil {
+		return nil, d
+	}
+	a.headerSessions.put(att.hash, token, s.ExpiresAt, a.now())
 	return s, nil
 }
 
@@ -148,9 +141,7 @@ func (c *headerSessions) get(hash string) (string, bool) {
 }
 
 // put remembers token for hash until expires. When a bound would be
-// passed, expired entries go first, then arbitrary ones until a quarter of
-// the room is free, so that a flood of new credentials costs one sweep per
-// quarter of the entries, not one per request.
+// passed, room is made (makeRoom): expired entries first.
 func (c *headerSessions) put(hash, token string, expires, now time.Time) {
 	size := headerSessionSize(hash, token)
 	if size > c.maxBytes/4 {
@@ -160,17 +151,9 @@ func (c *headerSessions) put(hash, token string, expires, now time.Time) {
 	defer c.mu.Unlock()
 	c.removeLocked(hash)
 	if len(c.entries) >= c.maxEntries || c.bytes+size > c.maxBytes {
-		for h, e := range c.entries {
-			if !now.Before(e.expires) {
-				c.removeLocked(h)
-			}
-		}
-		for h := range c.entries {
-			if len(c.entries) <= c.maxEntries*3/4 && c.bytes+size <= c.maxBytes*3/4 {
-				break
-			}
-			c.removeLocked(h)
-		}
+		makeRoom(c.entries, func(e headerSessionEntry) bool { return !now.Before(e.expires) },
+			func() bool { return len(c.entries) <= c.maxEntries*3/4 && c.bytes+size <= c.maxBytes*3/4 },
+			func(h string, _ headerSessionEntry) { c.removeLocked(h) })
 	}
 	c.entries[hash] = headerSessionEntry{token: token, expires: expires}
 	c.bytes += size

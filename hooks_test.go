@@ -95,8 +95,8 @@ func TestProviderWorksWithoutOnOAuth(t *testing.T) {
 	}
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	if got := a.Providers(); len(got) != 1 || got[0] != "corp" {
-		t.Fatalf("Providers() = %v without OnOAuth, want [corp]", got)
+	if got := a.LoginMethods().Providers; len(got) != 1 || got[0].ID != "corp" {
+		t.Fatalf("LoginMethods().Providers = %v without OnOAuth, want [corp]", got)
 	}
 	user := func() string {
 		c := idp.LoginClient(t, srv.URL, "corp")

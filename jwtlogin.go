@@ -2,7 +2,6 @@ package chatauth
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"strings"
 )
@@ -52,35 +51,27 @@ func (a *Auth) serveJWTLogin(w http.ResponseWriter, r *http.Request) {
 		case errNotBearer:
 			reason = reasonBadScheme
 		}
-		a.reject(w, r, method, http.StatusUnauthorized, reason, err.Error(), nil)
+		a.deny(w, r, refused(method, http.StatusUnauthorized, reason, err.Error(), nil))
 		return
 	}
 	if a.hostKeys != nil {
 		u, exp, err := a.hostKeys.verify(r.Context(), token)
 		if err != nil {
-			a.reject(w, r, method, http.StatusUnauthorized, reasonInvalidToken, "Invalid token", err)
+			a.deny(w, r, refused(method, http.StatusUnauthorized, reasonInvalidToken, "Invalid token", err))
 			return
 		}
-		a.login(w, r, method, u, a.newGrant(exp, ""))
+		a.loginJSON(w, r, login{method: method, user: u, grant: a.newGrant(exp, "")})
 		return
 	}
 	s, err := a.VerifyToken(r.Context(), token)
 	if err != nil {
-		reason, status := sessionReason(err)
-		detail := "Invalid token"
-		if status != http.StatusUnauthorized {
-			detail = sessionDetail(reason, status)
-		}
-		a.reject(w, r, method, status, reason, detail, err)
+		a.deny(w, r, sessionDenial(method, err))
 		return
 	}
-	// s may be shared through the token cache: the persist hook gets a copy
-	// it may change without touching other requests of the same token.
-	u := *s.User
-	u.Metadata = maps.Clone(u.Metadata)
 	// The new token joins the presented token's session: logging out
-	// either ends both.
+	// either ends both. s is this request's own copy (VerifyToken), which
+	// the persist hook may change.
 	g := a.newGrant(s.AbsoluteExpiresAt, s.Provider)
 	g.family = s.ID
-	a.login(w, r, method, &u, g)
+	a.loginJSON(w, r, login{method: method, user: s.User, grant: g})
 }

@@ -2,9 +2,7 @@ package chatauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 )
@@ -188,25 +186,5 @@ func (ad *admission) done(success bool) {
 func (a *Auth) forgive(ctx context.Context, keys []string) {
 	for _, k := range keys {
 		_ = a.cfg.Throttle.Forgive(ctx, k)
-	}
-}
-
-// refuseCheck answers a check that admit did not let run.
-func (a *Auth) refuseCheck(w http.ResponseWriter, r *http.Request, method string, cr *checkRefused) {
-	w.Header().Set("Retry-After", retryAfterSeconds(cr.retryAfter))
-	a.reject(w, r, method, cr.status, cr.reason, cr.detail(), nil, slog.String("client", a.clientAddr(r)))
-}
-
-// refuseCheckError answers a check that failed: refused by admit, a
-// Throttle that could not be reached (503), or a failed hook (500).
-func (a *Auth) refuseCheckError(w http.ResponseWriter, r *http.Request, method string, err error) {
-	var cr *checkRefused
-	switch {
-	case errors.As(err, &cr):
-		a.refuseCheck(w, r, method, cr)
-	case errors.Is(err, ErrStoreUnavailable):
-		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
-	default:
-		a.hookFailed(w, r, method, err)
 	}
 }

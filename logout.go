@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
 // serveLogout answers POST /logout: the session is revoked until its
@@ -22,7 +24,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	const method = "logout"
 	s, err := a.endSession(w, r)
 	if err != nil {
-		a.reject(w, r, method, http.StatusServiceUnavailable, reasonStoreDown, "session store unavailable", err)
+		a.deny(w, r, storeDown(method, err))
 		return
 	}
 	var u *User
@@ -42,7 +44,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 				a.logDecision(r, slog.LevelError, method, "rejected", reasonHookPanic, slog.String("error", err.Error()))
 				return
 			}
-			a.hookFailed(w, r, method, err)
+			a.deny(w, r, hookFailed(method, err))
 			return
 		}
 		if hw.wrote { // the hook answered itself
@@ -180,15 +182,6 @@ func (a *Auth) postLogoutRedirectURI(r *http.Request, after string) string {
 	return a.publicBase(r) + a.cfg.RootPath + "/login"
 }
 
-// keepIDToken stores a login's id_token for the id_token_hint of a later
-// RP-initiated logout.
-func (a *Auth) keepIDToken(ctx context.Context, identifier, provider, idToken string) error {
-	if !a.cfg.ProviderLogout || idToken == "" {
-		return nil
-	}
-	return a.cfg.Tokens.SaveToken(ctx, identifier, idTokenKey(provider), &oauth2.Token{AccessToken: idToken, TokenType: "id_token"})
-}
-
 // hookWriter notes whether a hook wrote a status or body itself, and the
 // redirect it asked for.
 type hookWriter struct {
@@ -252,4 +245,151 @@ func (a *Auth) forgetProviderTokens(ctx context.Context, identifier, provider st
 		return fmt.Errorf("chatauth: deleting the provider tokens of %q at %q: %w", identifier, provider, err)
 	}
 	return nil
+}
+
+// EndSession revokes the request's session, when it has a valid one, and
+// clears every session cookie. It returns the session that was ended, or nil
+// when the request had no valid session; the error is the RevocationStore's,
+// or the TokenStore's when the provider tokens of the session's OAuth login
+// could not be deleted (they are, unless
+// Config.OAuth.KeepProviderTokensAfterLogout). The whole session is revoked
+// (Session.ID): every token of its family, renewed, exchanged at POST
+// /auth/jwt or from a later login of the same user in the same browser,
+// until the last of them would have ended. A request with two different
+// session cookies (ErrAmbiguousSession) has every valid one revoked and
+// every copy deleted, and nil is returned: no single user can be named.
+func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	switch {
+	case !a.madeByNew():
+		return nil, errNotMadeByNew
+	case w == nil || r == nil:
+		return nil, errNeedsRequest
+	}
+	s, err := a.endSession(w, r)
+	if s == nil || err != nil {
+		return s, err
+	}
+	return s, a.forgetProviderTokens(r.Context(), s.User.Identifier, s.Provider)
+}
+
+// endSession is EndSession but for the provider tokens, which POST /logout
+// deletes once the provider logout URL has used the id_token.
+func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	s, _, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		return nil, a.endEverySession(w, r)
+	}
+	cookiechunk.Clear(w, r, a.sessionCookie(r))
+	a.clearRootCopies(w, r)
+	if errors.Is(err, ErrStoreUnavailable) {
+		// The token may be valid: reporting it ended would leave it
+		// usable once the store is back.
+		return nil, err
+	}
+	if err != nil {
+		return nil, nil
+	}
+	return s, a.revokeEnded(r.Context(), s)
+}
+
+// EndUserSessions ends every session of the user issued until now, on every
+// instance sharing the RevocationStore ("log out everywhere"), and deletes
+// the provider tokens their OAuth logins kept, unless
+// Config.OAuth.KeepProviderTokensAfterLogout; an error deleting them is
+// returned after the sessions are ended. On this Auth, a session started
+// after EndUserSessions returns is never revoked by it, whatever the clock says;
+// on other instances, whose clocks may differ by a little, use
+// EndOtherSessions to keep a session.
+func (a *Auth) EndUserSessions(ctx context.Context, identifier string) error {
+	return a.revokeUser(ctx, identifier, "")
+}
+
+// EndOtherSessions ends every session of s's user except s itself and
+// its renewals: "log out my other devices", for the current request's
+// session (SessionFrom). A copy of s made with POST /auth/jwt is another
+// session's token and is ended too.
+func (a *Auth) EndOtherSessions(ctx context.Context, s *Session) error {
+	if s == nil || s.User == nil || s.TokenID == "" {
+		return errors.New("chatauth: EndOtherSessions needs a verified session")
+	}
+	return a.revokeUser(ctx, s.User.Identifier, s.TokenID)
+}
+
+func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
+	if !a.madeByNew() {
+		return errNotMadeByNew
+	}
+	ctx = orBackground(ctx)
+	if identifier == "" {
+		return errors.New("chatauth: EndUserSessions needs a user identifier")
+	}
+	before := a.cuts.cut(a.now())
+	err := a.cfg.Revocations.RevokeUser(ctx, UserRevocation{User: identifier, Before: before, Keep: keep,
+		Expires: before.Add(userCutLife(a.cfg.SessionTimeout))})
+	if err == nil {
+		a.signalRevocation()
+		err = a.forgetUserProviderTokens(ctx, identifier)
+	}
+	return err
+}
+
+// forgetUserProviderTokens deletes the provider tokens the user's logins
+// kept, at every configured provider, once EndUserSessions has ended their
+// sessions.
+func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) error {
+	var errs []error
+	for _, p := range a.providerIDs() {
+		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
+	}
+	return errors.Join(errs...)
+}
+
+// userCutLife is how long an EndUserSessions cut is kept: past the longest
+// session, and at least 30 days, for tokens a Chainlit app sharing the
+// secret may have issued with a longer user_session_timeout.
+func userCutLife(sessionTimeout time.Duration) time.Duration {
+	return max(sessionTimeout+time.Minute, 30*24*time.Hour)
+}
+
+// latest is the later of two times.
+func latest(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
+}
+
+// cutClock orders, on one Auth, the cuts of EndUserSessions and the issue
+// times of new tokens, in milliseconds, whatever the wall clock does (two
+// calls in one millisecond, a clock stepping back): a token issued before
+// a cut is computed is below it, so it is revoked; a token issued after
+// EndUserSessions returned is at or above it, so it is not.
+type cutClock struct {
+	lastIssued, lastCut atomic.Int64 // Unix ms
+}
+
+// issue is the issue time of a token issued now: never before the last cut.
+func (c *cutClock) issue(now time.Time) time.Time {
+	ms := max(now.UnixMilli(), c.lastCut.Load())
+	raise(&c.lastIssued, ms)
+	return time.UnixMilli(ms).In(now.Location())
+}
+
+// cut is the Before of an EndUserSessions now: past every token issued so far,
+// this millisecond's included.
+func (c *cutClock) cut(now time.Time) time.Time {
+	ms := max(now.UnixMilli(), c.lastIssued.Load()) + 1
+	raise(&c.lastCut, ms)
+	return time.UnixMilli(ms).In(now.Location())
+}
+
+// latest is now, or the latest issue time when it is ahead of now.
+func (c *cutClock) latest(now time.Time) time.Time {
+	return latest(now, time.UnixMilli(c.lastIssued.Load()))
+}
+
+// raise sets v to x unless it holds more.
+func raise(v *atomic.Int64, x int64) {
+	for old := v.Load(); old < x && !v.CompareAndSwap(old, x); old = v.Load() {
+	}
 }

@@ -355,7 +355,7 @@ func BenchmarkMemoryRevocationStoreMillion(b *testing.B) {
 		s := newMemoryRevocationStore(0)
 		now := time.Now()
 		for i := range n {
-			s.Revoke(ctx, Revocation{ID: randomID(), User: users[i%len(users)], IssuedAt: now, Expires: now.Add(15 * 24 * time.Hour)})
+			s.Revoke(ctx, Revocation{ID: randomToken(16), User: users[i%len(users)], IssuedAt: now, Expires: now.Add(15 * 24 * time.Hour)})
 		}
 		held = heapAfterGC() - before
 		if len(s.revoked) != n {
@@ -375,10 +375,10 @@ func BenchmarkMemoryRevocationStoreRevoked(b *testing.B) {
 			s := newMemoryRevocationStore(0)
 			now := time.Now()
 			for range held {
-				s.Revoke(ctx, Revocation{ID: randomID(), User: "someone", IssuedAt: now, Expires: now.Add(time.Hour)})
+				s.Revoke(ctx, Revocation{ID: randomToken(16), User: "someone", IssuedAt: now, Expires: now.Add(time.Hour)})
 			}
 			s.RevokeUser(ctx, UserRevocation{User: "ada@example.com", Before: now.Add(-time.Hour), Expires: now.Add(time.Hour)})
-			sess := sessionOfUser("ada@example.com", randomID(), randomID(), now)
+			sess := sessionOfUser("ada@example.com", randomToken(16), randomToken(16), now)
 			b.ReportAllocs()
 			for b.Loop() {
 				if revoked, _ := s.Revoked(ctx, sess); revoked {

@@ -1,9 +1,20 @@
 package chatauth
 
+// The walk of an authenticated request, top to bottom through three files:
+//
+//	middleware.go  RequireUser / WithUser -> check (origin rules; a denial, respond.go, on refusal)
+//	session.go     authenticate -> readSession -> tokenFromRequest -> [VerifyToken]
+//	               -> maybeRenew (-> [issueToken], writeSessionCookie in login.go)
+//	keys.go        VerifyToken -> tokenCache / parseToken -> fastVerifier.verify
+//	               or golang-jwt -> sessionOf; Session.clone (user.go) per request
+//
+// Header login on the way (a request carrying a header hook's headers)
+// branches from authenticate to headersession.go, which ends in the one
+// login tail, login.go's startLogin.
+
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -30,7 +41,7 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
 		if err != nil {
-			a.refuse(w, r, err)
+			a.deny(w, r, a.requestDenial(r, err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
@@ -50,12 +61,13 @@ func (a *Auth) WithUser(next http.Handler) http.Handler {
 	next = orNotFound(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.check(w, r)
-		var refused *checkRefused
+		var d *denial
+		var cr *checkRefused
 		switch {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
-		case errors.Is(err, errAnswered), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed), errors.As(err, &refused):
-			a.refuse(w, r, err)
+		case errors.As(err, &d), errors.Is(err, ErrStoreUnavailable), errors.Is(err, errHookFailed), errors.As(err, &cr):
+			a.deny(w, r, a.requestDenial(r, err))
 			return
 		case errors.Is(err, errHeaderRejected):
 			a.logDecision(r, slog.LevelInfo, "header", "rejected", reasonCredentials, slog.String("error", err.Error()))
@@ -64,74 +76,21 @@ func (a *Auth) WithUser(next http.Handler) http.Handler {
 	})
 }
 
-// refuse answers a failed session check.
-func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	var refused *checkRefused
-	switch {
-	case errors.Is(err, errAnswered):
-	case errors.As(err, &refused):
-		a.refuseCheck(w, r, "header", refused)
-	case errors.Is(err, errHookFailed):
-		a.hookFailed(w, r, "header", err)
-	default:
-		a.rejectSession(w, r, err)
-	}
-}
-
-// errAnswered means check already wrote the response.
-var errAnswered = errors.New("answered")
-
 // check applies the cross-origin rules and finds the request's session,
-// renewing its cookie when due.
+// renewing its cookie when due. Its error is a *denial, or an error of
+// authenticate, which requestDenial words.
 func (a *Auth) check(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	switch {
 	case isWebSocketUpgrade(r):
 		if err := a.checkUpgradeOrigin(r); err != nil {
-			a.reject(w, r, "session", http.StatusForbidden, reasonBadOrigin, "cross-origin request rejected", err)
-			return nil, errAnswered
+			return nil, crossOrigin("session", reasonBadOrigin, err)
 		}
 	case !safeMethod(r.Method):
 		if err := a.origins.Check(r); err != nil {
-			a.reject(w, r, "session", http.StatusForbidden, reasonCrossOrigin, "cross-origin request rejected", err)
-			return nil, errAnswered
+			return nil, crossOrigin("session", reasonCrossOrigin, err)
 		}
 	}
 	return a.authenticate(w, r)
-}
-
-// authenticate finds the request's session, or logs it in by its headers
-// (header.go), renewing its cookie when due.
-func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	s, fromCookie, err := a.readSession(r)
-	if errors.Is(err, ErrAmbiguousSession) {
-		a.clearEveryCopy(w, r)
-	}
-	if errors.Is(err, ErrStoreUnavailable) {
-		return nil, err
-	}
-	if a.headerLoginOn() {
-		att := a.headerAttemptFor(r, false)
-		changed := att.mode != nil && (err != nil || att.hash != s.headerHash)
-		if err != nil || changed || att.reason == reasonUntrustedPeer {
-			a.logHeaderNames(r, att)
-		}
-		switch {
-		case changed:
-			return a.headerSession(w, r, att, s) // s is nil without a valid session
-		case err != nil && att.reason == reasonUntrustedPeer:
-			return nil, fmt.Errorf("%w: peer %s: %w", errUntrustedPeer, peer(r), err)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if fromCookie {
-		s = a.maybeRenew(w, r, s)
-	}
-	if a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
-		a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
-	}
-	return s, nil
 }
 
 func safeMethod(m string) bool {
@@ -149,10 +108,4 @@ func (a *Auth) checkUpgradeOrigin(r *http.Request) error {
 	probe := *r
 	probe.Method = http.MethodPost
 	return a.origins.Check(&probe)
-}
-
-// ContextWithUser returns a copy of ctx carrying u, as the middleware
-// leaves it for UserFrom: for tests of handlers that read the user.
-func ContextWithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(orBackground(ctx), sessionKey{}, &Session{User: u})
 }

@@ -220,7 +220,6 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 		// chatauth: functions.
 		"CheckPassword":     one(func(testing.TB) { chatauth.CheckPassword("", "") }),
 		"HashPassword":      one(func(testing.TB) { _, _ = chatauth.HashPassword("") }),
-		"ContextWithUser":   one(func(testing.TB) { chatauth.UserFrom(chatauth.ContextWithUser(nilCtx, nil)) }),
 		"SetLogoutRedirect": one(func(testing.TB) { chatauth.SetLogoutRedirect(nil, "") }),
 		"New":               one(func(testing.TB) { _, _ = chatauth.New(chatauth.Config{}) }),
 		"NewFromEnv":        one(func(testing.TB) { _, _ = chatauth.NewFromEnv() }),
@@ -249,9 +248,9 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 		"Auth.FrameAncestors":     onAuths(func(_ testing.TB, a *chatauth.Auth) { a.FrameAncestors() }),
 		"Auth.LoginMethods":       onAuths(func(_ testing.TB, a *chatauth.Auth) { a.LoginMethods() }),
 		"Auth.IsSafeRedirect":     onAuths(func(_ testing.TB, a *chatauth.Auth) { a.IsSafeRedirect("") }),
-		"Auth.RevokeOtherSessions": onAuths(func(_ testing.TB, a *chatauth.Auth) {
-			_ = a.RevokeOtherSessions(nilCtx, nil)
-			_ = a.RevokeOtherSessions(nilCtx, &chatauth.Session{})
+		"Auth.EndOtherSessions": onAuths(func(_ testing.TB, a *chatauth.Auth) {
+			_ = a.EndOtherSessions(nilCtx, nil)
+			_ = a.EndOtherSessions(nilCtx, &chatauth.Session{})
 		}),
 		"Auth.Close":   onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.Close() }),
 		"OpenStateDir": one(func(tb testing.TB) { _, _ = chatauth.OpenStateDir("", chatauth.StateDirOptions{}) }),
@@ -263,26 +262,25 @@ func nilZeroCalls(t *testing.T) map[string][]func(tb testing.TB) {
 			_, _ = d.Revoked(nilCtx, nil)
 			_, _ = d.Revoked(nilCtx, &chatauth.Session{})
 		}),
-		"StateDir.FirstUse":       onStateDirs(func(d *chatauth.StateDir) { _, _ = d.FirstUse(nilCtx, "", time.Time{}) }),
-		"StateDir.Hit":            onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Hit(nilCtx, "", 0, 0) }),
-		"StateDir.Reset":          onStateDirs(func(d *chatauth.StateDir) { _ = d.Reset(nilCtx, "") }),
-		"StateDir.Forgive":        onStateDirs(func(d *chatauth.StateDir) { _ = d.Forgive(nilCtx, "") }),
-		"StateDir.SaveToken":      onStateDirs(func(d *chatauth.StateDir) { _ = d.SaveToken(nilCtx, "", "", nil) }),
-		"StateDir.Token":          onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Token(nilCtx, "", "") }),
-		"StateDir.DeleteToken":    onStateDirs(func(d *chatauth.StateDir) { _ = d.DeleteToken(nilCtx, "", "") }),
-		"StateDir.Close":          onStateDirs(func(d *chatauth.StateDir) { _ = d.Close() }),
-		"Auth.OnLogout":           onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnLogout(nil) }),
-		"Auth.OnOAuth":            onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnOAuth(nil) }),
-		"Auth.OnPassword":         onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnPassword(nil) }),
-		"Auth.OnPersist":          onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnPersist(nil) }),
-		"Auth.Providers":          onAuths(func(_ testing.TB, a *chatauth.Auth) { a.Providers() }),
-		"Auth.RedirectURI":        onAuths(func(_ testing.TB, a *chatauth.Auth) { a.RedirectURI(nil, "") }),
-		"Auth.RequireUser":        onAuths(func(_ testing.TB, a *chatauth.Auth) { serveOnce(a.RequireUser(nil)) }),
-		"Auth.WithUser":           onAuths(func(_ testing.TB, a *chatauth.Auth) { serveOnce(a.WithUser(nil)) }),
-		"Auth.RevokeUser":         onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.RevokeUser(nilCtx, "") }),
-		"Auth.ServeHTTP":          onAuths(func(_ testing.TB, a *chatauth.Auth) { a.ServeHTTP(nil, nil); serveOnce(a) }),
-		"Auth.SessionFromRequest": onAuths(func(_ testing.TB, a *chatauth.Auth) { _, _ = a.SessionFromRequest(nil) }),
-		"Auth.SetKeys":            onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.SetKeys(nil) }),
+		"StateDir.FirstUse":    onStateDirs(func(d *chatauth.StateDir) { _, _ = d.FirstUse(nilCtx, "", time.Time{}) }),
+		"StateDir.Hit":         onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Hit(nilCtx, "", 0, 0) }),
+		"StateDir.Reset":       onStateDirs(func(d *chatauth.StateDir) { _ = d.Reset(nilCtx, "") }),
+		"StateDir.Forgive":     onStateDirs(func(d *chatauth.StateDir) { _ = d.Forgive(nilCtx, "") }),
+		"StateDir.SaveToken":   onStateDirs(func(d *chatauth.StateDir) { _ = d.SaveToken(nilCtx, "", "", nil) }),
+		"StateDir.Token":       onStateDirs(func(d *chatauth.StateDir) { _, _ = d.Token(nilCtx, "", "") }),
+		"StateDir.DeleteToken": onStateDirs(func(d *chatauth.StateDir) { _ = d.DeleteToken(nilCtx, "", "") }),
+		"StateDir.Close":       onStateDirs(func(d *chatauth.StateDir) { _ = d.Close() }),
+		"Auth.OnLogout":        onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnLogout(nil) }),
+		"Auth.OnOAuth":         onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnOAuth(nil) }),
+		"Auth.OnPassword":      onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnPassword(nil) }),
+		"Auth.OnPersist":       onAuths(func(_ testing.TB, a *chatauth.Auth) { a.OnPersist(nil) }),
+		"Auth.RedirectURI":     onAuths(func(_ testing.TB, a *chatauth.Auth) { a.RedirectURI(nil, "") }),
+		"Auth.RequireUser":     onAuths(func(_ testing.TB, a *chatauth.Auth) { serveOnce(a.RequireUser(nil)) }),
+		"Auth.WithUser":        onAuths(func(_ testing.TB, a *chatauth.Auth) { serveOnce(a.WithUser(nil)) }),
+		"Auth.EndUserSessions": onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.EndUserSessions(nilCtx, "") }),
+		"Auth.ServeHTTP":       onAuths(func(_ testing.TB, a *chatauth.Auth) { a.ServeHTTP(nil, nil); serveOnce(a) }),
+		"Auth.VerifyRequest":   onAuths(func(_ testing.TB, a *chatauth.Auth) { _, _ = a.VerifyRequest(nil) }),
+		"Auth.SetSecrets":      onAuths(func(_ testing.TB, a *chatauth.Auth) { _ = a.SetSecrets(nil) }),
 		"Auth.StartSession": onAuths(func(_ testing.TB, a *chatauth.Auth) {
 			_, _ = a.StartSession(nil, nil, nil)
 			_, _ = a.StartSession(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), &chatauth.User{})

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chatauth/chatauth"
@@ -674,7 +675,7 @@ func TestProviderTokensEndWithLogout(t *testing.T) {
 				}
 			},
 			"RevokeUser": func(t *testing.T, app *oauthApp, c *http.Client) {
-				if err := app.auth.RevokeUser(context.Background(), user); err != nil {
+				if err := app.auth.EndUserSessions(context.Background(), user); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -732,5 +733,22 @@ func TestOAuthSessionTooLarge(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || !strings.Contains(app.logs.String(), "auth.reason=session_too_large") {
 		t.Errorf("%d\n%s", resp.StatusCode, app.logs)
+	}
+}
+
+// TestOAuthPersistTooLarge: the OAuth callback's tail is the one every
+// login has: a stored user too large for the cookie budget is 500
+// session_too_large, and the persistence hook runs once.
+func TestOAuthPersistTooLarge(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	var calls atomic.Int32
+	app.auth.OnPersist(func(context.Context, *chatauth.User) (*chatauth.User, error) {
+		calls.Add(1)
+		return &chatauth.User{Identifier: "ada", Metadata: map[string]any{"groups": strings.Repeat("g", 20000)}}, nil
+	})
+	resp, _ := app.idp.Login(t, newJarClient(), app.base+"/auth/oauth/corp")
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(app.logs.String(), "auth.reason=session_too_large") || calls.Load() != 1 {
+		t.Errorf("%d, persist calls %d\n%s", resp.StatusCode, calls.Load(), app.logs)
 	}
 }

@@ -1,9 +1,6 @@
 package chatauth
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -63,18 +60,13 @@ func CheckPassword(hash, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
 
-// equalStrings compares in constant time (for the length of the shorter).
-func equalStrings(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
 // serveLogin answers POST /login: form fields username and password,
 // throttled per username and per client address before the hook runs.
 func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	const method = "password"
 	check := a.hook().password
 	if check == nil {
-		a.reject(w, r, method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil)
+		a.deny(w, r, refused(method, http.StatusNotFound, reasonNotEnabled, "password login not enabled", nil))
 		return
 	}
 	username, password, err := loginForm(r)
@@ -86,12 +78,12 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 		if isBodyTimeout(err) {
 			status, reason, err = http.StatusRequestTimeout, reasonBodyTimeout, errBodyTimeout
 		}
-		a.reject(w, r, method, status, reason, err.Error(), nil)
+		a.deny(w, r, refused(method, status, reason, err.Error(), nil))
 		return
 	}
 	adm, err := a.admit(r, a.passwordSlots, a.passwordBudgets(r, username))
 	if err != nil {
-		a.refuseCheckError(w, r, method, err)
+		a.deny(w, r, a.loginCheckDenial(r, method, err))
 		return
 	}
 	u, err := callHook(func() (*User, error) { return check(r.Context(), username, password) })
@@ -99,14 +91,14 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 	// takes its own attempt back from the address's.
 	adm.done(err == nil && u != nil)
 	if err != nil {
-		a.hookFailed(w, r, method, fmt.Errorf("password hook: %w", err))
+		a.deny(w, r, hookFailed(method, fmt.Errorf("password hook: %w", err)))
 		return
 	}
 	if u == nil {
-		a.reject(w, r, method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil)
+		a.deny(w, r, refused(method, http.StatusUnauthorized, reasonCredentials, reasonCredentials, nil))
 		return
 	}
-	a.login(w, r, method, u, a.newGrant(zeroTime, ""))
+	a.loginJSON(w, r, login{method: method, user: u, grant: a.newGrant(zeroTime, "")})
 }
 
 // loginForm reads username and password from an urlencoded or multipart body.
@@ -168,8 +160,7 @@ func formError(err error) string {
 func usernameKey(username string) string {
 	username = strings.ToLower(strings.TrimSpace(strings.Map(foldLookalike, username)))
 	if len(username) > 128 {
-		sum := sha256.Sum256([]byte(username))
-		username = "sha256:" + hex.EncodeToString(sum[:16])
+		username = "sha256:" + hashHex(username)
 	}
 	return "user:" + username
 }

@@ -339,12 +339,6 @@ func bcryptCost(t *testing.T, hash string) int {
 	return cost
 }
 
-func TestEqualStrings(t *testing.T) {
-	if !equalStrings("abc", "abc") || equalStrings("abc", "abd") || equalStrings("abc", "ab") {
-		t.Error("equalStrings")
-	}
-}
-
 func TestPasswordThrottleKeys(t *testing.T) {
 	a, _, _ := newTestAuth(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 2, PerAddress: 2}}})
 	var calls atomic.Int32

@@ -402,7 +402,7 @@ func TestWatchSessionToldByRevocationWatcher(t *testing.T) {
 	}
 	// Bob's other session is still watched: its stream ends at its own
 	// revocation, not at ada's.
-	if err := b.RevokeUser(context.Background(), "bob"); err != nil {
+	if err := b.EndUserSessions(context.Background(), "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := nextEvent(t, otherStream); !strings.Contains(ev, "revoked") {

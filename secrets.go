@@ -1,6 +1,7 @@
 package chatauth
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 )
@@ -9,6 +10,25 @@ import (
 // with 32 bytes or more (RFC 7518 section 3.2). A deployment moving over
 // with a shorter secret signs with a new long one and keeps the old as a
 // previous secret, which verifies the sessions it signed until they end.
+
+// checkSecrets checks the signing secret and the previous secrets, for
+// New and SetSecrets alike: current needs minSecretBytes, a previous
+// secret may be shorter but not empty.
+func checkSecrets(current []byte, previous [][]byte) error {
+	var errs []error
+	switch {
+	case len(current) == 0:
+		errs = append(errs, fmt.Errorf("Secret is missing: set CHAINLIT_AUTH_SECRET (%s)", createSecretHint))
+	case len(current) < minSecretBytes:
+		errs = append(errs, fmt.Errorf("Secret is %d bytes, needs at least %d (%s); a shorter secret of a Chainlit deployment "+
+			"can keep verifying its sessions as a previous secret (CHATAUTH_PREVIOUS_SECRETS)",
+			len(current), minSecretBytes, createSecretHint))
+	}
+	if err := checkPreviousSecrets(previous); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
 // checkPreviousSecrets refuses an empty previous secret (an empty HMAC key
 // is one anybody can sign with); short ones are accepted, for

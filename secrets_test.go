@@ -40,23 +40,23 @@ func TestShortPreviousSecret(t *testing.T) {
 		t.Errorf("a new token verifies with the short secret: %v", err)
 	}
 
-	// SetKeys follows the same rule.
-	if err := a.SetKeys(testSecret, short); err != nil {
-		t.Errorf("SetKeys with a short previous secret: %v", err)
+	// SetSecrets follows the same rule.
+	if err := a.SetSecrets(testSecret, short); err != nil {
+		t.Errorf("SetSecrets with a short previous secret: %v", err)
 	}
 	if got := userOf(t, a, userRequest(a, old)); got != "ada@example.com" {
-		t.Errorf("after SetKeys: user %q", got)
+		t.Errorf("after SetSecrets: user %q", got)
 	}
 	for name, set := range map[string]func() error{
-		"short current":  func() error { return a.SetKeys(short, testSecret) },
-		"empty previous": func() error { return a.SetKeys(testSecret, []byte{}) },
+		"short current":  func() error { return a.SetSecrets(short, testSecret) },
+		"empty previous": func() error { return a.SetSecrets(testSecret, []byte{}) },
 	} {
 		if err := set(); err == nil {
-			t.Errorf("SetKeys accepted %s", name)
+			t.Errorf("SetSecrets accepted %s", name)
 		}
 	}
 	resp := serve(t, a, userRequest(a, old))
 	if resp.StatusCode != http.StatusOK {
-		t.Errorf("after refused SetKeys calls: %d", resp.StatusCode)
+		t.Errorf("after refused SetSecrets calls: %d", resp.StatusCode)
 	}
 }

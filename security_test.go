@@ -632,8 +632,8 @@ func TestSecuritySessionToken(t *testing.T) {
 		if _, err := chatauth.New(chatauth.Config{Secret: secSecret, PreviousSecrets: [][]byte{{}}}); err == nil {
 			t.Error("New accepted an empty previous secret")
 		}
-		if err := a.SetKeys(short); err == nil {
-			t.Error("SetKeys accepted a 31-byte secret")
+		if err := a.SetSecrets(short); err == nil {
+			t.Error("SetSecrets accepted a 31-byte secret")
 		}
 	})
 	t.Run("never_read_from_the_URL", func(t *testing.T) {

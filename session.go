@@ -1,347 +1,103 @@
 package chatauth
 
+// session.go is an authenticated request after the middleware's origin
+// check (middleware.go): the session token found in the request (cookie,
+// Authorization: Bearer, or a WebSocket handshake's "bearer." protocol),
+// verified (VerifyToken, keys.go), or header login on the way
+// (headersession.go), then renewed when due; and, for the connection that
+// outlives the request, WatchSession.
+
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
 )
 
-// StartSession issues a session token for u and sets it as the session
-// cookie on w (chunked when large): what an app's own login route calls
-// (Chainlit's custom-auth case). The session lasts the session timeout.
-// A user whose token would not fit in MaxCookieChunks cookies is refused
-// with an error wrapping ErrSessionTooLarge.
-func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, u *User) (*Session, error) {
+// VerifyRequest returns the request's verified session, from its
+// cookie or Authorization header, or an error wrapping ErrNoSession,
+// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
+// ErrStoreUnavailable or ErrAmbiguousSession.
+func (a *Auth) VerifyRequest(r *http.Request) (*Session, error) {
 	switch {
 	case !a.madeByNew():
 		return nil, errNotMadeByNew
-	case w == nil || r == nil:
-		return nil, errNeedsRequest
+	case r == nil:
+		return nil, ErrNoSession
 	}
-	return a.startSession(w, r, u, a.newGrant(time.Time{}, ""))
+	s, _, err := a.readSession(r)
+	return s, err
 }
 
-// startSession issues a token for the grant and sets it as the cookie.
-// Without a session to join, it joins the request's cookie session when
-// that is the same user's (a login again in the same browser): logging
-// out then ends both. A token without a session id of its own (older
-// chatauth tokens, Chainlit's) is not joined: it is its own session, which
-// ending the replaced token ends.
-func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *User, g grant) (*Session, error) {
-	if g.family == "" && u != nil {
-		if old := a.cookieSession(r); old != nil && old.User.Identifier == u.Identifier && old.ID != old.TokenID {
-			g.family = old.ID
+// serveUser answers GET /user: the session's user, or null when no login
+// method is configured. A request carrying header login's headers is
+// logged in by them, as in RequireUser.
+func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
+	s, err := a.authenticate(w, r)
+	if err != nil {
+		// Without a login method there is no user to speak of: a stale or
+		// foreign cookie must not turn the page into a login prompt.
+		if !a.loginConfigured() && !errors.Is(err, ErrStoreUnavailable) {
+			writeJSON(w, http.StatusOK, nil)
+			return
+		}
+		a.deny(w, r, a.requestDenial(r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.User)
+}
+
+// authenticate finds the request's session, or logs it in by its headers
+// (header.go), renewing its cookie when due.
+func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	s, fromCookie, err := a.readSession(r)
+	if errors.Is(err, ErrAmbiguousSession) {
+		a.clearEveryCopy(w, r)
+	}
+	if errors.Is(err, ErrStoreUnavailable) {
+		return nil, err
+	}
+	if a.headerLoginOn() {
+		att := a.headerAttemptFor(r, false)
+		changed := att.mode != nil && (err != nil || att.hash != s.headerHash)
+		if err != nil || changed || att.reason == reasonUntrustedPeer {
+			a.logHeaderNames(r, att)
+		}
+		switch {
+		case changed:
+			return a.headerSession(w, r, att, s) // s is nil without a valid session
+		case err != nil && att.reason == reasonUntrustedPeer:
+			return nil, fmt.Errorf("%w: peer %s: %w", errUntrustedPeer, peer(r), err)
 		}
 	}
-	token, s, err := a.issueToken(u, g)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.writeSessionCookie(w, r, token, s); err != nil {
-		return nil, err
+	if fromCookie {
+		s = a.maybeRenew(w, r, s)
+	}
+	if a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) {
+		a.logDecision(r, slog.LevelDebug, "session", "success", reasonOK, slog.String("user", s.User.Identifier))
 	}
 	return s, nil
 }
 
-// writeSessionCookie sets token as the session cookie, chunked, living as
-// long as the token: Max-Age is rounded up, so that the cookie never goes
-// before the token does, and outlives it by less than a second. issueToken
-// has checked that the token fits the cookie budget.
-func (a *Auth) writeSessionCookie(w http.ResponseWriter, r *http.Request, token string, s *Session) error {
-	c := a.sessionCookie(r)
-	c.MaxAge = max(ceilSeconds(s.ExpiresAt.Sub(a.now())), 1)
-	cookiechunk.Write(w, r, c, token)
-	a.clearRootCopies(w, r)
-	return nil
-}
-
-// ErrSessionTooLarge means a user's token would need more cookies than
-// Config.Cookie.MaxChunks: the error names the metadata that made it large.
-var ErrSessionTooLarge = errors.New("chatauth: session too large for cookies")
-
-// checkTokenSize refuses a token longer than the cookie budget: the
-// longest token MaxCookieChunks cookies hold, which New made sure is no
-// longer than MaxTokenBytes. Every path that issues a token asks it, so no
-// token is issued that the same Auth would refuse to set or to read.
-func (a *Auth) checkTokenSize(u *User, token string) error {
-	if len(token) <= a.tokenBudget {
-		return nil
-	}
-	return sessionTooLarge(u, len(token), a.tokenBudget, a.cfg.MaxCookieChunks)
-}
-
-// cookieTokenBudget is the longest token MaxCookieChunks session cookies hold,
-// counted with every attribute at its longest (Secure on, the Max-Age of a
-// whole SessionTimeout), so that the answer does not depend on the request.
-func (a *Auth) cookieTokenBudget() int {
-	// No request: Secure is forced below, and nothing else of the cookie
-	// depends on the request.
-	c := a.sessionCookie(&http.Request{})
-	c.Secure = true
-	c.MaxAge = ceilSeconds(a.cfg.SessionTimeout) + 1
-	return cookiechunk.Capacity(c, a.cfg.MaxCookieChunks)
-}
-
-// ceilSeconds is d in whole seconds, rounded up.
-func ceilSeconds(d time.Duration) int {
-	return int((d + time.Second - 1) / time.Second)
-}
-
-// sessionTooLarge names the largest metadata fields of u, biggest first.
-func sessionTooLarge(u *User, tokenLen, budget, chunks int) error {
-	type field struct {
-		name string
-		size int
-	}
-	var fields []field
-	for k, v := range u.Metadata {
-		b, _ := json.Marshal(v)
-		fields = append(fields, field{k, len(b)})
-	}
-	slices.SortFunc(fields, func(x, y field) int { return y.size - x.size })
-	var names []string
-	for i, f := range fields {
-		if i == 3 {
-			break
-		}
-		names = append(names, fmt.Sprintf("%q (%d bytes)", f.name, f.size))
-	}
-	largest := "none"
-	if len(names) > 0 {
-		largest = strings.Join(names, ", ")
-	}
-	return fmt.Errorf("%w: the token for %q is %d bytes, more than the %d bytes that MaxCookieChunks (%d cookies) holds; largest metadata: %s",
-		ErrSessionTooLarge, u.Identifier, tokenLen, budget, chunks, largest)
-}
-
-// EndSession revokes the request's session, when it has a valid one, and
-// clears every session cookie. It returns the session that was ended, or nil
-// when the request had no valid session; the error is the RevocationStore's,
-// or the TokenStore's when the provider tokens of the session's OAuth login
-// could not be deleted (they are, unless
-// Config.OAuth.KeepProviderTokensAfterLogout). The whole session is revoked
-// (Session.ID): every token of its family, renewed, exchanged at POST
-// /auth/jwt or from a later login of the same user in the same browser,
-// until the last of them would have ended. A request with two different
-// session cookies (ErrAmbiguousSession) has every valid one revoked and
-// every copy deleted, and nil is returned: no single user can be named.
-func (a *Auth) EndSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	switch {
-	case !a.madeByNew():
-		return nil, errNotMadeByNew
-	case w == nil || r == nil:
-		return nil, errNeedsRequest
-	}
-	s, err := a.endSession(w, r)
-	if s == nil || err != nil {
-		return s, err
-	}
-	return s, a.forgetProviderTokens(r.Context(), s.User.Identifier, s.Provider)
-}
-
-// endSession is EndSession but for the provider tokens, which POST /logout
-// deletes once the provider logout URL has used the id_token.
-func (a *Auth) endSession(w http.ResponseWriter, r *http.Request) (*Session, error) {
-	s, _, err := a.readSession(r)
-	if errors.Is(err, ErrAmbiguousSession) {
-		return nil, a.endEverySession(w, r)
-	}
-	cookiechunk.Clear(w, r, a.sessionCookie(r))
-	a.clearRootCopies(w, r)
-	if errors.Is(err, ErrStoreUnavailable) {
-		// The token may be valid: reporting it ended would leave it
-		// usable once the store is back.
-		return nil, err
-	}
+// readSession reads and verifies the request's session token, and says
+// whether it came from the cookie.
+func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
+	token, fromCookie, err := a.tokenFromRequest(r)
 	if err != nil {
-		return nil, nil
-	}
-	return s, a.revokeEnded(r.Context(), s)
-}
-
-// endPreviousSession revokes the token of the request's cookie, when it
-// holds a valid one, once a login has replaced it: a login starts a new
-// token and ends the current one (ASVS 7.2.4), so the old token is not left
-// usable beside the new. Only that token (and its renewals) is revoked: the
-// new session of the same user joined its family, which lives on. A bearer
-// token given to POST /auth/jwt is the credential being exchanged and is
-// left alone. Best effort: a store failure is logged, the login stands.
-func (a *Auth) endPreviousSession(r *http.Request, current *Session) {
-	old := a.cookieSession(r)
-	// A token whose id is the new session's id is the one POST /auth/jwt
-	// exchanged (an older or Chainlit token, sent as cookie and bearer):
-	// revoking it would end the session just made from it.
-	if old == nil || old.TokenID == current.TokenID || old.TokenID == current.ID {
-		return
-	}
-	rev := Revocation{ID: old.TokenID, User: old.User.Identifier, IssuedAt: a.cuts.latest(a.now()), Expires: old.AbsoluteExpiresAt}
-	if err := a.cfg.Revocations.Revoke(r.Context(), rev); err != nil {
-		a.logDecision(r, slog.LevelError, "session", "revoke_failed", reasonStoreDown, slog.String("error", err.Error()))
-		return
-	}
-	a.signalRevocation()
-}
-
-// cookieSession is the valid session of the request's cookie, or nil.
-func (a *Auth) cookieSession(r *http.Request) *Session {
-	token, found, tooLarge := cookiechunk.Read(r.Header, a.cfg.CookieName, MaxTokenBytes)
-	if !found || tooLarge || token == "" {
-		return nil
+		return nil, fromCookie, err
 	}
 	s, err := a.VerifyToken(r.Context(), token)
-	if err != nil {
-		return nil
-	}
-	return s
-}
-
-// RevokeUser ends every session of the user issued until now, on every
-// instance sharing the RevocationStore ("log out everywhere"), and deletes
-// the provider tokens their OAuth logins kept, unless
-// Config.OAuth.KeepProviderTokensAfterLogout; an error deleting them is
-// returned after the sessions are ended. On this Auth, a session started
-// after RevokeUser returns is never revoked by it, whatever the clock says;
-// on other instances, whose clocks may differ by a little, use
-// RevokeOtherSessions to keep a session.
-func (a *Auth) RevokeUser(ctx context.Context, identifier string) error {
-	return a.revokeUser(ctx, identifier, "")
-}
-
-// RevokeOtherSessions ends every session of s's user except s itself and
-// its renewals: "log out my other devices", for the current request's
-// session (SessionFrom). A copy of s made with POST /auth/jwt is another
-// session's token and is ended too.
-func (a *Auth) RevokeOtherSessions(ctx context.Context, s *Session) error {
-	if s == nil || s.User == nil || s.TokenID == "" {
-		return errors.New("chatauth: RevokeOtherSessions needs a verified session")
-	}
-	return a.revokeUser(ctx, s.User.Identifier, s.TokenID)
-}
-
-func (a *Auth) revokeUser(ctx context.Context, identifier, keep string) error {
-	if !a.madeByNew() {
-		return errNotMadeByNew
-	}
-	ctx = orBackground(ctx)
-	if identifier == "" {
-		return errors.New("chatauth: RevokeUser needs a user identifier")
-	}
-	before := a.cuts.cut(a.now())
-	err := a.cfg.Revocations.RevokeUser(ctx, UserRevocation{User: identifier, Before: before, Keep: keep,
-		Expires: before.Add(userCutLife(a.cfg.SessionTimeout))})
-	if err == nil {
-		a.signalRevocation()
-		err = a.forgetUserProviderTokens(ctx, identifier)
-	}
-	return err
-}
-
-// forgetUserProviderTokens deletes the provider tokens the user's logins
-// kept, at every configured provider, once RevokeUser has ended their
-// sessions.
-func (a *Auth) forgetUserProviderTokens(ctx context.Context, identifier string) error {
-	var errs []error
-	for _, p := range a.Providers() {
-		errs = append(errs, a.forgetProviderTokens(ctx, identifier, p))
-	}
-	return errors.Join(errs...)
-}
-
-// userCutLife is how long a RevokeUser cut is kept: past the longest
-// session, and at least 30 days, for tokens a Chainlit app sharing the
-// secret may have issued with a longer user_session_timeout.
-func userCutLife(sessionTimeout time.Duration) time.Duration {
-	return max(sessionTimeout+time.Minute, 30*24*time.Hour)
-}
-
-// latest is the later of two times.
-func latest(t, u time.Time) time.Time {
-	if u.After(t) {
-		return u
-	}
-	return t
-}
-
-// cutClock orders, on one Auth, the cuts of RevokeUser and the issue
-// times of new tokens, in milliseconds, whatever the wall clock does (two
-// calls in one millisecond, a clock stepping back): a token issued before
-// a cut is computed is below it, so it is revoked; a token issued after
-// RevokeUser returned is at or above it, so it is not.
-type cutClock struct {
-	lastIssued, lastCut atomic.Int64 // Unix ms
-}
-
-// issue is the issue time of a token issued now: never before the last cut.
-func (c *cutClock) issue(now time.Time) time.Time {
-	ms := max(now.UnixMilli(), c.lastCut.Load())
-	raise(&c.lastIssued, ms)
-	return time.UnixMilli(ms).In(now.Location())
-}
-
-// cut is the Before of a RevokeUser now: past every token issued so far,
-// this millisecond's included.
-func (c *cutClock) cut(now time.Time) time.Time {
-	ms := max(now.UnixMilli(), c.lastIssued.Load()) + 1
-	raise(&c.lastCut, ms)
-	return time.UnixMilli(ms).In(now.Location())
-}
-
-// latest is now, or the latest issue time when it is ahead of now.
-func (c *cutClock) latest(now time.Time) time.Time {
-	return latest(now, time.UnixMilli(c.lastIssued.Load()))
-}
-
-// raise sets v to x unless it holds more.
-func raise(v *atomic.Int64, x int64) {
-	for old := v.Load(); old < x && !v.CompareAndSwap(old, x); old = v.Load() {
-	}
-}
-
-// sessionCookie is the template of the session cookie: the attributes used
-// both to set and to clear it.
-func (a *Auth) sessionCookie(r *http.Request) http.Cookie {
-	c := http.Cookie{
-		Name:     a.cfg.CookieName,
-		Path:     a.cookiePath(),
-		HttpOnly: true,
-		Secure:   a.secureCookies(r),
-	}
-	if a.cfg.Partitioned {
-		// CHIPS: a cookie of an app embedded on another site, kept per
-		// top-level site, which browsers blocking third-party cookies allow.
-		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
-		return c
-	}
-	switch a.cfg.SameSite {
-	case "strict":
-		c.SameSite = http.SameSiteStrictMode
-	case "none":
-		c.SameSite = http.SameSiteNoneMode
-	default:
-		c.SameSite = http.SameSiteLaxMode
-	}
-	return c
-}
-
-// cookiePath is Config.Cookie.Path: the root path by default, "/" without
-// one or for a __Host- cookie (browsers refuse those with another Path).
-func (a *Auth) cookiePath() string { return a.cfg.CookiePath }
-
-// secureCookies reports whether cookies get the Secure flag: when forced,
-// with SameSite=None, with a __Host- or __Secure- cookie name (browsers
-// refuse those without it), or when the app's public URL is https.
-func (a *Auth) secureCookies(r *http.Request) bool {
-	return a.cfg.CookieSecure || a.cfg.SameSite == "none" || strings.HasPrefix(a.publicBase(r), "https:") ||
-		strings.HasPrefix(a.cfg.CookieName, "__Host-") || strings.HasPrefix(a.cfg.CookieName, "__Secure-")
+	return s, fromCookie, err
 }
 
 // tokenFromRequest finds the session token: the unchunked cookie, else its
@@ -420,63 +176,155 @@ func webSocketBearer(r *http.Request) string {
 	return ""
 }
 
-// readSession reads and verifies the request's session token, and says
-// whether it came from the cookie.
-func (a *Auth) readSession(r *http.Request) (*Session, bool, error) {
-	token, fromCookie, err := a.tokenFromRequest(r)
-	if err != nil {
-		return nil, fromCookie, err
+// maybeRenew re-issues the session cookie when the idle timeout is on and
+// the token is past half its idle window: same session and token id, new exp,
+// never past the absolute end. It costs no round trip of its own: the new
+// cookie rides on the response.
+func (a *Auth) maybeRenew(w http.ResponseWriter, r *http.Request, s *Session) *Session {
+	idle := a.cfg.IdleTimeout
+	now := a.now()
+	if idle <= 0 || now.Sub(s.IssuedAt) < idle/2 || !s.ExpiresAt.Before(s.AbsoluteExpiresAt) {
+		return s
 	}
-	s, err := a.VerifyToken(r.Context(), token)
-	return s, fromCookie, err
+	if !a.renewed.claim(s, now, idle) {
+		return s
+	}
+	g := grant{issued: now, expires: a.idleEnd(now, s.AbsoluteExpiresAt), absolute: s.AbsoluteExpiresAt,
+		id: s.TokenID, family: s.ID, provider: s.Provider}
+	g.headerHash = s.headerHash
+	token, renewed, err := a.issueToken(s.User, g)
+	if err == nil {
+		err = a.writeSessionCookie(w, r, token, renewed)
+	}
+	if err != nil {
+		a.logDecision(r, slog.LevelError, "session", "renewal_failed", reasonHookError, slog.String("error", err.Error()))
+		return s
+	}
+	a.logDecision(r, slog.LevelDebug, "session", "renewed", reasonOK, slog.String("user", s.User.Identifier),
+		slog.Time("exp", renewed.ExpiresAt))
+	return renewed
 }
 
-// SessionFromRequest returns the request's verified session, from its
-// cookie or Authorization header, or an error wrapping ErrNoSession,
-// ErrInvalidToken, ErrExpired, ErrRevoked, ErrTokenTooLarge,
-// ErrStoreUnavailable or ErrAmbiguousSession.
-func (a *Auth) SessionFromRequest(r *http.Request) (*Session, error) {
-	switch {
-	case !a.madeByNew():
-		return nil, errNotMadeByNew
-	case r == nil:
-		return nil, ErrNoSession
-	}
-	s, _, err := a.readSession(r)
-	return s, err
+// renewals remembers, per session, when its token was last renewed on this
+// instance, so that the requests a browser sends in parallel with the old
+// cookie do not each renew it: at most once per window. Logged-in clients
+// can open sessions at will, so the record is bounded: at most
+// maxRenewals entries of a fixed size (a hash of the token id and a time).
+type renewals struct {
+	mu   sync.Mutex
+	last map[renewalKey]int64 // hash of the jti -> renewal time (unix ns, whole second)
 }
 
-// serveUser answers GET /user: the session's user, or null when no login
-// method is configured. A request carrying header login's headers is
-// logged in by them, as in RequireUser.
-func (a *Auth) serveUser(w http.ResponseWriter, r *http.Request) {
-	s, err := a.authenticate(w, r)
-	if err != nil {
-		// Without a login method there is no user to speak of: a stale or
-		// foreign cookie must not turn the page into a login prompt.
-		if !a.loginConfigured() && !errors.Is(err, ErrStoreUnavailable) {
-			writeJSON(w, http.StatusOK, nil)
-			return
+// renewalKey names a session in renewals: a hash of its jti, so that every
+// entry has the same size whatever the token says.
+type renewalKey [16]byte
+
+// maxRenewals bounds renewals: 100,000 entries, about 5 MB.
+const maxRenewals = 100000
+
+// claim reports whether the session s may be renewed now: no renewal of it
+// happened since its token was issued.
+func (rn *renewals) claim(s *Session, now time.Time, idle time.Duration) bool {
+	sum := sha256.Sum256([]byte(s.TokenID))
+	key := renewalKey(sum[:16])
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.last == nil {
+		rn.last = make(map[renewalKey]int64)
+	}
+	if last, ok := rn.last[key]; ok && last > s.IssuedAt.UnixNano() {
+		return false
+	}
+	if len(rn.last) >= maxRenewals {
+		rn.prune(now, idle)
+	}
+	rn.last[key] = now.Truncate(time.Second).UnixNano()
+	return true
+}
+
+// prune makes room in a full record: entries older than the idle window
+// go first (their tokens have expired since), then arbitrary ones
+// (makeRoom). Forgetting a session only lets a parallel request renew it
+// once more, never past its absolute end.
+func (rn *renewals) prune(now time.Time, idle time.Duration) {
+	makeRoom(rn.last, func(t int64) bool { return now.Sub(time.Unix(0, t)) > idle },
+		func() bool { return len(rn.last) <= maxRenewals-maxRenewals/4 },
+		func(k renewalKey, _ int64) { delete(rn.last, k) })
+}
+
+// WatchSession is for long-lived connections (WebSocket, Server-Sent
+// Events) opened with session s: the returned channel receives ErrExpired
+// when the session reaches its absolute end, or ErrRevoked when it is
+// revoked, so that the app can send a "session_expired" event and close. A
+// logout on this instance is seen at once; one on another instance within
+// milliseconds when the RevocationStore is a RevocationWatcher (redisstore
+// is), else within Config.Session.CheckInterval. The channel is closed
+// after that one value, or without a value when ctx ends. A nil session (an
+// anonymous request) gets ErrNoSession at once.
+func (a *Auth) WatchSession(ctx context.Context, s *Session) <-chan error {
+	ch := make(chan error, 1)
+	if !a.madeByNew() || s == nil || s.User == nil {
+		// No session to watch (SessionFrom is nil for an anonymous
+		// request under WithUser): the connection has none to lose.
+		ch <- ErrNoSession
+		close(ch)
+		return ch
+	}
+	ctx = orBackground(ctx)
+	watcher, _ := a.cfg.Revocations.(RevocationWatcher)
+	// The signals are taken before each check, the first one here: a
+	// revocation made after this call, or while Revoked runs, wakes the
+	// next wait, and one made before it (since the request was
+	// authenticated) is found by the first check.
+	local, remote := a.revocationSignals(watcher)
+	go func() {
+		defer close(ch)
+		expiry := time.NewTimer(s.AbsoluteExpiresAt.Sub(a.now()))
+		defer expiry.Stop()
+		poll := time.NewTicker(a.cfg.SessionCheckInterval)
+		defer poll.Stop()
+		for {
+			if revoked, err := a.cfg.Revocations.Revoked(ctx, s); err == nil && revoked {
+				ch <- ErrRevoked
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-expiry.C:
+				ch <- ErrExpired
+				return
+			case <-poll.C:
+			case <-local:
+			case <-remote:
+			}
+			local, remote = a.revocationSignals(watcher)
 		}
-		a.refuse(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.User)
+	}()
+	return ch
 }
 
-// clearRootCopies deletes the session cookie and chunks at Path=/ that the
-// request carries, when the session cookie lives under another path.
-// Chainlit sets its cookie at Path=/ whatever its root path: after a move,
-// that copy would otherwise survive logout (and log the user back in once
-// an in-memory revocation is forgotten) and ride beside every new session.
-// A browser sends Path=/ cookies with every request, so the copies the
-// request carries are all there are; deleting a name that was in fact ours
-// at the root path deletes nothing.
-func (a *Auth) clearRootCopies(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.CookiePath == "/" {
-		return
+// revocationSignals are the channels closed at the next revocation: by this
+// instance, and, when the store is a RevocationWatcher, announced by any
+// (nil otherwise, which never fires).
+func (a *Auth) revocationSignals(watcher RevocationWatcher) (local, remote <-chan struct{}) {
+	if watcher != nil {
+		remote = watcher.WatchRevocations()
 	}
-	c := a.sessionCookie(r)
-	c.Path, c.Partitioned = "/", false // Chainlit's cookies are never partitioned
-	cookiechunk.ClearCarried(w, r, c)
+	return a.revocationSignal(), remote
+}
+
+// signalRevocation wakes every WatchSession of this instance, so that an
+// open connection learns of a logout at once rather than at its next poll.
+func (a *Auth) signalRevocation() {
+	a.revokedMu.Lock()
+	close(a.revokedCh)
+	a.revokedCh = make(chan struct{})
+	a.revokedMu.Unlock()
+}
+
+func (a *Auth) revocationSignal() <-chan struct{} {
+	a.revokedMu.Lock()
+	defer a.revokedMu.Unlock()
+	return a.revokedCh
 }

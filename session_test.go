@@ -431,9 +431,9 @@ func TestStartAndEndSession(t *testing.T) {
 		t.Errorf("session %+v", s)
 	}
 	req := addCookies(httptest.NewRequest(http.MethodGet, "/", nil), rec.Result())
-	got, err := a.SessionFromRequest(req)
+	got, err := a.VerifyRequest(req)
 	if err != nil || got.ID != s.ID {
-		t.Fatalf("SessionFromRequest = %+v, %v", got, err)
+		t.Fatalf("VerifyRequest = %+v, %v", got, err)
 	}
 
 	rec = httptest.NewRecorder()
@@ -444,7 +444,7 @@ func TestStartAndEndSession(t *testing.T) {
 	if c := cookieNamed(rec.Result(), "access_token"); c == nil || c.MaxAge != -1 {
 		t.Errorf("EndSession did not clear the cookie: %v", c)
 	}
-	if _, err := a.SessionFromRequest(req); !errors.Is(err, ErrRevoked) {
+	if _, err := a.VerifyRequest(req); !errors.Is(err, ErrRevoked) {
 		t.Errorf("after EndSession: %v, want ErrRevoked", err)
 	}
 	ended, err = a.EndSession(httptest.NewRecorder(), req)
@@ -454,7 +454,7 @@ func TestStartAndEndSession(t *testing.T) {
 	if _, err := a.StartSession(httptest.NewRecorder(), req, &User{}); err == nil {
 		t.Error("StartSession accepted a user without identifier")
 	}
-	if _, err := a.SessionFromRequest(httptest.NewRequest(http.MethodGet, "/", nil)); !errors.Is(err, ErrNoSession) {
+	if _, err := a.VerifyRequest(httptest.NewRequest(http.MethodGet, "/", nil)); !errors.Is(err, ErrNoSession) {
 		t.Errorf("no token: %v, want ErrNoSession", err)
 	}
 }
@@ -467,7 +467,7 @@ func TestRevokeUserLogsOutEverywhere(t *testing.T) {
 	ada2 := issue(t, a, &User{Identifier: "ada"})
 	bob := issue(t, a, &User{Identifier: "bob"})
 
-	if err := a.RevokeUser(ctx, "ada"); err != nil {
+	if err := a.EndUserSessions(ctx, "ada"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range []string{ada1, ada2} {
@@ -495,7 +495,7 @@ func TestRevokeUserThenLoginInTheSameSecond(t *testing.T) {
 	before := issue(t, a, &User{Identifier: "ada"})
 	chainlit := chainlitToken(t, testSecret, clk.Now(), time.Hour)
 	for _, id := range []string{"ada", "ada@example.com"} { // chainlitToken's user
-		if err := a.RevokeUser(ctx, id); err != nil {
+		if err := a.EndUserSessions(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -829,11 +829,11 @@ func TestRevokeUserThenStartSession(t *testing.T) {
 			u := &User{Identifier: "ada"}
 			var previous *http.Request
 			for i := range 1000 {
-				if err := a.RevokeUser(ctx, "ada"); err != nil {
+				if err := a.EndUserSessions(ctx, "ada"); err != nil {
 					t.Fatal(err)
 				}
 				if previous != nil {
-					if _, err := a.SessionFromRequest(previous); !errors.Is(err, ErrRevoked) {
+					if _, err := a.VerifyRequest(previous); !errors.Is(err, ErrRevoked) {
 						t.Fatalf("iteration %d: session started before RevokeUser: %v, want ErrRevoked", i, err)
 					}
 				}
@@ -842,7 +842,7 @@ func TestRevokeUserThenStartSession(t *testing.T) {
 					t.Fatal(err)
 				}
 				previous = addCookies(httptest.NewRequest(http.MethodGet, "/", nil), rec.Result())
-				if _, err := a.SessionFromRequest(previous); err != nil {
+				if _, err := a.VerifyRequest(previous); err != nil {
 					t.Fatalf("iteration %d: session started after RevokeUser returned: %v", i, err)
 				}
 			}
@@ -980,7 +980,7 @@ func TestRevokeOtherSessions(t *testing.T) {
 	copied := exchange(t, a, this, "")
 	phone := issue(t, a, &User{Identifier: "ada"})
 	bob := issue(t, a, &User{Identifier: "bob"})
-	if err := a.RevokeOtherSessions(ctx, thisSession); err != nil {
+	if err := a.EndOtherSessions(ctx, thisSession); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
@@ -1002,18 +1002,18 @@ func TestRevokeOtherSessions(t *testing.T) {
 	if renewed == nil || sessionStatus(t, a, renewed.Value) != http.StatusOK {
 		t.Fatalf("renewal of the kept session: %v", renewed)
 	}
-	if err := a.RevokeUser(ctx, "ada"); err != nil {
+	if err := a.EndUserSessions(ctx, "ada"); err != nil {
 		t.Fatal(err)
 	}
 	if got := sessionStatus(t, a, renewed.Value); got != http.StatusUnauthorized {
 		t.Errorf("kept session after RevokeUser: %d, want 401", got)
 	}
 	for _, s := range []*Session{nil, {}, {User: &User{Identifier: "ada"}}} {
-		if err := a.RevokeOtherSessions(ctx, s); err == nil {
-			t.Errorf("RevokeOtherSessions(%+v): no error", s)
+		if err := a.EndOtherSessions(ctx, s); err == nil {
+			t.Errorf("EndOtherSessions(%+v): no error", s)
 		}
 	}
-	if err := a.RevokeUser(ctx, ""); err == nil {
+	if err := a.EndUserSessions(ctx, ""); err == nil {
 		t.Error("RevokeUser(\"\"): no error")
 	}
 }

@@ -19,7 +19,7 @@ type LoginMethods struct {
 	// Header is on when a header hook is registered (POST R/auth/header).
 	Header bool
 	// Providers are the routable OAuth providers, in the order AddProvider
-	// received them; none until OnOAuth is registered.
+	// received them.
 	Providers []ProviderInfo
 }
 
@@ -77,7 +77,7 @@ const (
 	// NoticeLoggedOut: the person logged out here.
 	NoticeLoggedOut = "logged_out"
 	// NoticeLoggedOutElsewhere: the session was ended from another device
-	// or tab (RevokeUser, "log out everywhere").
+	// or tab (EndUserSessions, "log out everywhere").
 	NoticeLoggedOutElsewhere = "logged_out_elsewhere"
 )
 

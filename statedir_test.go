@@ -633,7 +633,7 @@ func BenchmarkStateDirMillion(b *testing.B) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				mustRevoke(b, sd, Revocation{ID: randomID(), User: users[i%len(users)], IssuedAt: now, Expires: now.Add(15 * 24 * time.Hour)})
+				mustRevoke(b, sd, Revocation{ID: randomToken(16), User: users[i%len(users)], IssuedAt: now, Expires: now.Add(15 * 24 * time.Hour)})
 			}
 		})
 	}
@@ -704,13 +704,13 @@ func BenchmarkStateDirRevoked(b *testing.B) {
 			sd := openTestStateDir(b, b.TempDir(), nil, statelog.Options{NoSync: true})
 			now := time.Now()
 			for range held {
-				k, e, _, _ := sd.revs.entryOf(Revocation{ID: randomID(), User: "someone", IssuedAt: now, Expires: now.Add(time.Hour)}, now)
+				k, e, _, _ := sd.revs.entryOf(Revocation{ID: randomToken(16), User: "someone", IssuedAt: now, Expires: now.Add(time.Hour)}, now)
 				sd.revs.add(k, e, now) // memory only: the check is what is measured
 			}
 			if err := sd.RevokeUser(ctx, UserRevocation{User: "ada@example.com", Before: now.Add(-time.Hour), Expires: now.Add(time.Hour)}); err != nil {
 				b.Fatal(err)
 			}
-			sess := sessionOfUser("ada@example.com", randomID(), randomID(), now)
+			sess := sessionOfUser("ada@example.com", randomToken(16), randomToken(16), now)
 			b.ReportAllocs()
 			for b.Loop() {
 				if revoked, _ := sd.Revoked(ctx, sess); revoked {

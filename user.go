@@ -15,9 +15,16 @@ import (
 // {"identifier": "...", "display_name": "..." or null, "metadata": {...}},
 // plus "id" and "createdAt" when the app persisted the user.
 type User struct {
-	// ID is the app's own id for a persisted user; empty otherwise.
+	// ID is the app's database id of a persisted user, set by the
+	// persistence hook (OnPersist, Chainlit's data layer); empty otherwise.
+	// chatauth carries it (in the token, at GET R/user) but keys nothing
+	// by it: sessions, revocation (EndUserSessions), throttling and
+	// provider tokens all go by Identifier.
 	ID string
-	// Identifier names the user uniquely within the app (an e-mail, a login).
+	// Identifier is who the user is, unique within the app (an e-mail, a
+	// login): required, set by the login hooks, and the key chatauth
+	// knows the user by (EndUserSessions, TokenSource, the logs). Unlike
+	// ID, it exists before the user is stored.
 	Identifier string
 	// DisplayName is shown in the UI; empty is encoded as null.
 	DisplayName string
@@ -118,8 +125,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 }
 
 // UserFrom returns the user that RequireUser or WithUser put into ctx, or nil
-// when the request has no valid session. Treat it as read-only: it may be
-// shared with other requests of the same session.
+// when the request has no valid session. It is the request's own copy:
+// changing it, Metadata included, changes no other request's user (nor the
+// session's token: use StartSession for that).
 func UserFrom(ctx context.Context) *User {
 	if ctx == nil {
 		return nil
@@ -157,7 +165,7 @@ type Session struct {
 	// TokenID is the token's own id (jti, or the hash name when there is
 	// none): renewals keep it, every other new token gets a new one. A
 	// login that replaces a session revokes the replaced TokenID only, and
-	// RevokeOtherSessions spares this one.
+	// EndOtherSessions spares this one.
 	TokenID string
 	// IssuedAt and ExpiresAt are the token's iat and exp. With an idle
 	// timeout, ExpiresAt moves forward as the session is renewed.
@@ -184,4 +192,52 @@ func hasNumber(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// clone is a copy of s that shares nothing that can be changed with s:
+// its User and the User's Metadata, nested maps and slices included, are
+// copied. The verified-token cache hands each request a clone.
+func (s *Session) clone() *Session {
+	if s == nil {
+		return nil
+	}
+	// One allocation for the session and its user: this runs on every
+	// authenticated request.
+	c := &struct {
+		s Session
+		u User
+	}{s: *s}
+	if s.User != nil {
+		c.u = *s.User
+		c.u.Metadata = cloneMetadata(s.User.Metadata)
+		c.s.User = &c.u
+	}
+	return &c.s
+}
+
+// cloneMetadata deep-copies metadata decoded from JSON: maps and slices
+// are copied, other values (strings, json.Number, bools) are immutable.
+func cloneMetadata(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = cloneJSONValue(v)
+	}
+	return c
+}
+
+func cloneJSONValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneMetadata(v)
+	case []any:
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = cloneJSONValue(e)
+		}
+		return c
+	}
+	return v
 }

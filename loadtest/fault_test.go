@@ -333,8 +333,8 @@ func runFaultyDiscovery(t *testing.T, tc faultCase) {
 			t.Errorf("AddProvider %d took %v, more than %v + %v", i, took[i], faultTimeout, faultMargin)
 		}
 	}
-	if ids := a.Providers(); len(ids) != 0 {
-		t.Errorf("providers %v after failed discovery", ids)
+	if ps := a.LoginMethods().Providers; len(ps) != 0 {
+		t.Errorf("providers %v after failed discovery", ps)
 	}
 	app := startServer(t, a)
 	resp, _, err := do(app.Client(), mustRequest(http.MethodGet, app.URL+faultRoot+"/auth/oauth/corp"))

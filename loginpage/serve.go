@@ -99,7 +99,7 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	methods := p.auth.LoginMethods()
 	quiet := q.Get("error") == "" && q.Get("notice") == ""
-	if s, err := p.auth.SessionFromRequest(r); err == nil && s != nil && quiet {
+	if s, err := p.auth.VerifyRequest(r); err == nil && s != nil && quiet {
 		http.Redirect(w, r, redirect, http.StatusSeeOther)
 		return
 	}
@@ -282,7 +282,7 @@ func (p *Page) RequireUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		_, why := p.auth.SessionFromRequest(r)
+		_, why := p.auth.VerifyRequest(r)
 		http.Redirect(w, r, p.URL(why, r.URL.RequestURI()), http.StatusSeeOther)
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

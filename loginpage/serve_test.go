@@ -308,7 +308,7 @@ func TestRequireUser(t *testing.T) {
 	}))
 	valid := chatauthtest.SessionCookie(t, a, chatauth.User{Identifier: "ada"})
 	revoked := chatauthtest.SessionCookie(t, a, chatauth.User{Identifier: "bob"})
-	if err := a.RevokeUser(t.Context(), "bob"); err != nil {
+	if err := a.EndUserSessions(t.Context(), "bob"); err != nil {
 		t.Fatal(err)
 	}
 	const html = "text/html,application/xhtml+xml"

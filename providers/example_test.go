@@ -54,7 +54,7 @@ func ExampleGitHub() {
 	}
 	mux := http.NewServeMux()
 	a.Mount(mux) // GET /auth/oauth/github starts the login
-	fmt.Println(a.Providers())
+	fmt.Println(providerIDs(a))
 	// Output: [github]
 }
 
@@ -65,7 +65,7 @@ func ExampleGoogle() {
 	if err := a.AddProvider(context.Background(), providers.Google("id.apps.googleusercontent.com", "secret")); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.Providers())
+	fmt.Println(providerIDs(a))
 	// Output: [google]
 }
 
@@ -149,7 +149,7 @@ func ExampleGeneric() {
 	if err := a.AddProvider(context.Background(), p); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.Providers())
+	fmt.Println(providerIDs(a))
 	// Output: [forge]
 }
 
@@ -204,4 +204,13 @@ func ExampleChainlitUser() {
 	verified, _ := providers.VerifiedUser(gh, raw)
 	fmt.Println(chainlit.Identifier, verified.Identifier)
 	// Output: octocat octocat@github.com
+}
+
+// providerIDs lists the ids of a's providers, in the order they were added.
+func providerIDs(a *chatauth.Auth) []string {
+	var ids []string
+	for _, p := range a.LoginMethods().Providers {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }

@@ -43,7 +43,7 @@ func TestRevokeUserRejectsEverySessionOnTheOther(t *testing.T) {
 			t.Fatalf("alice's session %d before RevokeUser: %d", i, got)
 		}
 	}
-	if err := a.auth.RevokeUser(context.Background(), "alice"); err != nil {
+	if err := a.auth.EndUserSessions(context.Background(), "alice"); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range alice {
@@ -229,11 +229,11 @@ func TestRevokeOtherSessionsAcrossInstances(t *testing.T) {
 	here, there := a.mustLogin(t, "alice"), b.mustLogin(t, "alice")
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(here)
-	s, err := a.auth.SessionFromRequest(req)
+	s, err := a.auth.VerifyRequest(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.auth.RevokeOtherSessions(context.Background(), s); err != nil {
+	if err := a.auth.EndOtherSessions(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.user(t, here); got != http.StatusOK {

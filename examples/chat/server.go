@@ -228,7 +228,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // instance on that Redis), this one included, and clears its cookies.
 func (s *server) serveLogoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	u := chatauth.UserFrom(r.Context())
-	if err := s.auth.RevokeUser(r.Context(), u.Identifier); err != nil {
+	if err := s.auth.EndUserSessions(r.Context(), u.Identifier); err != nil {
 		s.log.Error("chat: log out everywhere", "user", u.Identifier, "error", err)
 		writeDetail(w, http.StatusServiceUnavailable, "session store unavailable")
 		return

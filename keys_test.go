@@ -24,12 +24,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
+	"github.com/chatauth/chatauth/internal/seal"
 )
 
 // signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
@@ -260,7 +262,7 @@ func TestKeyRotation(t *testing.T) {
 	oldToken := issue(t, a, &User{Identifier: "ada"})
 	oldChainlit := chainlitToken(t, oldKey, clk.Now(), time.Hour)
 
-	if err := a.SetKeys(newKey, oldKey); err != nil {
+	if err := a.SetSecrets(newKey, oldKey); err != nil {
 		t.Fatal(err)
 	}
 	for name, tok := range map[string]string{"old token": oldToken, "old Chainlit token": oldChainlit} {
@@ -278,7 +280,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("new token not signed with the new key: %v", err)
 	}
 
-	if err := a.SetKeys(newKey); err != nil {
+	if err := a.SetSecrets(newKey); err != nil {
 		t.Fatal(err)
 	}
 	for name, tok := range map[string]string{"old token": oldToken, "old Chainlit token": oldChainlit} {
@@ -289,8 +291,8 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := a.VerifyToken(ctx, newToken); err != nil {
 		t.Errorf("new token refused: %v", err)
 	}
-	if err := a.SetKeys([]byte("short")); err == nil {
-		t.Error("SetKeys accepted a short secret")
+	if err := a.SetSecrets([]byte("short")); err == nil {
+		t.Error("SetSecrets accepted a short secret")
 	}
 }
 
@@ -364,7 +366,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		if _, err := a.VerifyToken(ctx, token); err != nil || !cached(a, token) {
 			t.Fatalf("first verify: %v", err)
 		}
-		if err := a.SetKeys([]byte("brand-new-secret-0123456789abcdef0123")); err != nil {
+		if err := a.SetSecrets([]byte("brand-new-secret-0123456789abcdef0123")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrInvalidToken) {
@@ -377,7 +379,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		if _, err := a.VerifyToken(ctx, token); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.RevokeUser(ctx, "ada"); err != nil {
+		if err := a.EndUserSessions(ctx, "ada"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.VerifyToken(ctx, token); !errors.Is(err, ErrRevoked) {
@@ -896,5 +898,145 @@ func TestPyJWTInterop(t *testing.T) {
 	}
 	if !strings.Contains(string(decoded[len(ours)]), "InvalidSignatureError") {
 		t.Errorf("decode_jwt of a tampered token = %s, want InvalidSignatureError", decoded[len(ours)])
+	}
+}
+
+// TestSetSecretsReplacesEveryDerivedKey: after a rotation (a leaked
+// secret), a state cookie sealed under the old secret no longer opens,
+// and a new one is sealed with a key derived from the new secret; the
+// secrets are checked as New checks them.
+func TestSetSecretsReplacesEveryDerivedKey(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	p := &Provider{ID: "corp"}
+	pending := []pendingLogin{{State: "s1", Verifier: "v", Provider: "corp", Expires: a.now().Add(time.Hour).Unix()}}
+	sealState := func() *http.Cookie {
+		rec := httptest.NewRecorder()
+		a.writePending(rec, httptest.NewRequest(http.MethodGet, "/", nil), p, pending)
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == stateCookieName {
+				return c
+			}
+		}
+		t.Fatal("no state cookie written")
+		return nil
+	}
+	withCookie := func(c *http.Cookie) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.AddCookie(c)
+		return r
+	}
+	before := sealState()
+	if got := a.readPending(withCookie(before)); len(got) != 1 {
+		t.Fatalf("state cookie does not open before the rotation: %v", got)
+	}
+	newSecret := []byte("rotated-after-a-leak-0123456789abcdef")
+	if err := a.SetSecrets(newSecret); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.readPending(withCookie(before)); len(got) != 0 {
+		t.Errorf("a state cookie sealed under the removed secret still opens: %v", got)
+	}
+	after := sealState()
+	if _, err := seal.Open([][]byte{seal.DeriveKey(newSecret, purposeOAuthState)}, stateCookieName, after.Value); err != nil {
+		t.Errorf("the new state cookie is not sealed with the new secret's key: %v", err)
+	}
+	if _, err := seal.Open([][]byte{seal.DeriveKey(testSecret, purposeOAuthState)}, stateCookieName, after.Value); err == nil {
+		t.Error("the new state cookie opens with the old secret's key")
+	}
+	if got, want := a.keys.Load().headerKey, seal.DeriveKey(newSecret, purposeHeaderHash); !bytes.Equal(got, want) {
+		t.Error("the header hash key was not derived from the new secret")
+	}
+
+	// Checked as New checks Config.Secret and PreviousSecrets, and nothing
+	// changes on a refusal.
+	for name, tc := range map[string]struct {
+		current  []byte
+		previous [][]byte
+	}{
+		"short current":  {[]byte("short"), nil},
+		"empty current":  {nil, nil},
+		"empty previous": {newSecret, [][]byte{{}}},
+	} {
+		err := a.SetSecrets(tc.current, tc.previous...)
+		_, newErr := New(Config{Secret: tc.current, PreviousSecrets: tc.previous})
+		if err == nil || newErr == nil {
+			t.Errorf("%s: SetSecrets said %v, New said %v; both must refuse", name, err, newErr)
+		}
+	}
+	if _, err := seal.Open(a.keys.Load().stateKeys[:1], stateCookieName, after.Value); err != nil {
+		t.Errorf("a refused SetSecrets changed the keys: %v", err)
+	}
+}
+
+// TestCachedSessionNotShared: the verified-token cache hands every request
+// its own session; handlers editing Metadata (nested values included) of
+// the same token at once do not race (go test -race), and no edit is seen
+// by another request.
+func TestCachedSessionNotShared(t *testing.T) {
+	a, _, _ := newTestAuth(t, Config{})
+	token := issue(t, a, &User{Identifier: "ada", Metadata: map[string]any{
+		"role": "admin", "n": 1, "nested": map[string]any{"k": "v"}, "list": []any{"a", map[string]any{"x": 1}},
+	}})
+	h := a.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := UserFrom(r.Context())
+		if u.Metadata["role"] != "admin" || u.Metadata["nested"].(map[string]any)["k"] != "v" {
+			t.Errorf("another request's edit is visible: %v", u.Metadata)
+		}
+		u.Metadata["role"] = "edited"
+		u.Metadata["nested"].(map[string]any)["k"] = "edited"
+		u.Metadata["list"].([]any)[1].(map[string]any)["x"] = "edited"
+		u.DisplayName = "edited"
+	}))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 20 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, userRequest(a, token))
+				if rec.Code != http.StatusOK {
+					t.Errorf("status %d", rec.Code)
+				}
+				s, err := a.VerifyToken(t.Context(), token)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if s.User.Metadata["role"] != "admin" || s.User.DisplayName != "" {
+					t.Errorf("VerifyToken returned an edited user: %+v", s.User)
+				}
+				s.User.Metadata["role"] = "edited too"
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestSessionLastsItsConfiguredTime: JWT times are whole seconds, and a
+// session lasts at least its configured time: exp rounds up, so a 3 s
+// session started 0.97 s into a second is still valid 2.99 s later (it
+// once ended after 2.03 s), and ends within a second after.
+func TestSessionLastsItsConfiguredTime(t *testing.T) {
+	for _, cfg := range []Config{
+		{Session: SessionConfig{Timeout: 3 * time.Second}},
+		{Session: SessionConfig{Timeout: time.Hour, IdleTimeout: 3 * time.Second}},
+	} {
+		a, clk, _ := newTestAuth(t, cfg)
+		clk.Advance(970 * time.Millisecond)
+		start := clk.Now()
+		token, s, err := a.IssueToken(&User{Identifier: "ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ExpiresAt.Sub(start); got < 3*time.Second || got >= 4*time.Second {
+			t.Errorf("%+v: session lasts %v, want 3 s up to the next whole second", cfg, got)
+		}
+		clk.Advance(2990 * time.Millisecond)
+		if _, err := a.VerifyToken(t.Context(), token); err != nil {
+			t.Errorf("%+v: refused %v after its start: %v", cfg, clk.Now().Sub(start), err)
+		}
+		clk.Advance(time.Second)
+		if _, err := a.VerifyToken(t.Context(), token); !errors.Is(err, ErrExpired) {
+			t.Errorf("%+v: %v after its start: %v, want ErrExpired", cfg, clk.Now().Sub(start), err)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +28,7 @@ var (
 	ErrInvalidToken = errors.New("chatauth: invalid token")
 	// ErrExpired means the token's exp has passed.
 	ErrExpired = errors.New("chatauth: token expired")
-	// ErrRevoked means the session was ended by logout or RevokeUser.
+	// ErrRevoked means the session was ended by logout or EndUserSessions.
 	ErrRevoked = errors.New("chatauth: session revoked")
 	// ErrTokenTooLarge means the token (cookie or header) is beyond MaxTokenBytes.
 	ErrTokenTooLarge = errors.New("chatauth: token too large")
@@ -87,8 +89,10 @@ func keyID(secret []byte) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:6])
 }
 
-// keyring is what tokens are signed and checked with. It is replaced as a
-// whole by SetKeys, together with the cache of tokens verified under it.
+// keyring holds every key derived from the secrets: the session signing
+// and verification keys, the OAuth state cookie keys and the header hash
+// key. It is replaced as a whole by SetSecrets, together with the cache of
+// tokens verified under it, so that no key outlives a rotation.
 type keyring struct {
 	current signingKey
 	byID    map[string][]byte
@@ -100,7 +104,17 @@ type keyring struct {
 	// computed with the *headerMAC values of headerMACs.
 	headerKey  []byte
 	headerMACs sync.Pool
+	// stateKeys seal the OAuth state cookie: [0], from the current
+	// secret, seals; all open. Short previous secrets only verify old
+	// session tokens and derive none.
+	stateKeys [][]byte
 }
+
+// Purposes of the keys derived from the secrets (seal.DeriveKey).
+const (
+	purposeHeaderHash = "header hash"
+	purposeOAuthState = "oauth state"
+)
 
 func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cacheSize, cacheBytes int) *keyring {
 	k := &keyring{
@@ -110,7 +124,11 @@ func newKeyring(current []byte, previous [][]byte, opts []jwt.ParserOption, cach
 		parser:  jwt.NewParser(opts...),
 		// Derived from the current secret: every instance computes the
 		// same hashes, and a rotation re-checks header sessions once.
-		headerKey: seal.DeriveKey(current, "header hash"),
+		headerKey: seal.DeriveKey(current, purposeHeaderHash),
+		stateKeys: [][]byte{seal.DeriveKey(current, purposeOAuthState)},
+	}
+	for _, s := range longSecrets(previous) {
+		k.stateKeys = append(k.stateKeys, seal.DeriveKey(s, purposeOAuthState))
 	}
 	for _, s := range append([][]byte{current}, previous...) {
 		k.byID[keyID(s)] = s
@@ -138,29 +156,34 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 	return nil, fmt.Errorf("unknown kid %q", s)
 }
 
-// SetKeys replaces the signing secret and the previous secrets still
+// SetSecrets replaces the signing secret and the previous secrets still
 // accepted, for key rotation: sign with current, verify with current and
-// previous. Tokens verified before are forgotten, so a token signed with a
-// removed key is refused from the next request on. Tokens chatauth signs
-// name their key in a kid header derived from the secret (a short hash
-// that reveals nothing of it); tokens without kid, as Chainlit signs them,
-// are tried with every key.
-// As in New, current needs 32 bytes or more, and a previous secret may
-// be shorter (not empty): it then only verifies old sessions, with a
-// warning.
-func (a *Auth) SetKeys(current []byte, previous ...[]byte) error {
+// previous. Every key derived from the secrets (session signing keys, the
+// OAuth state cookie keys, the header hash key) is replaced at once, and
+// tokens verified before are forgotten, so a token signed with a removed
+// key is refused from the next request on, and a state cookie sealed under
+// a removed secret no longer opens. Tokens chatauth signs name their key
+// in a kid header derived from the secret (a short hash that reveals
+// nothing of it); tokens without kid, as Chainlit signs them, are tried
+// with every key. The secrets are checked as New checks Config.Secret and
+// Config.PreviousSecrets: current needs 32 bytes or more, and a previous
+// secret may be shorter (not empty): it then only verifies old sessions,
+// with a warning. On an error nothing changes.
+func (a *Auth) SetSecrets(current []byte, previous ...[]byte) error {
 	if !a.madeByNew() {
 		return errNotMadeByNew
 	}
-	if len(current) < minSecretBytes {
-		return fmt.Errorf("chatauth: secret is %d bytes, needs at least %d", len(current), minSecretBytes)
-	}
-	if err := checkPreviousSecrets(previous); err != nil {
+	if err := checkSecrets(current, previous); err != nil {
 		return fmt.Errorf("chatauth: %w", err)
 	}
+	a.setSecrets(current, previous)
+	return nil
+}
+
+// setSecrets swaps in the keyring of checked secrets (New, SetSecrets).
+func (a *Auth) setSecrets(current []byte, previous [][]byte) {
 	warnShortSecrets(a.cfg.Logger, previous, a.cfg.SessionTimeout.String())
 	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize, a.cfg.TokenCacheBytes))
-	return nil
 }
 
 // IssueToken signs a session token for u that expires after the session
@@ -218,18 +241,18 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 	if u == nil || u.Identifier == "" {
 		return "", nil, errors.New("chatauth: user has no identifier")
 	}
-	// Never before the last RevokeUser cut of this Auth: a session
-	// started after RevokeUser returns is never revoked by it.
+	// Never before the last EndUserSessions cut of this Auth: a session
+	// started after EndUserSessions returns is never revoked by it.
 	issued := a.cuts.issue(g.issued)
 	iat := issued.Truncate(time.Second)
 	exp, abs := a.sessionEnds(g)
 	if g.id == "" {
-		g.id = randomID()
+		g.id = randomToken(16)
 	}
 	if g.family == "" {
 		// Its own id, never the jti: revoking one token (a login that
 		// replaces it) must not revoke its whole session.
-		g.family = randomID()
+		g.family = randomToken(16)
 	}
 	c := tokenClaims{
 		userJSON:  u.toJSON(),
@@ -269,6 +292,8 @@ func (a *Auth) issueToken(u *User, g grant) (string, *Session, error) {
 // algorithm, exp (required), iat, iss and aud when configured, and that the
 // session was not revoked. Tokens seen before are answered from a bounded
 // cache keyed by the exact token, which still checks exp and revocation.
+// The session returned is the caller's own: changing it (its user's
+// Metadata included) changes no other request's.
 func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) {
 	if !a.madeByNew() {
 		return nil, errNotMadeByNew
@@ -278,14 +303,17 @@ func (a *Auth) VerifyToken(ctx context.Context, token string) (*Session, error) 
 		return nil, ErrTokenTooLarge
 	}
 	keys := a.keys.Load()
-	s, ok := keys.cache.get(token)
+	shared, ok := keys.cache.get(token)
 	if !ok {
 		var err error
-		if s, err = a.parseToken(keys, token); err != nil {
+		if shared, err = a.parseToken(keys, token); err != nil {
 			return nil, err
 		}
-		keys.cache.put(token, s)
+		keys.cache.put(token, shared)
 	}
+	// The cached session is never handed out: each caller (each request)
+	// gets its own copy, Metadata included, to change as it likes.
+	s := shared.clone()
 	if !a.now().Before(s.ExpiresAt) {
 		return nil, ErrExpired
 	}
@@ -366,8 +394,7 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	if s.TokenID == "" {
 		// Chainlit's tokens have no jti: name them by their hash, so that
 		// logout can still revoke them.
-		sum := sha256.Sum256([]byte(token))
-		s.TokenID = "sha256:" + hex.EncodeToString(sum[:16])
+		s.TokenID = "sha256:" + hashHex(token)
 	}
 	s.ID = c.SessionID
 	if s.ID == "" {
@@ -376,12 +403,6 @@ func (a *Auth) sessionOf(token string, c *tokenClaims) (*Session, error) {
 	u := c.userJSON.user()
 	s.User = &u
 	return s, nil
-}
-
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // tokenCache remembers verified tokens, keyed by their exact text. It only
@@ -442,20 +463,38 @@ func (c *tokenCache) put(token string, s *Session) {
 	if old, ok := c.entries[token]; ok {
 		c.bytes -= old.cost
 	} else if len(c.entries) >= c.max || c.bytes+cost > c.maxBytes {
-		// Drop an arbitrary quarter, of the entries and of the bytes: map
-		// order is random enough to keep this fair, and it costs nothing
-		// on the read path.
-		n := 0
-		for k, e := range c.entries {
+		makeRoom(c.entries, nil, func() bool {
+			return len(c.entries) <= c.max-c.max/4-1 && c.bytes+cost <= c.maxBytes-c.maxBytes/4
+		}, func(k string, e cachedSession) {
 			delete(c.entries, k)
 			c.bytes -= e.cost
-			if n++; n > c.max/4 && c.bytes+cost <= c.maxBytes-c.maxBytes/4 {
-				break
-			}
-		}
+		})
 	}
 	c.entries[token] = cachedSession{s: s, cost: cost}
 	c.bytes += cost
+}
+
+// makeRoom is the one eviction of the bounded maps (the verified-token
+// cache, renewals, remembered header sessions), run when one is full:
+// entries stale says have ended go first, then arbitrary ones (map order
+// is random enough to keep this fair, and it costs nothing on the read
+// path), until roomy says a quarter of the room is free, so that a flood
+// of new entries costs one sweep per quarter, not one per entry. remove
+// deletes an entry and takes back what it was charged.
+func makeRoom[K comparable, V any](m map[K]V, stale func(V) bool, roomy func() bool, remove func(K, V)) {
+	if stale != nil {
+		for k, v := range m {
+			if stale(v) {
+				remove(k, v)
+			}
+		}
+	}
+	for k, v := range m {
+		if roomy() {
+			return
+		}
+		remove(k, v)
+	}
 }
 
 // Estimated sizes, in bytes, of what a cached session holds: the fixed
@@ -497,4 +536,174 @@ func jsonBytes(v any) int {
 		return jsonValueBytes + len(v.String())
 	}
 	return jsonValueBytes
+}
+
+// The fast path verifies the common token, HS256 with a plain header, in
+// the same steps as golang-jwt but without its per-token overhead: the
+// header is decoded once per distinct header text of a verified token
+// (every token of a key has the same one), HMACs are pooled, and nothing
+// is split into a slice.
+// The claims are checked by golang-jwt's own Validator with the parser's
+// options, so both paths accept exactly the same tokens; anything unusual
+// (another algorithm, extra header fields) goes to golang-jwt's parser.
+
+// errNotFast sends a token to the full parser.
+var errNotFast = errors.New("not a fast-path token")
+
+// strictBase64 decodes segments strictly, as golang-jwt does with
+// WithStrictDecoding: one spelling per token, so that a revoked token
+// named by its hash (Chainlit's, without jti) is not accepted again with
+// other trailing bits in its signature.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// fastHeader is a decoded header the fast path accepts.
+type fastHeader struct {
+	key []byte // the secret the kid names; nil: try every key
+	ok  bool   // alg HS256 and nothing but typ and kid besides
+}
+
+// maxHeaderSegment bounds the header segment the fast path decodes: ours
+// ({"alg","kid","typ"}) is 60 characters and Chainlit's 36; a longer one
+// (whitespace, extra fields) goes to golang-jwt, which costs more but keeps
+// nothing.
+const maxHeaderSegment = 256
+
+// maxKnownHeaders bounds the cache of header segments. Only the headers of
+// tokens whose signature verified are kept, and a holder of the secret
+// writes one or two (chatauth's with its kid, Chainlit's without).
+const maxKnownHeaders = 16
+
+// fastVerifier belongs to one keyring.
+type fastVerifier struct {
+	validator *jwt.Validator
+	keys      *keyring
+	headers   sync.Map // header segment -> fastHeader, of verified tokens only
+	headersMu sync.Mutex
+	nHeaders  int      // entries in headers, under headersMu
+	macs      sync.Map // *byte of the key -> *sync.Pool of hash.Hash
+}
+
+func newFastVerifier(k *keyring, opts []jwt.ParserOption) *fastVerifier {
+	return &fastVerifier{validator: jwt.NewValidator(opts...), keys: k}
+}
+
+// verify checks token into c, or returns errNotFast.
+func (f *fastVerifier) verify(token string, c *tokenClaims) error {
+	head, rest, ok := strings.Cut(token, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.IndexByte(sig, '.') >= 0 || len(sig) != 43 || len(head) > maxHeaderSegment {
+		return errNotFast
+	}
+	h, known := f.knownHeader(head)
+	if !known {
+		h = f.decodeHeader(head)
+	}
+	if !h.ok {
+		return errNotFast
+	}
+	var want [32]byte
+	if n, err := strictBase64.Decode(want[:], []byte(sig)); err != nil || n != 32 {
+		return errNotFast
+	}
+	signed := token[:len(head)+1+len(payload)]
+	if !f.signatureMatches(h.key, signed, want[:]) {
+		return errNotFast // let golang-jwt say exactly why
+	}
+	if !known {
+		f.rememberHeader(head, h)
+	}
+	raw, err := strictBase64.DecodeString(payload)
+	if err != nil {
+		return errNotFast
+	}
+	if err := c.UnmarshalJSON(raw); err != nil {
+		return errNotFast
+	}
+	if err := f.validator.Validate(c); err != nil {
+		return errNotFast
+	}
+	return nil
+}
+
+// knownHeader returns the verdict on a header segment seen before on a
+// token that verified.
+func (f *fastVerifier) knownHeader(seg string) (fastHeader, bool) {
+	if v, ok := f.headers.Load(seg); ok {
+		return v.(fastHeader), true
+	}
+	return fastHeader{}, false
+}
+
+// decodeHeader decides whether the fast path takes a header segment.
+func (f *fastVerifier) decodeHeader(seg string) fastHeader {
+	out := fastHeader{}
+	raw, err := strictBase64.DecodeString(seg)
+	if err == nil {
+		// Names exactly as golang-jwt's header map holds them; duplicates
+		// and crit go to the full parser, whose key function refuses them.
+		h, err := parseJOSEHeader(raw)
+		out.ok = err == nil && h.alg == jwt.SigningMethodHS256.Alg() && !h.crit && h.others == 0 &&
+			(h.typ == nil || strings.EqualFold(*h.typ, "JWT"))
+		if out.ok && h.kid != nil {
+			out.key = f.keys.byID[*h.kid]
+			out.ok = out.key != nil
+		}
+	}
+	return out
+}
+
+// rememberHeader keeps the verdict on the header of a token whose
+// signature verified, so that the next token of the same key skips the
+// decoding. A forged token never gets here, so request input cannot grow
+// the cache; the bound is for a secret holder writing unusual headers.
+func (f *fastVerifier) rememberHeader(seg string, h fastHeader) {
+	f.headersMu.Lock()
+	defer f.headersMu.Unlock()
+	if f.nHeaders >= maxKnownHeaders {
+		return
+	}
+	if _, loaded := f.headers.LoadOrStore(seg, h); !loaded {
+		f.nHeaders++
+	}
+}
+
+// signatureMatches computes HMAC-SHA256 over signed with key (or each key
+// of the ring when the header names none) and compares in constant time.
+func (f *fastVerifier) signatureMatches(key []byte, signed string, want []byte) bool {
+	if key != nil {
+		return f.mac(key, signed, want)
+	}
+	for _, k := range f.keys.all.Keys {
+		if f.mac(k.([]byte), signed, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fastVerifier) mac(key []byte, signed string, want []byte) bool {
+	p, _ := f.macs.LoadOrStore(&key[0], &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+	pool := p.(*sync.Pool)
+	m := pool.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(signed))
+	var sum [32]byte
+	ok := hmac.Equal(m.Sum(sum[:0]), want)
+	pool.Put(m)
+	return ok
+}
+
+// randomToken returns n random bytes in base64url: ids (16 bytes: token,
+// session and request ids), OAuth states and nonces.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashHex names s by a hash: the first 16 bytes of its SHA-256, in hex
+// (a Chainlit token without jti, a used OAuth state, a long username).
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
