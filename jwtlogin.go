@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the bearerToken errors are the contract's /auth/jwt details, sent as they are
+
 package chatauth
 
 import (

@@ -18,8 +18,10 @@ func checkSecrets(current []byte, previous [][]byte) error {
 	var errs []error
 	switch {
 	case len(current) == 0:
+		//lint:ignore ST1005 the message begins with the field's name, as every Config error does
 		errs = append(errs, fmt.Errorf("Secret is missing: set CHAINLIT_AUTH_SECRET (%s)", createSecretHint))
 	case len(current) < minSecretBytes:
+		//lint:ignore ST1005 the message begins with the field's name, as every Config error does
 		errs = append(errs, fmt.Errorf("Secret is %d bytes, needs at least %d (%s); a shorter secret of a Chainlit deployment "+
 			"can keep verifying its sessions as a previous secret (CHATAUTH_PREVIOUS_SECRETS)",
 			len(current), minSecretBytes, createSecretHint))
