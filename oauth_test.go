@@ -1,7 +1,6 @@
 package chatauth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/chatauthtest"
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // oauthApp is an app under test: an Auth with one provider backed by a
@@ -28,30 +28,13 @@ type oauthApp struct {
 	auth *chatauth.Auth
 	srv  *httptest.Server
 	base string // srv.URL + root path
-	logs *syncBuffer
+	logs *testutil.LogBuffer
 	rec  *chatauthtest.Recorder
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newOAuthApp(t *testing.T, cfg chatauth.Config, hook chatauth.OAuthFunc, tweak ...func(*chatauth.Provider)) *oauthApp {
 	t.Helper()
-	app := &oauthApp{idp: chatauthtest.NewProvider(t), logs: &syncBuffer{}, rec: &chatauthtest.Recorder{}}
+	app := &oauthApp{idp: chatauthtest.NewProvider(t), logs: &testutil.LogBuffer{}, rec: &chatauthtest.Recorder{}}
 	cfg.Secret = []byte(strings.Repeat("x", 32))
 	cfg.Logger = slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := chatauth.New(cfg)
@@ -564,7 +547,7 @@ func TestAddProviderWarnsWhenRedirectURIComesFromHost(t *testing.T) {
 		{"trusted proxies", chatauth.Config{Proxy: chatauth.ProxyConfig{Trusted: []string{"10.0.0.5"}}}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &testutil.LogBuffer{}
 			tt.cfg.Secret = []byte("chatauth-test-secret-0123456789abcdef")
 			tt.cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			a, err := chatauth.New(tt.cfg)
