@@ -7,13 +7,18 @@ package chatauth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,4 +185,340 @@ func userOf(t *testing.T, a *Auth, req *http.Request) string {
 
 func acceptUser(u *User) PasswordFunc {
 	return func(context.Context, string, string) (*User, error) { return u, nil }
+}
+
+// The bad-input catalogue (issue 6): every malformed input goes to the
+// routes as Mount registers them, and gets an exact status, JSON detail and
+// logged reason code; none gets a 5xx, a session, or a header that the input
+// could have spelled. SECURITY.md lists the same cases; each group of cases
+// is a test beside the code it exercises (TestMalformedTokens in
+// keys_test.go, ...), run by runBadCases below.
+
+// badPassword is the fixture password the password hook accepts for "ada".
+const badPassword = "fixture-password"
+
+// badApp is an Auth with every login method on and one OAuth provider
+// ("test", never contacted), its routes mounted on a fresh ServeMux, and
+// its hooks recording what they were given.
+type badApp struct {
+	a    *Auth
+	mux  *http.ServeMux
+	logs *syncBuffer
+	clk  *testClock
+
+	mu        sync.Mutex
+	usernames []string      // what the password hook got, in order
+	headers   []http.Header // what the header hook got, in order
+}
+
+func newBadApp(t *testing.T, cfg Config) *badApp {
+	t.Helper()
+	a, clk, logs := newTestAuth(t, cfg)
+	app := &badApp{a: a, clk: clk, logs: logs, mux: http.NewServeMux()}
+	a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
+		app.mu.Lock()
+		app.usernames = append(app.usernames, username)
+		app.mu.Unlock()
+		if username == "ada" && password == badPassword {
+			return &User{Identifier: "ada"}, nil
+		}
+		return nil, nil
+	})
+	a.OnHeaderCredential(func(_ context.Context, h http.Header) (*User, error) {
+		app.mu.Lock()
+		app.headers = append(app.headers, h)
+		app.mu.Unlock()
+		return nil, nil
+	})
+	a.OnOAuth(func(context.Context, OAuthLogin) (*User, error) { return nil, nil })
+	err := a.AddProvider(context.Background(), &Provider{
+		ID: "test", ClientID: "client", ClientSecret: "client-secret",
+		AuthURL: "http://127.0.0.1:9/authorize", TokenURL: "http://127.0.0.1:9/token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Mount(app.mux)
+	return app
+}
+
+// hookUsernames returns what the password hook was given.
+func (app *badApp) hookUsernames() []string {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	return append([]string(nil), app.usernames...)
+}
+
+// hookHeaders returns what the header hook was given.
+func (app *badApp) hookHeaders() []http.Header {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	return append([]http.Header(nil), app.headers...)
+}
+
+// valid is a valid session token of "ada".
+func (app *badApp) valid(t *testing.T) string { return issue(t, app.a, &User{Identifier: "ada"}) }
+
+// claims are those of a valid token of "ada" at the app's clock.
+func (app *badApp) claims() map[string]any {
+	now := app.clk.Now()
+	return map[string]any{
+		"identifier": "ada", "display_name": nil, "metadata": map[string]any{},
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "bad-input-jti",
+	}
+}
+
+// with returns the app's claims changed by f.
+func (app *badApp) with(f func(c map[string]any)) map[string]any {
+	c := app.claims()
+	f(c)
+	return c
+}
+
+var hs256 = map[string]any{"alg": "HS256", "typ": "JWT"}
+
+// signSegments signs "head.payload" as given (however encoded) with
+// HMAC-SHA256 under the test secret; the signature is encoded with enc.
+func signSegments(enc *base64.Encoding, head, payload string) string {
+	return testutil.SignSegments(testSecret, enc, head, payload)
+}
+
+// segment is the JSON of v encoded with enc.
+func segment(enc *base64.Encoding, v any) string { return testutil.Segment(enc, v) }
+
+// Request builders.
+
+func badGet(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }
+
+func withCookie(req *http.Request, cookie string) *http.Request {
+	req.Header.Set("Cookie", cookie)
+	return req
+}
+
+func withHeader(req *http.Request, name, value string) *http.Request {
+	req.Header[http.CanonicalHeaderKey(name)] = []string{value}
+	return req
+}
+
+func badForm(contentType, body string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	return req
+}
+
+const urlencoded = "application/x-www-form-urlencoded"
+
+// multipartForm is POST /login with the fields as multipart/form-data.
+func multipartForm(fields ...[2]string) *http.Request {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range fields {
+		_ = mw.WriteField(f[0], f[1])
+	}
+	_ = mw.Close()
+	return badForm(mw.FormDataContentType(), body.String())
+}
+
+// wsUpgrade is a WebSocket handshake to GET /user offering protocols.
+func wsUpgrade(protocols string) *http.Request {
+	req := badGet("/user")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Sec-WebSocket-Protocol", protocols)
+	return req
+}
+
+// chunkCookies is a Cookie header of n chunk cookies access_token_0..n-1.
+func chunkCookies(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "access_token_%d=v; ", i)
+	}
+	return strings.TrimSuffix(b.String(), "; ")
+}
+
+// Response details of the contract.
+const (
+	dSession    = "Invalid authentication token"
+	dNoToken    = "Not authenticated"
+	dOtherAuth  = "Invalid authentication credentials"
+	dToken      = "Invalid token"
+	dTooLarge   = "session token too large"
+	dCreds      = "credentialssignin"
+	dBodyLarge  = "http: request body too large"
+	dNotUTF8    = "malformed form: not UTF-8"
+	dBadBody    = "malformed form: cannot parse body"
+	dBadFormat  = "Invalid authorization header format"
+	dBadRedir   = "redirect must be a relative path under the root path"
+	dCrossOrig  = "cross-origin request rejected"
+	dNoAuthzHdr = "Authorization header missing"
+)
+
+// badCase is one malformed input and the exact answer it gets.
+type badCase struct {
+	name string
+	cfg  Config
+	// wire sends the request over a real loopback connection
+	// (httptest.Server, net/http's default MaxHeaderBytes of 1 MiB).
+	wire bool
+	req  func(t *testing.T, app *badApp) *http.Request
+	// status and detail: the JSON error {"detail": detail}; with 200 and
+	// no detail, user is the identifier GET /user answers, or "" for
+	// {"success": true}; a 302 has no body to check.
+	status int
+	detail string
+	user   string
+	// reason is the auth.reason logged; "" when no line is expected.
+	reason string
+	// rawBody, when set, is the start of a body that net/http itself
+	// wrote (not JSON): the library never saw the request.
+	rawBody string
+	check   func(t *testing.T, app *badApp, resp *http.Response)
+}
+
+// badCases are the catalogue, by group.
+
+// userCookie is GET /user with the token as the session cookie.
+func userCookie(token func(t *testing.T, app *badApp) string) func(t *testing.T, app *badApp) *http.Request {
+	return func(t *testing.T, app *badApp) *http.Request {
+		req := badGet("/user")
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: token(t, app)})
+		return req
+	}
+}
+
+// userBearer is GET /user with the token as a Bearer credential.
+func userBearer(token func(t *testing.T, app *badApp) string) func(t *testing.T, app *badApp) *http.Request {
+	return func(t *testing.T, app *badApp) *http.Request {
+		return withHeader(badGet("/user"), "Authorization", "Bearer "+token(t, app))
+	}
+}
+
+// jwtLoginWith is POST /auth/jwt with the token as a Bearer credential.
+func jwtLoginWith(token func(t *testing.T, app *badApp) string) func(t *testing.T, app *badApp) *http.Request {
+	return func(t *testing.T, app *badApp) *http.Request {
+		return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+token(t, app))
+	}
+}
+
+// fixed makes a request that needs neither the test nor the app.
+func fixed(req func() *http.Request) func(*testing.T, *badApp) *http.Request {
+	return func(*testing.T, *badApp) *http.Request { return req() }
+}
+
+// hookNotCalled checks that the password hook was not called.
+func hookNotCalled(t *testing.T, app *badApp, _ *http.Response) {
+	if got := app.hookUsernames(); len(got) > 0 {
+		t.Errorf("password hook called with %d usernames", len(got))
+	}
+}
+
+// hookGot checks that the password hook got exactly want.
+func hookGot(want string) func(t *testing.T, app *badApp, _ *http.Response) {
+	return func(t *testing.T, app *badApp, _ *http.Response) {
+		if got := app.hookUsernames(); len(got) != 1 || got[0] != want {
+			t.Errorf("password hook got %+q, want exactly %+q", got, want)
+		}
+	}
+}
+
+// runBadCases sends each malformed input to a fresh badApp's routes and
+// checks the exact answer with checkBad. The tests that call it are the
+// bad-input catalogue of SECURITY.md, each beside the code it exercises.
+func runBadCases(t *testing.T, cases []badCase) {
+	t.Parallel()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newBadApp(t, tc.cfg)
+			req := tc.req(t, app)
+			resp := sendBad(t, app, req, tc.wire)
+			checkBad(t, app, tc, resp)
+		})
+	}
+}
+
+// sendBad runs req through the app's mux, in process or over loopback.
+func sendBad(t *testing.T, app *badApp, req *http.Request, wire bool) *http.Response {
+	t.Helper()
+	if !wire {
+		rec := httptest.NewRecorder()
+		app.mux.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	srv := httptest.NewServer(app.mux)
+	t.Cleanup(srv.Close)
+	out, err := http.NewRequest(req.Method, srv.URL+req.URL.RequestURI(), req.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Header = req.Header.Clone()
+	resp, err := srv.Client().Do(out)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp
+}
+
+// checkBad checks resp against the case's expectations and the rules every
+// answer to bad input follows.
+func checkBad(t *testing.T, app *badApp, tc badCase, resp *http.Response) {
+	t.Helper()
+	body := readBody(t, resp)
+	if resp.StatusCode >= 500 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	switch {
+	case tc.rawBody != "":
+		if resp.StatusCode != tc.status || !strings.HasPrefix(body, tc.rawBody) {
+			t.Errorf("answer %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.rawBody)
+		}
+	case tc.detail != "":
+		wantError(t, resp, tc.status, tc.detail)
+	case tc.status == http.StatusOK && tc.user != "":
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d, want 200: %s", resp.StatusCode, body)
+		}
+		var u User
+		if err := json.Unmarshal([]byte(body), &u); err != nil || u.Identifier != tc.user {
+			t.Errorf("body %s, want the user %q", body, tc.user)
+		}
+	case tc.status == http.StatusOK:
+		wantSuccess(t, resp)
+	default:
+		if resp.StatusCode != tc.status {
+			t.Errorf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+		}
+	}
+	logs := app.logs.String()
+	if tc.reason != "" && !strings.Contains(logs, "auth.reason="+tc.reason+" ") {
+		t.Errorf("reason %s not logged:\n%.2000s", tc.reason, logs)
+	}
+	if tc.reason == "" && strings.Contains(logs, "auth.reason=") {
+		t.Errorf("the library logged a decision for a request it should never see:\n%.2000s", logs)
+	}
+	for _, c := range resp.Cookies() {
+		if name, ok := strings.CutPrefix(c.Name, "access_token"); ok && c.MaxAge >= 0 && c.Value != "" {
+			if _, err := strconv.Atoi(strings.TrimPrefix(name, "_")); name == "" || err == nil {
+				t.Errorf("session issued: Set-Cookie %s", c.Name)
+			}
+		}
+	}
+	for name, values := range resp.Header {
+		for _, v := range values {
+			if strings.ContainsAny(name+v, "\r\n") || strings.Contains(strings.ToLower(name+v), "evil") {
+				t.Errorf("header %s: %q", name, v)
+			}
+		}
+	}
+	if tc.check != nil {
+		tc.check(t, app, resp)
+	}
 }

@@ -529,3 +529,245 @@ func debianPython(t *testing.T, module, pkg string) string {
 	t.Skipf("%s cannot import %s (%v): install the Debian package %s", python, module, err, pkg)
 	return ""
 }
+
+// notUTF8Cases are credentials that are not UTF-8.
+func notUTF8Cases() []badCase {
+	return []badCase{
+		{name: "header_value_over_http", wire: true, status: 401, detail: dCreds, reason: reasonCredentials,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/header", nil), "X-Forwarded-User", "\xff\xfeada\xc3")
+			}),
+			check: func(t *testing.T, app *badApp, _ *http.Response) {
+				// The hook gets the bytes as sent: chatauth neither refuses
+				// nor repairs them.
+				if h := app.hookHeaders(); len(h) != 1 || h[0].Get("X-Forwarded-User") != "\xff\xfeada\xc3" {
+					t.Errorf("header hook got %+q", h)
+				}
+			}},
+		{name: "login_username_percent_encoded", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=%FF%FEada&password=pw") })},
+		{name: "login_username_raw_bytes", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=ad\xe9&password=pw") })},
+		{name: "login_password", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=ada&password=%C3%28") })},
+		{name: "login_overlong_encoding", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=%C0%AFada&password=pw") })},
+		{name: "login_surrogate", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=%ED%A0%80&password=pw") })},
+		{name: "login_multipart", status: 400, detail: dNotUTF8, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				return multipartForm([2]string{"username", "\xffada"}, [2]string{"password", "pw"})
+			})},
+	}
+}
+
+// TestCredentialsNotUTF8: a login whose username or password is not UTF-8
+// is refused before the hook; a header credential reaches it as sent.
+func TestCredentialsNotUTF8(t *testing.T) { runBadCases(t, notUTF8Cases()) }
+
+// malformedFormCases are login bodies over the bounds or malformed.
+func malformedFormCases() []badCase {
+	bigForm := func(n int) string {
+		// A form body of exactly n bytes with username padded.
+		prefix, suffix := "username=", "&password=wrong"
+		return prefix + strings.Repeat("u", n-len(prefix)-len(suffix)) + suffix
+	}
+	manyFields := func(n int) string {
+		return strings.Repeat("f=1&", n) + "username=ada&password=wrong"
+	}
+	return []badCase{
+		{name: "body_at_bound_64KiB", status: 401, detail: dCreds, reason: reasonCredentials,
+			req: fixed(func() *http.Request { return badForm(urlencoded, bigForm(maxBodyBytes)) }),
+			check: func(t *testing.T, app *badApp, _ *http.Response) {
+				if got := app.hookUsernames(); len(got) != 1 || len(got[0]) != maxBodyBytes-len("username=&password=wrong") {
+					t.Errorf("password hook got %d usernames", len(got))
+				}
+			}},
+		{name: "body_one_byte_over", status: 413, detail: dBodyLarge, reason: reasonTooLarge, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, bigForm(maxBodyBytes+1)) })},
+		{name: "username_1MB", status: 413, detail: dBodyLarge, reason: reasonTooLarge, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, bigForm(1<<20)) })},
+		{name: "username_1MB_over_http", wire: true, status: 413, detail: dBodyLarge, reason: reasonTooLarge, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, bigForm(1<<20)) })},
+		{name: "multipart_username_1MB", status: 413, detail: dBodyLarge, reason: reasonTooLarge, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				return multipartForm([2]string{"username", strings.Repeat("u", 1<<20)}, [2]string{"password", "pw"})
+			})},
+		{name: "multipart_file_part_1MB", status: 413, detail: dBodyLarge, reason: reasonTooLarge, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				var body bytes.Buffer
+				mw := multipart.NewWriter(&body)
+				fw, _ := mw.CreateFormFile("upload", "big.bin")
+				_, _ = fw.Write(bytes.Repeat([]byte{0}, 1<<20))
+				_ = mw.WriteField("username", "ada")
+				_ = mw.WriteField("password", "pw")
+				_ = mw.Close()
+				return badForm(mw.FormDataContentType(), body.String())
+			})},
+		{name: "fields_10000", status: 401, detail: dCreds, reason: reasonCredentials, check: hookGot("ada"),
+			req: fixed(func() *http.Request { return badForm(urlencoded, manyFields(9998)) })},
+		{name: "fields_10001", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, manyFields(9999)) })},
+		{name: "fields_in_query_10001", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				req := badForm(urlencoded, "username=ada&password=wrong")
+				req.URL.RawQuery = manyFields(9999)
+				return req
+			})},
+		{name: "multipart_parts_1001", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				// 1001 parts in 50 KB: mime/multipart allows 1000
+				// (GODEBUG multipartmaxparts).
+				part := func(name, value string) string {
+					return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+				}
+				body := strings.Repeat(part("f", ""), 999) + part("username", "ada") + part("password", "pw") + "--B--\r\n"
+				return badForm("multipart/form-data; boundary=B", body)
+			})},
+		{name: "multipart_parts_1000", status: 401, detail: dCreds, reason: reasonCredentials, check: hookGot("ada"),
+			req: fixed(func() *http.Request {
+				part := func(name, value string) string {
+					return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+				}
+				body := strings.Repeat(part("f", ""), 998) + part("username", "ada") + part("password", "wrong") + "--B--\r\n"
+				return badForm("multipart/form-data; boundary=B", body)
+			})},
+		{name: "duplicate_username_fields", status: 401, detail: dCreds, reason: reasonCredentials, check: hookGot("first"),
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=first&username=ada&password="+badPassword) })},
+		{name: "bad_percent_escape", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=%zz&password=pw") })},
+		{name: "semicolon_separator", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request { return badForm(urlencoded, "username=ada;password=pw") })},
+		{name: "multipart_no_boundary", status: 400, detail: "malformed form: bad multipart body", reason: reasonMissingField,
+			check: hookNotCalled,
+			req:   fixed(func() *http.Request { return badForm("multipart/form-data", "x") })},
+		{name: "multipart_truncated", status: 400, detail: dBadBody, reason: reasonMissingField, check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				return badForm("multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nada")
+			})},
+		{name: "json_body", status: 400, detail: "missing field: username and password", reason: reasonMissingField,
+			check: hookNotCalled,
+			req: fixed(func() *http.Request {
+				return badForm("application/json", `{"username":"ada","password":"`+badPassword+`"}`)
+			})},
+	}
+}
+
+// TestMalformedLoginForms: login bodies over the 64 KiB bound, with too
+// many fields or parts, or malformed, get an exact answer.
+func TestMalformedLoginForms(t *testing.T) { runBadCases(t, malformedFormCases()) }
+
+// TestLoginFormMultipartBound checks that a multipart body that ends anywhere around the 64 KiB
+// bound, inside a part's value, boundary or headers, gets the hook's answer
+// when it fits and 413 "http: request body too large" when it does not,
+// never 400 "malformed form" nor a wrapped detail.
+func TestLoginFormMultipartBound(t *testing.T) {
+	app := newBadApp(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 1 << 20, PerAddress: 1 << 20}}})
+	part := func(name, value string) string {
+		return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+	}
+	tail := part("username", "ada") + part("password", "wrong") + "--B--\r\n"
+	head := len(part("pad", ""))
+	for n := maxBodyBytes - len(tail) - head - 200; n < maxBodyBytes-head+50; n++ {
+		body := part("pad", strings.Repeat("p", n)) + tail
+		resp := sendBad(t, app, badForm("multipart/form-data; boundary=B", body), false)
+		if len(body) <= maxBodyBytes {
+			wantError(t, resp, 401, dCreds)
+		} else {
+			wantError(t, resp, 413, dBodyLarge)
+		}
+		if t.Failed() {
+			t.Fatalf("body of %d bytes", len(body))
+		}
+	}
+}
+
+// unicodeUsernameCases are usernames that look like others.
+func unicodeUsernameCases() []badCase {
+	lookalike := func(name, username string) badCase {
+		return badCase{name: name, status: 401, detail: dCreds, reason: reasonCredentials, check: hookGot(username),
+			req: fixed(func() *http.Request { return loginRequest("", username, badPassword) })}
+	}
+	return []badCase{
+		lookalike("cyrillic_a", "\u0430dmin"),
+		lookalike("fullwidth", "\uff41\uff44\uff4d\uff49\uff4e"),
+		lookalike("nfc_e_acute", "andr\u00e9"),
+		lookalike("nfd_e_acute", "andre\u0301"),
+		lookalike("zero_width_joiner", "ad\u200dmin"),
+		lookalike("zero_width_space", "\u200badmin"),
+		lookalike("trailing_space", "admin "),
+		lookalike("nbsp", "admin\u00a0"),
+		lookalike("right_to_left_override", "\u202eadmin"),
+		// The hook gets "ada " unmodified, and does not match it to "ada".
+		lookalike("trailing_space_real_user", "ada "),
+	}
+}
+
+// TestLookalikeUsernames: look-alike usernames reach the hook unmodified.
+func TestLookalikeUsernames(t *testing.T) { runBadCases(t, unicodeUsernameCases()) }
+
+// TestLookalikeUsernamesThrottle checks that failures against "admin" from many addresses use
+// up its per-username budget; a look-alike of "admin" that an app's own
+// normalisation (TrimSpace, ToLower, NFKC) would turn into "admin" shares
+// that budget, and every other look-alike is a different account, bounded
+// by the per-address budget.
+func TestLookalikeUsernamesThrottle(t *testing.T) {
+	cfg := Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 3, PerAddress: 5, Window: time.Hour}}}
+	for _, tt := range []struct {
+		name, username string
+		throttled      bool
+	}{
+		{"same", "admin", true},
+		{"upper_case", "ADMIN", true},
+		{"fullwidth", "\uff41\uff44\uff4d\uff49\uff4e", true},
+		{"fullwidth_upper", "\uff21\uff24\uff2d\uff29\uff2e", true},
+		{"trailing_space", "admin ", true},
+		{"leading_tab", "\tadmin", true},
+		{"nbsp", "admin\u00a0", true},
+		{"ideographic_space", "\u3000admin", true},
+		{"zero_width_joiner", "ad\u200dmin", true},
+		{"zero_width_space", "\u200badmin", true},
+		{"byte_order_mark", "\ufeffadmin", true},
+		{"soft_hyphen", "ad\u00admin", true},
+		{"right_to_left_override", "\u202eadmin", true},
+		// Not folded: no app maps these to "admin" without a confusables
+		// table; the per-address budget bounds them.
+		{"cyrillic_a", "\u0430dmin", false},
+		{"interior_space", "ad min", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newBadApp(t, cfg)
+			for i := range cfg.Login.Limits.PerUsername {
+				req := loginRequest("", "admin", "wrong")
+				req.RemoteAddr = fmt.Sprintf("192.0.2.%d:1234", i+1)
+				wantError(t, sendBad(t, app, req, false), 401, dCreds)
+			}
+			req := loginRequest("", tt.username, "wrong")
+			req.RemoteAddr = "198.51.100.7:1234"
+			resp := sendBad(t, app, req, false)
+			if tt.throttled {
+				wantError(t, resp, 429, "too many login attempts, try again later")
+				if got := app.hookUsernames(); len(got) != cfg.Login.Limits.PerUsername {
+					t.Errorf("hook called %d times", len(got))
+				}
+			} else {
+				wantError(t, resp, 401, dCreds)
+			}
+		})
+	}
+	t.Run("address_bounds_lookalikes", func(t *testing.T) {
+		app := newBadApp(t, cfg)
+		variants := []string{"\u0430dmin", "adm\u0456n", "\u0430dm\u0456n", "ad min", "a dmin"}
+		for _, u := range variants {
+			req := loginRequest("", u, "wrong")
+			req.RemoteAddr = "203.0.113.9:1"
+			wantError(t, sendBad(t, app, req, false), 401, dCreds)
+		}
+		req := loginRequest("", "\u0430\u0501min", "wrong")
+		req.RemoteAddr = "203.0.113.9:2"
+		wantError(t, sendBad(t, app, req, false), 429, "too many login attempts, try again later")
+		if got := app.hookUsernames(); len(got) != len(variants) {
+			t.Errorf("hook called %d times, want %d", len(got), len(variants))
+		}
+	})
+}

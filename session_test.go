@@ -1092,3 +1092,169 @@ func TestCookiePathFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// malformedCookieCases are bad session cookies and chunks.
+func malformedCookieCases() []badCase {
+	return []badCase{
+		// Two different copies: a cookie planted beside the user's own
+		// (issue 11, recipe 7); neither is used, every copy is deleted.
+		{name: "duplicate_session_valid_first", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token="+app.valid(t)+"; access_token=garbage")
+			}},
+		{name: "duplicate_session_garbage_first", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token=garbage; access_token="+app.valid(t))
+			}},
+		{name: "session_valid_chunks_garbage", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token_0=garb; access_token="+app.valid(t)+"; access_token_1=age")
+			}},
+		{name: "session_garbage_chunks_valid", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0="+v[:100]+"; access_token=garbage; access_token_1="+v[100:])
+			}},
+		{name: "session_empty_chunks_valid", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token=; access_token_1="+v[100:]+"; access_token_0="+v[:100])
+			}},
+		{name: "chunks_with_gap", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0="+v[:100]+"; access_token_2="+v[100:])
+			}},
+		{name: "duplicate_chunk", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0=garbage; access_token_0="+v[:100]+"; access_token_1="+v[100:])
+			}},
+		{name: "chunks_10000/user", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return withCookie(badGet("/user"), chunkCookies(10000)) })},
+		{name: "chunks_10000/logout", status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(10000))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				// Chunks are found by chatauth's own reading of the Cookie
+				// header, not net/http's Request.Cookies (which ignores more
+				// than 3000 cookies): the session cookie and chunks 0..63
+				// (cookiechunk's maxCleared) are cleared, no more.
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "chunks_2999/logout", status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(2999))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				// The session cookie and chunks 0..63 (cookiechunk's
+				// maxCleared) are cleared, no more.
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "chunks_10000_over_http/user", wire: true, status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return withCookie(badGet("/user"), chunkCookies(10000)) })},
+		{name: "chunks_10000_over_http/logout", wire: true, status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(10000))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "header_500KB_other_cookies_over_http", wire: true, status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "junk="+strings.Repeat("j", 500<<10))
+			})},
+		{name: "session_cookie_500KB_over_http", wire: true, status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "access_token="+strings.Repeat("a", 500<<10))
+			})},
+		{name: "header_over_1MiB_over_http", wire: true, status: 431, rawBody: "431 Request Header Fields Too Large",
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "junk="+strings.Repeat("j", 3<<19))
+			})},
+	}
+}
+
+// TestMalformedSessionCookies: duplicated, gapped, oversized or countless
+// session cookies and chunks get an exact answer, never a session.
+func TestMalformedSessionCookies(t *testing.T) { runBadCases(t, malformedCookieCases()) }
+
+// malformedAuthorizationCases are bad Authorization and WebSocket
+// bearer headers.
+func malformedAuthorizationCases() []badCase {
+	return []badCase{
+		{name: "oversized/user", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+strings.Repeat("a", 100<<10))
+			})},
+		{name: "oversized/jwt_login", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+strings.Repeat("a", 100<<10))
+			})},
+		{name: "oversized_over_http", wire: true, status: 431, rawBody: "431 Request Header Fields Too Large",
+			req: fixed(func() *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+strings.Repeat("a", 2<<20))
+			})},
+		{name: "bearer_no_token/user", status: 401, detail: dSession, reason: reasonBadFormat,
+			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Bearer") })},
+		{name: "bearer_no_token/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer")
+			})},
+		{name: "bearer_only_spaces/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer    ")
+			})},
+		{name: "bearer_two_words/user", status: 401, detail: dSession, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+app.valid(t)+" extra")
+			}},
+		{name: "bearer_two_words/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+" extra")
+			}},
+		{name: "bearer_comma_list/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+", Bearer x")
+			}},
+		{name: "bearer_comma_in_token/jwt_login", status: 401, detail: dToken, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+",x")
+			}},
+		{name: "bearer_extra_spaces/user", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "  bEaReR \t "+app.valid(t)+"  ")
+			}},
+		{name: "basic_scheme/user", status: 401, detail: dOtherAuth, reason: reasonBadScheme,
+			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Basic YWRhOnB3") })},
+		{name: "basic_scheme/jwt_login", status: 401, detail: "Invalid authentication scheme. Please use Bearer", reason: reasonBadScheme,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Basic YWRhOnB3")
+			})},
+		{name: "websocket_bearer_garbage", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.garbage") })},
+		{name: "websocket_bearer_empty", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.") })},
+		{name: "websocket_bearer_with_space", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("bearer." + app.valid(t)[:20] + " x") }},
+		{name: "websocket_bearer_100KB", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer." + strings.Repeat("a", 100<<10)) })},
+		{name: "websocket_bearer_wrong_case", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("Bearer." + app.valid(t)) }},
+		{name: "websocket_ignores_authorization", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(wsUpgrade("chat"), "Authorization", "Bearer "+app.valid(t))
+			}},
+	}
+}
+
+// TestMalformedAuthorizationHeaders: bad Bearer headers and WebSocket
+// bearer subprotocols get an exact answer.
+func TestMalformedAuthorizationHeaders(t *testing.T) { runBadCases(t, malformedAuthorizationCases()) }
