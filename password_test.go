@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -768,6 +771,166 @@ func TestLookalikeUsernamesThrottle(t *testing.T) {
 		wantError(t, sendBad(t, app, req, false), 429, "too many login attempts, try again later")
 		if got := app.hookUsernames(); len(got) != len(variants) {
 			t.Errorf("hook called %d times, want %d", len(got), len(variants))
+		}
+	})
+}
+
+// fuzzThrottle answers every attempt with the same wait.
+type fuzzThrottle struct{ wait time.Duration }
+
+func (th fuzzThrottle) Hit(context.Context, string, int, time.Duration) (time.Duration, error) {
+	return th.wait, nil
+}
+func (fuzzThrottle) Reset(context.Context, string) error   { return nil }
+func (fuzzThrottle) Forgive(context.Context, string) error { return nil }
+
+// decodeLoginForm decodes a POST /login body with the standard library,
+// independently of the route: a multipart body when the Content-Type says
+// multipart/form-data with a boundary, an urlencoded one when it says so,
+// else no fields. ok is false when the body cannot be decoded.
+func decodeLoginForm(body []byte, contentType string) (username, password string, ok bool) {
+	if strings.HasPrefix(contentType, "multipart/form-data") {
+		mt, params, err := mime.ParseMediaType(contentType)
+		boundary, hasBoundary := params["boundary"]
+		if err != nil || mt != "multipart/form-data" || !hasBoundary {
+			return "", "", false
+		}
+		form, err := multipart.NewReader(bytes.NewReader(body), boundary).ReadForm(maxBodyBytes)
+		if err != nil {
+			return "", "", false
+		}
+		defer form.RemoveAll()
+		first := func(vs []string) string {
+			if len(vs) == 0 {
+				return ""
+			}
+			return vs[0]
+		}
+		return first(form.Value["username"]), first(form.Value["password"]), true
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", "", false
+	}
+	if mt != "application/x-www-form-urlencoded" {
+		return "", "", true
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", "", false
+	}
+	return vals.Get("username"), vals.Get("password"), true
+}
+
+// Modes of FuzzLoginForm.
+const (
+	loginAccept    = 1 << iota // the password hook accepts
+	loginThrottled             // the throttle refuses every attempt
+)
+
+// FuzzLoginForm posts arbitrary bodies with arbitrary Content-Types to
+// POST /login. It never panics or answers 5xx; the hook runs exactly when
+// the decoded username and password are both non-empty valid UTF-8 (and
+// the throttle allows), and receives exactly them; the status is 400 for
+// an unusable form, 429 when throttled, 200 or 401 as the hook says, 413
+// only for a body over the limit.
+func FuzzLoginForm(f *testing.F) {
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.SetBoundary("fuzzboundary")
+	_ = mw.WriteField("username", "ada")
+	_ = mw.WriteField("password", "p&ss w0rd")
+	_ = mw.Close()
+	for _, s := range []struct {
+		body, contentType string
+		mode              uint8
+	}{
+		{"username=ada&password=pw", "application/x-www-form-urlencoded", loginAccept},
+		{"username=ada&password=pw", "application/x-www-form-urlencoded", 0},
+		{"username=ada&password=pw", "application/x-www-form-urlencoded; charset=utf-8", loginThrottled},
+		{mp.String(), mw.FormDataContentType(), loginAccept},
+		{mp.String(), "multipart/form-data", 0},
+		{mp.String(), "Multipart/Form-Data; boundary=fuzzboundary", loginAccept},
+		{"username=%zz&password=pw", "application/x-www-form-urlencoded", loginAccept},
+		{"username=%ff&password=pw", "application/x-www-form-urlencoded", loginAccept},
+		{"username=&password=pw", "application/x-www-form-urlencoded", loginAccept},
+		{`{"username":"ada","password":"pw"}`, "application/json", loginAccept},
+		{"username=ada;password=pw", "", loginAccept},
+	} {
+		f.Add([]byte(s.body), s.contentType, s.mode)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, contentType string, mode uint8) {
+		var th fuzzThrottle
+		if mode&loginThrottled != 0 {
+			th.wait = time.Minute
+		}
+		a := newFuzzAuth(t, Config{Stores: StoresConfig{Throttle: th}})
+		var calls int
+		var gotUser, gotPassword string
+		a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
+			calls++
+			gotUser, gotPassword = username, password
+			if mode&loginAccept != 0 {
+				return &User{Identifier: "fuzz-user"}, nil
+			}
+			return nil, nil
+		})
+		req := httptest.NewRequest(http.MethodPost, "/login", bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+
+		if rec.Code >= 500 {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if calls > 1 {
+			t.Fatalf("hook called %d times", calls)
+		}
+		if calls == 1 && (gotUser == "" || gotPassword == "" || !utf8.ValidString(gotUser) || !utf8.ValidString(gotPassword)) {
+			t.Fatalf("hook got a username of %d and a password of %d bytes, empty or not UTF-8", len(gotUser), len(gotPassword))
+		}
+		if len(body) > maxBodyBytes {
+			switch rec.Code {
+			case http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+			default:
+				t.Fatalf("status %d for a %d-byte body", rec.Code, len(body))
+			}
+			return
+		}
+		username, password, ok := decodeLoginForm(body, contentType)
+		usable := ok && username != "" && password != "" && utf8.ValidString(username) && utf8.ValidString(password)
+		want, wantCalls := http.StatusBadRequest, 0
+		switch {
+		case !usable:
+		case mode&loginThrottled != 0:
+			want = http.StatusTooManyRequests
+		case mode&loginAccept != 0:
+			want, wantCalls = http.StatusOK, 1
+		default:
+			want, wantCalls = http.StatusUnauthorized, 1
+		}
+		if rec.Code != want || calls != wantCalls {
+			t.Fatalf("status %d with %d hook calls, want %d with %d (Content-Type %q)", rec.Code, calls, want, wantCalls, contentType)
+		}
+		if calls == 1 && (gotUser != username || gotPassword != password) {
+			t.Fatalf("hook got a username of %d and a password of %d bytes, not the decoded %d and %d",
+				len(gotUser), len(gotPassword), len(username), len(password))
+		}
+		switch want {
+		case http.StatusOK:
+			if c := rec.Result().Cookies(); len(c) == 0 || c[0].Name != a.CookieName() || c[0].Value == "" {
+				t.Fatal("200 without a session cookie")
+			}
+		case http.StatusTooManyRequests:
+			if rec.Header().Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+		if want != http.StatusOK && rec.Header().Get("Content-Type") != "application/json" {
+			t.Fatalf("status %d without a JSON body", rec.Code)
 		}
 	})
 }
