@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -558,4 +559,88 @@ func newFuzzAuth(tb testing.TB, cfg Config) *Auth {
 		th.now = now
 	}
 	return a
+}
+
+// passwordApp is an Auth whose password hook knows one user, "ada",
+// with the password "correct horse" (compared as plain text: cheap under
+// -race; bcryptPasswordHook is the real thing).
+func passwordApp(t *testing.T, cfg Config) *Auth {
+	t.Helper()
+	a, _, _ := newTestAuth(t, cfg)
+	a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
+		if username == "ada" && password == "correct horse" {
+			return &User{Identifier: username}, nil
+		}
+		return nil, nil
+	})
+	return a
+}
+
+// bcryptPasswordHook checks passwords the way the docs tell apps to: with
+// CheckPassword against the stored bcrypt hash, or against "" for an
+// unknown user. It knows "ada".
+func bcryptPasswordHook(t *testing.T) PasswordFunc {
+	t.Helper()
+	hash, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{"ada": hash}
+	return func(_ context.Context, username, password string) (*User, error) {
+		if CheckPassword(users[username], password) {
+			return &User{Identifier: username}, nil
+		}
+		return nil, nil
+	}
+}
+
+// postLogin POSTs R/login with the form and the given cookies, same-origin.
+func postLogin(t *testing.T, a *Auth, username, password string, cookies ...*http.Cookie) *http.Response {
+	t.Helper()
+	form := url.Values{"username": {username}, "password": {password}}
+	req := httptest.NewRequest(http.MethodPost, a.RootPath()+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// userStatus is the status of GET R/user with the given cookies.
+func userStatus(t *testing.T, a *Auth, cookies ...*http.Cookie) int {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, a.RootPath()+"/user", nil)
+	for _, c := range cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// mustCookie returns the cookie called name that resp sets, or fails.
+func mustCookie(t *testing.T, resp *http.Response, name string) *http.Cookie {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie in %v", name, resp.Header["Set-Cookie"])
+	return nil
+}
+
+// equalHeaders compares two headers, order of values included.
+func equalHeaders(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
 }

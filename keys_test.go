@@ -18,6 +18,7 @@ import (
 	"hash"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +28,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
 	"github.com/chatauth/chatauth/internal/seal"
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
@@ -1205,4 +1208,81 @@ func TestForgedHeadersConcurrent(t *testing.T) {
 	for e := range errs {
 		t.Errorf("forged header: %s", e)
 	}
+}
+
+// TestSecuritySessionToken covers RFC 8725 3.2, 3.5, 3.6 and 3.11 and
+// ASVS 7.2.3 and 14.2.1 for the session JWT.
+func TestSecuritySessionToken(t *testing.T) {
+	a := passwordApp(t, Config{})
+	t.Run("issued_header_is_alg_kid_typ", func(t *testing.T) {
+		// HS256 only, typ JWT as Chainlit (PyJWT) writes it, no zip, no
+		// jku/jwk/x5u: nothing a reader could be told to trust.
+		tok, _, err := a.IssueToken(&User{Identifier: "ada", Metadata: map[string]any{"big": strings.Repeat("x", 500)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := testutil.JWTPart(t, tok, 0)
+		if len(h) != 3 || h["alg"] != "HS256" || h["typ"] != "JWT" || h["kid"] == "" {
+			t.Errorf("header %v, want exactly alg HS256, typ JWT, kid", h)
+		}
+	})
+	t.Run("claims_are_UTF-8", func(t *testing.T) {
+		// Invalid bytes in user data never reach the token as such.
+		tok, _, err := a.IssueToken(&User{Identifier: "ada\xff", DisplayName: "A\xc0da", Metadata: map[string]any{"k\xfe": "v\xff"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, part := range strings.Split(tok, ".")[:2] {
+			raw, err := base64.RawURLEncoding.DecodeString(part)
+			if err != nil || !utf8.Valid(raw) {
+				t.Errorf("segment %d is not UTF-8 JSON (%v)", i, err)
+			}
+		}
+	})
+	t.Run("jti_has_128_random_bits", func(t *testing.T) {
+		seen := map[string]bool{}
+		for range 200 {
+			_, s, err := a.IssueToken(&User{Identifier: "ada"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.WantRandomBytes(t, "jti", s.ID, 16)
+			if seen[s.ID] {
+				t.Fatalf("jti %q repeated", s.ID)
+			}
+			seen[s.ID] = true
+		}
+	})
+	t.Run("key_of_at_least_32_bytes", func(t *testing.T) {
+		short := []byte(strings.Repeat("k", 31))
+		if _, err := New(Config{Secret: short}); err == nil {
+			t.Error("New accepted a 31-byte secret")
+		}
+		// A short previous secret (a Chainlit deployment's) only verifies
+		// the sessions it signed; an empty one is refused.
+		if _, err := New(Config{Secret: testSecret, PreviousSecrets: [][]byte{{}}}); err == nil {
+			t.Error("New accepted an empty previous secret")
+		}
+		if err := a.SetSecrets(short); err == nil {
+			t.Error("SetSecrets accepted a 31-byte secret")
+		}
+	})
+	t.Run("never_read_from_the_URL", func(t *testing.T) {
+		tok, _, err := a.IssueToken(&User{Identifier: "ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"access_token=", "token=", "jwt=", "authorization=Bearer%20"} {
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/user?"+q+url.QueryEscape(tok), nil))
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("GET /user?%s...: %d", q, rec.Code)
+			}
+			rec = httptest.NewRecorder()
+			a.RequireUser(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/app?"+q+url.QueryEscape(tok), nil))
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("RequireUser with ?%s...: %d", q, rec.Code)
+			}
+		}
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chatauth/chatauth/internal/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -931,6 +935,85 @@ func FuzzLoginForm(f *testing.F) {
 		}
 		if want != http.StatusOK && rec.Header().Get("Content-Type") != "application/json" {
 			t.Fatalf("status %d without a JSON body", rec.Code)
+		}
+	})
+}
+
+// TestSecurityLogin covers ASVS 6.2.8, 6.3.1 and 6.3.8 for password login:
+// credential stuffing is throttled alike for every username, an unknown
+// user cannot be told from a wrong password, and the hook gets the
+// password as sent. (ASVS 7.2.4, a login ends the session the browser had,
+// is TestLoginEndsThePreviousSession's.)
+func TestSecurityLogin(t *testing.T) {
+	t.Run("unknown_user_and_wrong_password_look_alike", func(t *testing.T) {
+		a := passwordApp(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 100, PerAddress: 1000}}})
+		a.OnPassword(bcryptPasswordHook(t))
+		type answer struct {
+			status  int
+			body    string
+			headers http.Header
+		}
+		var answers [2]answer
+		var fastest [2]time.Duration
+		for round := range 2 {
+			for i, username := range []string{"ada", "nobody"} {
+				start := time.Now()
+				resp := postLogin(t, a, username, "wrong password")
+				took := time.Since(start)
+				body, _ := io.ReadAll(resp.Body)
+				h := resp.Header.Clone()
+				h.Del("Date")
+				answers[i] = answer{resp.StatusCode, string(body), h}
+				if round == 0 || took < fastest[i] {
+					fastest[i] = took
+				}
+			}
+		}
+		if answers[0].status != http.StatusUnauthorized || answers[0].status != answers[1].status || answers[0].body != answers[1].body {
+			t.Errorf("wrong password %d %q, unknown user %d %q", answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+		}
+		if !equalHeaders(answers[0].headers, answers[1].headers) {
+			t.Errorf("headers differ: %v vs %v", answers[0].headers, answers[1].headers)
+		}
+		// Both spend one bcrypt comparison at the same cost; allow a wide
+		// margin for a busy machine.
+		slow, fast := max(fastest[0], fastest[1]), min(fastest[0], fastest[1])
+		if testutil.RaceEnabled {
+			t.Logf("race detector on: wrong password %v, unknown user %v; the ratio is reported, not checked", fastest[0], fastest[1])
+		} else if slow > 2*fast {
+			t.Errorf("response times differ: wrong password %v, unknown user %v", fastest[0], fastest[1])
+		}
+	})
+	t.Run("password_passed_unmodified", func(t *testing.T) {
+		// ASVS 6.2.8: no trimming, case folding or truncation before the hook.
+		a, err := New(Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan [2]string, 1)
+		a.OnPassword(func(_ context.Context, username, password string) (*User, error) {
+			got <- [2]string{username, password}
+			return nil, nil
+		})
+		password := " Pass Wörd\t" + strings.Repeat("x", 100) + " "
+		postLogin(t, a, " Ada ", password)
+		if g := <-got; g[0] != " Ada " || g[1] != password {
+			t.Errorf("hook got %q / %d bytes, want the form's values as sent", g[0], len(g[1]))
+		}
+	})
+	t.Run("throttled_alike_for_unknown_users", func(t *testing.T) {
+		a := passwordApp(t, Config{Login: LoginConfig{Limits: PasswordLimits{PerUsername: 2, PerAddress: 1000}}})
+		for _, username := range []string{"ada", "nobody"} {
+			var statuses []int
+			var retry string
+			for range 3 {
+				resp := postLogin(t, a, username, "wrong password")
+				statuses = append(statuses, resp.StatusCode)
+				retry = resp.Header.Get("Retry-After")
+			}
+			if !slices.Equal(statuses, []int{401, 401, 429}) || retry == "" {
+				t.Errorf("%s: statuses %v, Retry-After %q", username, statuses, retry)
+			}
 		}
 	})
 }

@@ -1507,3 +1507,55 @@ func wantDetail(t *testing.T, rec *httptest.ResponseRecorder, detail string) {
 		t.Fatalf("status %d body %q, want detail %q", rec.Code, rec.Body.String(), detail)
 	}
 }
+
+// TestSecurityCookiePrefixes covers ASVS 3.3.1 and 3.3.3: a session cookie
+// named with the __Host- or __Secure- prefix gets the attributes browsers
+// demand of it (Secure; for __Host-, Path=/ and no Domain), under a root
+// path and over plain http too, on every chunk and when cleared.
+func TestSecurityCookiePrefixes(t *testing.T) {
+	for _, name := range []string{"__Host-access_token", "__Secure-access_token"} {
+		t.Run(name, func(t *testing.T) {
+			a := passwordApp(t, Config{Cookie: CookieConfig{Name: name}, RootPath: "/chat"})
+			wantPath := "/chat"
+			if strings.HasPrefix(name, "__Host-") {
+				wantPath = "/"
+			}
+			check := func(what string, resp *http.Response) {
+				t.Helper()
+				cookies := resp.Cookies()
+				if len(cookies) == 0 {
+					t.Fatalf("%s: no cookies", what)
+				}
+				for _, c := range cookies {
+					// Under a root path, deletions also go to the Path=/
+					// copies a Chainlit deployment leaves.
+					rootCopy := c.MaxAge < 0 && c.Path == "/"
+					if !c.Secure || (c.Path != wantPath && !rootCopy) || c.Domain != "" || !c.HttpOnly {
+						t.Errorf("%s: %s, want Secure, Path=%s, no Domain, HttpOnly", what, c, wantPath)
+					}
+				}
+			}
+			login := postLogin(t, a, "ada", "correct horse")
+			check("login", login)
+			session := mustCookie(t, login, name)
+			if s := userStatus(t, a, session); s != http.StatusOK {
+				t.Errorf("session cookie %s not read back: %d", name, s)
+			}
+			// A large session is chunked: every chunk has the attributes.
+			rec := httptest.NewRecorder()
+			big := User{Identifier: "ada", Metadata: map[string]any{"notes": strings.Repeat("n", 5000)}}
+			if _, err := a.StartSession(rec, httptest.NewRequest(http.MethodGet, "/chat/", nil), &big); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.Result().Cookies()) < 2 {
+				t.Errorf("expected chunks, got %v", rec.Result().Cookies())
+			}
+			check("chunks", rec.Result())
+			logout := httptest.NewRequest(http.MethodPost, "/chat/logout", nil)
+			logout.AddCookie(&http.Cookie{Name: name, Value: session.Value})
+			rec = httptest.NewRecorder()
+			a.ServeHTTP(rec, logout)
+			check("logout", rec.Result())
+		})
+	}
+}
