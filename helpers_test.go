@@ -644,3 +644,6 @@ func equalHeaders(a, b http.Header) bool {
 	}
 	return true
 }
+
+// discardLogger is a logger that writes nothing.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
