@@ -2,8 +2,6 @@ package chatauth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -222,10 +220,7 @@ func TestFastPathKeepsOnlyVerifiedHeaders(t *testing.T) {
 // tests can spell names twice or in another case, which no map can.
 func signedJSON(header, payload string, secret []byte) string {
 	enc := base64.RawURLEncoding.EncodeToString
-	signing := enc([]byte(header)) + "." + enc([]byte(payload))
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(signing))
-	return signing + "." + enc(m.Sum(nil))
+	return testutil.SignSegments(secret, base64.RawURLEncoding, enc([]byte(header)), enc([]byte(payload)))
 }
 
 // TestStrictNamesOnBothPaths: header and claim names match exactly and a
