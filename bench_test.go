@@ -2,7 +2,6 @@ package chatauth
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -158,5 +157,3 @@ func BenchmarkReferenceGolangJWT(b *testing.B) {
 	a := benchAuth(b)
 	serveBench(b, referenceMiddleware([]byte(strings.Repeat("s", 32)), benchHandler), benchToken(b, a))
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -472,3 +472,15 @@ func TestHostTokensStrictNames(t *testing.T) {
 		})
 	}
 }
+
+// TestSecurityFraming covers RFC 9700 4.16 and ASVS 3.4.6: AllowFraming
+// lets only the app's own origin frame its pages unless EmbedOrigins
+// names others.
+func TestSecurityFraming(t *testing.T) {
+	a := passwordApp(t, Config{})
+	rec := httptest.NewRecorder()
+	a.AllowFraming(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if csp := rec.Header().Get("Content-Security-Policy"); csp != "frame-ancestors 'self'" {
+		t.Errorf("Content-Security-Policy %q, want frame-ancestors 'self'", csp)
+	}
+}

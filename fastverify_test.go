@@ -2,10 +2,7 @@ package chatauth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -14,20 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatauth/chatauth/internal/testutil"
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // rawToken signs header and claims with HMAC-SHA256 under secret, by hand,
 // so that tests can make headers golang-jwt would never write.
 func rawToken(header, claims map[string]any, secret []byte) string {
-	enc := func(v any) string {
-		b, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	signing := enc(header) + "." + enc(claims)
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(signing))
-	return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return testutil.SignHS256(header, claims, secret)
 }
 
 // fastAgrees checks the fast path never accepts a token the full parser
@@ -229,10 +220,7 @@ func TestFastPathKeepsOnlyVerifiedHeaders(t *testing.T) {
 // tests can spell names twice or in another case, which no map can.
 func signedJSON(header, payload string, secret []byte) string {
 	enc := base64.RawURLEncoding.EncodeToString
-	signing := enc([]byte(header)) + "." + enc([]byte(payload))
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(signing))
-	return signing + "." + enc(m.Sum(nil))
+	return testutil.SignSegments(secret, base64.RawURLEncoding, enc([]byte(header)), enc([]byte(payload)))
 }
 
 // TestStrictNamesOnBothPaths: header and claim names match exactly and a

@@ -171,3 +171,39 @@ func TestJWTLoginPersistHookCannotChangeCachedSessions(t *testing.T) {
 		t.Errorf("presented token's cached user changed by the hook: %+v", s.User)
 	}
 }
+
+// unreadBodyCases are bodies sent to routes that do not read them.
+func unreadBodyCases() []badCase {
+	return []badCase{
+		{name: "jwt_login_body_1MB", status: 401, detail: dNoAuthzHdr, reason: reasonNoHeader,
+			req: fixed(func() *http.Request {
+				req := httptest.NewRequest(http.MethodPost, "/auth/jwt", strings.NewReader(`{"token":"`+strings.Repeat("t", 1<<20)+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				return req
+			})},
+		{name: "jwt_login_body_malformed", status: 401, detail: dNoAuthzHdr, reason: reasonNoHeader,
+			req: fixed(func() *http.Request {
+				req := httptest.NewRequest(http.MethodPost, "/auth/jwt", strings.NewReader(`{"token":`))
+				req.Header.Set("Content-Type", "application/json")
+				return req
+			})},
+		{name: "jwt_login_token_in_body", status: 401, detail: dNoAuthzHdr, reason: reasonNoHeader,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				req := httptest.NewRequest(http.MethodPost, "/auth/jwt", strings.NewReader(`{"token":"`+app.valid(t)+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				return req
+			}},
+		{name: "header_login_body_1MB", status: 401, detail: dCreds, reason: reasonCredentials,
+			req: fixed(func() *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/auth/header", strings.NewReader(strings.Repeat("{", 1<<20)))
+			})},
+		{name: "logout_body_1MB", status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/logout", strings.NewReader(strings.Repeat("[", 1<<20)))
+			})},
+	}
+}
+
+// TestUnreadRequestBodies: large or malformed bodies sent to routes that
+// do not read them change nothing.
+func TestUnreadRequestBodies(t *testing.T) { runBadCases(t, unreadBodyCases()) }

@@ -18,6 +18,7 @@ import (
 	"hash"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +28,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatauth/chatauth/internal/cookiechunk"
 	"github.com/chatauth/chatauth/internal/seal"
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // signHMAC makes a JWT the way Chainlit (PyJWT) does, with plain
@@ -1039,4 +1042,247 @@ func TestSessionLastsItsConfiguredTime(t *testing.T) {
 			t.Errorf("%+v: %v after its start: %v, want ErrExpired", cfg, clk.Now().Sub(start), err)
 		}
 	}
+}
+
+// malformedTokenCases are the bad session tokens, each sent three ways.
+func malformedTokenCases() []badCase {
+	// Tokens, each sent three ways: session cookie and Bearer on GET
+	// /user, Bearer on POST /auth/jwt.
+	type badToken struct {
+		name        string
+		token       func(t *testing.T, app *badApp) string
+		reason      string
+		status      int // 401 unless set
+		userDetail  string
+		loginDetail string
+	}
+	tokens := []badToken{
+		{name: "truncated_signature", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			v := app.valid(t)
+			return v[:len(v)-5]
+		}},
+		{name: "truncated_half", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			v := app.valid(t)
+			return v[:len(v)/2]
+		}},
+		{name: "two_segments", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			v := app.valid(t)
+			return v[:strings.LastIndexByte(v, '.')]
+		}},
+		{name: "base64_padding", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			// Correctly signed, but every segment padded with "=".
+			c := app.claims()
+			for pad := ""; ; pad += "x" {
+				c["pad"] = pad
+				if b, _ := json.Marshal(c); len(b)%3 != 0 {
+					break
+				}
+			}
+			tok := signSegments(base64.URLEncoding, segment(base64.URLEncoding, hs256), segment(base64.URLEncoding, c))
+			if strings.Count(tok, "=") < 2 {
+				t.Fatalf("token not padded: %s", tok)
+			}
+			return tok
+		}},
+		{name: "base64_std_alphabet", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			// Correctly signed, segments in the standard alphabet (+ and /).
+			c := app.with(func(c map[string]any) { c["metadata"] = map[string]any{"q": "?????????~~~~~~~~~"} })
+			payload := segment(base64.RawStdEncoding, c)
+			if !strings.ContainsAny(payload, "+/") {
+				t.Fatalf("payload has neither + nor /: %s", payload)
+			}
+			return signSegments(base64.RawStdEncoding, segment(base64.RawStdEncoding, hs256), payload)
+		}},
+		{name: "base64_invalid_chars", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			// Correctly signed over a payload segment with "!" and "*".
+			p := segment(base64.RawURLEncoding, app.claims())
+			return signSegments(base64.RawURLEncoding, segment(base64.RawURLEncoding, hs256), p[:10]+"!*"+p[10:])
+		}},
+		{name: "alg_none", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return signHMAC(t, testSecret, map[string]any{"alg": "none", "typ": "JWT"}, app.claims())
+		}},
+		{name: "alg_none_with_signature", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(map[string]any{"alg": "none", "typ": "JWT"}, app.claims(), testSecret)
+		}},
+		{name: "alg_HS512_with_secret", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return signHMAC(t, testSecret, map[string]any{"alg": "HS512", "typ": "JWT"}, app.claims())
+		}},
+		{name: "alg_RS256_signed_with_secret", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return signHMAC(t, testSecret, map[string]any{"alg": "RS256", "typ": "JWT"}, app.claims())
+		}},
+		{name: "claims_100KB", reason: reasonTooLarge, status: http.StatusRequestHeaderFieldsTooLarge,
+			userDetail: dTooLarge, loginDetail: dTooLarge, token: func(t *testing.T, app *badApp) string {
+				// Correctly signed, 100 KB of metadata.
+				// IssueToken refuses a token beyond the cookie budget.
+				tok := rawToken(hs256, app.with(func(c map[string]any) {
+					c["metadata"] = map[string]any{"blob": strings.Repeat("b", 100<<10)}
+				}), testSecret)
+				if len(tok) < 100<<10 {
+					t.Fatalf("token of %d bytes", len(tok))
+				}
+				return tok
+			}},
+		{name: "exp_missing", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) { delete(c, "exp") }), testSecret)
+		}},
+		{name: "exp_past", reason: reasonExpired, token: func(t *testing.T, app *badApp) string {
+			now := app.clk.Now()
+			return rawToken(hs256, app.with(func(c map[string]any) {
+				c["iat"], c["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
+			}), testSecret)
+		}},
+		{name: "exp_non_numeric", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) { c["exp"] = "tomorrow" }), testSecret)
+		}},
+		{name: "exp_null", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) { c["exp"] = nil }), testSecret)
+		}},
+		{name: "exp_1e300", reason: reasonExpired, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) { c["exp"] = 1e300 }), testSecret)
+		}},
+		{name: "kid_unknown", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(map[string]any{"alg": "HS256", "typ": "JWT", "kid": "no-such-kid"}, app.claims(), testSecret)
+		}},
+		{name: "kid_not_a_string", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(map[string]any{"alg": "HS256", "typ": "JWT", "kid": 42}, app.claims(), testSecret)
+		}},
+		{name: "identifier_missing", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) { delete(c, "identifier") }), testSecret)
+		}},
+		{name: "other_secret", reason: reasonInvalidToken, token: func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.claims(), []byte("another-secret-of-at-least-32-bytes!"))
+		}},
+	}
+	var cases []badCase
+	for _, tk := range tokens {
+		status, userDetail, loginDetail := tk.status, tk.userDetail, tk.loginDetail
+		if status == 0 {
+			status, userDetail, loginDetail = http.StatusUnauthorized, dSession, dToken
+		}
+		cases = append(cases,
+			badCase{name: tk.name + "/cookie", req: userCookie(tk.token), status: status, detail: userDetail, reason: tk.reason},
+			badCase{name: tk.name + "/bearer", req: userBearer(tk.token), status: status, detail: userDetail, reason: tk.reason},
+			badCase{name: tk.name + "/jwt_login", req: jwtLoginWith(tk.token), status: status, detail: loginDetail, reason: tk.reason},
+		)
+	}
+
+	// Accepted, as PyJWT does (int("1741064827")): only a holder of the
+	// secret can sign it.
+	cases = append(cases, badCase{name: "exp_numeric_string/cookie", status: 200, user: "ada", reason: reasonOK,
+		req: userCookie(func(t *testing.T, app *badApp) string {
+			return rawToken(hs256, app.with(func(c map[string]any) {
+				c["exp"] = strconv.FormatInt(app.clk.Now().Add(time.Hour).Unix(), 10)
+			}), testSecret)
+		})})
+	return cases
+}
+
+// TestMalformedTokens: truncated, re-encoded, re-signed or forged session
+// tokens are refused on every route that reads one.
+func TestMalformedTokens(t *testing.T) { runBadCases(t, malformedTokenCases()) }
+
+// TestForgedHeadersConcurrent checks that tokens with distinct forged headers, sent
+// at once to one Auth, are each refused; under -race this also checks the
+// fast path's cache of headers.
+func TestForgedHeadersConcurrent(t *testing.T) {
+	app := newBadApp(t, Config{})
+	const workers, each = 4, 40
+	errs := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				head := map[string]any{"alg": "HS256", "typ": "JWT", "kid": fmt.Sprintf("forged-%d-%d", w, i)}
+				req := badGet("/user")
+				req.AddCookie(&http.Cookie{Name: "access_token", Value: rawToken(head, app.claims(), testSecret)})
+				rec := httptest.NewRecorder()
+				app.mux.ServeHTTP(rec, req)
+				if body := strings.TrimSpace(rec.Body.String()); rec.Code != 401 || body != `{"detail":"`+dSession+`"}` {
+					errs <- fmt.Sprintf("%d %s", rec.Code, body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("forged header: %s", e)
+	}
+}
+
+// TestSecuritySessionToken covers RFC 8725 3.2, 3.5, 3.6 and 3.11 and
+// ASVS 7.2.3 and 14.2.1 for the session JWT.
+func TestSecuritySessionToken(t *testing.T) {
+	a := passwordApp(t, Config{})
+	t.Run("issued_header_is_alg_kid_typ", func(t *testing.T) {
+		// HS256 only, typ JWT as Chainlit (PyJWT) writes it, no zip, no
+		// jku/jwk/x5u: nothing a reader could be told to trust.
+		tok, _, err := a.IssueToken(&User{Identifier: "ada", Metadata: map[string]any{"big": strings.Repeat("x", 500)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := testutil.JWTPart(t, tok, 0)
+		if len(h) != 3 || h["alg"] != "HS256" || h["typ"] != "JWT" || h["kid"] == "" {
+			t.Errorf("header %v, want exactly alg HS256, typ JWT, kid", h)
+		}
+	})
+	t.Run("claims_are_UTF-8", func(t *testing.T) {
+		// Invalid bytes in user data never reach the token as such.
+		tok, _, err := a.IssueToken(&User{Identifier: "ada\xff", DisplayName: "A\xc0da", Metadata: map[string]any{"k\xfe": "v\xff"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, part := range strings.Split(tok, ".")[:2] {
+			raw, err := base64.RawURLEncoding.DecodeString(part)
+			if err != nil || !utf8.Valid(raw) {
+				t.Errorf("segment %d is not UTF-8 JSON (%v)", i, err)
+			}
+		}
+	})
+	t.Run("jti_has_128_random_bits", func(t *testing.T) {
+		seen := map[string]bool{}
+		for range 200 {
+			_, s, err := a.IssueToken(&User{Identifier: "ada"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.WantRandomBytes(t, "jti", s.ID, 16)
+			if seen[s.ID] {
+				t.Fatalf("jti %q repeated", s.ID)
+			}
+			seen[s.ID] = true
+		}
+	})
+	t.Run("key_of_at_least_32_bytes", func(t *testing.T) {
+		short := []byte(strings.Repeat("k", 31))
+		if _, err := New(Config{Secret: short}); err == nil {
+			t.Error("New accepted a 31-byte secret")
+		}
+		// A short previous secret (a Chainlit deployment's) only verifies
+		// the sessions it signed; an empty one is refused.
+		if _, err := New(Config{Secret: testSecret, PreviousSecrets: [][]byte{{}}}); err == nil {
+			t.Error("New accepted an empty previous secret")
+		}
+		if err := a.SetSecrets(short); err == nil {
+			t.Error("SetSecrets accepted a 31-byte secret")
+		}
+	})
+	t.Run("never_read_from_the_URL", func(t *testing.T) {
+		tok, _, err := a.IssueToken(&User{Identifier: "ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"access_token=", "token=", "jwt=", "authorization=Bearer%20"} {
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/user?"+q+url.QueryEscape(tok), nil))
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("GET /user?%s...: %d", q, rec.Code)
+			}
+			rec = httptest.NewRecorder()
+			a.RequireUser(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/app?"+q+url.QueryEscape(tok), nil))
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("RequireUser with ?%s...: %d", q, rec.Code)
+			}
+		}
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // TestEveryLoginPathOneTail: every login method ends in the one login
@@ -70,4 +72,39 @@ func TestEveryLoginPathOneTail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoginEndsThePreviousSession covers ASVS 7.2.4 (no session fixation):
+// a login issues a new token and revokes the valid one the browser's cookie
+// held, the user's own or one an attacker planted. The OAuth login's case
+// is TestOAuthLoginEndsThePreviousSession.
+func TestLoginEndsThePreviousSession(t *testing.T) {
+	t.Run("new_session_ends_the_previous_one", func(t *testing.T) {
+		a := passwordApp(t, Config{})
+		first := mustCookie(t, postLogin(t, a, "ada", "correct horse"), a.CookieName())
+		second := mustCookie(t, postLogin(t, a, "ada", "correct horse", first), a.CookieName())
+		if first.Value == second.Value || testutil.JWTPart(t, first.Value, 1)["jti"] == testutil.JWTPart(t, second.Value, 1)["jti"] {
+			t.Fatal("a login kept the previous session")
+		}
+		if s := userStatus(t, a, first); s != http.StatusUnauthorized {
+			t.Errorf("previous session after a new login: %d, want 401", s)
+		}
+		if s := userStatus(t, a, second); s != http.StatusOK {
+			t.Errorf("new session: %d", s)
+		}
+	})
+	t.Run("planted_session_replaced_at_login", func(t *testing.T) {
+		// Session fixation: a session planted in the victim's browser (here
+		// the attacker's own, valid one) is ended when the victim logs in.
+		a := passwordApp(t, Config{})
+		planted := &http.Cookie{Name: a.CookieName(), Value: issue(t, a, &User{Identifier: "mallory"})}
+		resp := postLogin(t, a, "ada", "correct horse", planted)
+		fresh := mustCookie(t, resp, a.CookieName())
+		if got := testutil.JWTPart(t, fresh.Value, 1)["identifier"]; got != "ada" {
+			t.Errorf("session after login is %v's", got)
+		}
+		if s := userStatus(t, a, planted); s != http.StatusUnauthorized {
+			t.Errorf("planted session still valid: %d", s)
+		}
+	})
 }

@@ -1,17 +1,22 @@
 package chatauth_test
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,76 +24,10 @@ import (
 
 	"github.com/chatauth/chatauth"
 	"github.com/chatauth/chatauth/chatauthtest"
+	"github.com/chatauth/chatauth/internal/testutil"
+	"github.com/chatauth/chatauth/providers"
+	"github.com/golang-jwt/jwt/v5"
 )
-
-// oauthApp is an app under test: an Auth with one provider backed by a
-// real in-process OpenID provider, served on loopback.
-type oauthApp struct {
-	idp  *chatauthtest.Provider
-	auth *chatauth.Auth
-	srv  *httptest.Server
-	base string // srv.URL + root path
-	logs *syncBuffer
-	rec  *chatauthtest.Recorder
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newOAuthApp(t *testing.T, cfg chatauth.Config, hook chatauth.OAuthFunc, tweak ...func(*chatauth.Provider)) *oauthApp {
-	t.Helper()
-	app := &oauthApp{idp: chatauthtest.NewProvider(t), logs: &syncBuffer{}, rec: &chatauthtest.Recorder{}}
-	cfg.Secret = []byte(strings.Repeat("x", 32))
-	cfg.Logger = slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := chatauth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.OnOAuth(app.rec.OAuth(hook))
-	p := app.idp.Config("corp")
-	for _, f := range tweak {
-		f(p)
-	}
-	if err := a.AddProvider(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	a.Mount(mux)
-	app.auth, app.srv = a, httptest.NewServer(mux)
-	t.Cleanup(app.srv.Close)
-	app.base = app.srv.URL + a.RootPath()
-	return app
-}
-
-func (app *oauthApp) get(t *testing.T, c *http.Client, path string) (int, string) {
-	t.Helper()
-	resp, err := c.Get(app.base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func newJarClient() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar}
-}
 
 func TestOAuthLoginEndToEnd(t *testing.T) {
 	app := newOAuthApp(t, chatauth.Config{}, nil)
@@ -195,29 +134,6 @@ func TestOAuthSlowProviderTimesOut(t *testing.T) {
 	if !strings.Contains(app.logs.String(), "timed out") && !strings.Contains(app.logs.String(), "deadline") {
 		t.Errorf("log does not say it timed out:\n%s", app.logs)
 	}
-}
-
-// callbackParams starts a login with c and returns the provider's answer
-// (code, state) without following it to the app.
-func callbackParams(t *testing.T, app *oauthApp, c *http.Client, provider string) url.Values {
-	t.Helper()
-	noFollow := *c
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Get(app.base + "/auth/oauth/" + provider)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = noFollow.Get(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("provider answered %s %q", resp.Status, resp.Header.Get("Location"))
-	}
-	return loc.Query()
 }
 
 func TestOAuthStateReplayAndMissingCode(t *testing.T) {
@@ -564,7 +480,7 @@ func TestAddProviderWarnsWhenRedirectURIComesFromHost(t *testing.T) {
 		{"trusted proxies", chatauth.Config{Proxy: chatauth.ProxyConfig{Trusted: []string{"10.0.0.5"}}}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &testutil.LogBuffer{}
 			tt.cfg.Secret = []byte("chatauth-test-secret-0123456789abcdef")
 			tt.cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			a, err := chatauth.New(tt.cfg)
@@ -584,25 +500,6 @@ func TestAddProviderWarnsWhenRedirectURIComesFromHost(t *testing.T) {
 			}
 		})
 	}
-}
-
-// logout posts R/logout with c's session as fetch would, and returns the
-// redirect it answers.
-func (app *oauthApp) logout(t *testing.T, c *http.Client) string {
-	t.Helper()
-	resp, err := c.Post(app.base+"/logout", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Success  bool
-		Redirect string
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || !body.Success {
-		t.Fatalf("logout: %d %v %+v", resp.StatusCode, err, body)
-	}
-	return body.Redirect
 }
 
 // TestLogoutHookRedirectAfterProviderLogout: a logout hook's redirect no
@@ -750,5 +647,489 @@ func TestOAuthPersistTooLarge(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || !strings.Contains(app.logs.String(), "auth.reason=session_too_large") || calls.Load() != 1 {
 		t.Errorf("%d, persist calls %d\n%s", resp.StatusCode, calls.Load(), app.logs)
+	}
+}
+
+// authorizeParams starts a login with c and returns the authorize request's
+// parameters, without following the redirect to the provider.
+func authorizeParams(t *testing.T, app *oauthApp, c *http.Client) url.Values {
+	t.Helper()
+	noFollow := *c
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(app.base + "/auth/oauth/corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("start: %s", resp.Status)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc.Query()
+}
+
+// hasSession reports whether GET R/user with the jar client c finds a
+// valid session.
+func hasSession(t *testing.T, app *oauthApp, c *http.Client) bool {
+	t.Helper()
+	status, _ := app.get(t, c, "/user")
+	return status == http.StatusOK
+}
+
+// TestSecurityOAuthState covers RFC 9700 2.1, 2.1.1, 4.5 and 4.7 (ASVS
+// 10.1.2, 10.2.1): state, PKCE verifier and nonce are fresh, unguessable,
+// per transaction and bound to the browser that started the login.
+func TestSecurityOAuthState(t *testing.T) {
+	t.Run("fresh_random_values", func(t *testing.T) {
+		app := newOAuthApp(t, chatauth.Config{}, nil)
+		c := newJarClient()
+		q1, q2 := authorizeParams(t, app, c), authorizeParams(t, app, c)
+		for _, q := range []url.Values{q1, q2} {
+			testutil.WantRandomBytes(t, "state", q.Get("state"), 16)
+			testutil.WantRandomBytes(t, "nonce", q.Get("nonce"), 16)
+			if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+				t.Errorf("PKCE %q %q, want S256", q.Get("code_challenge_method"), q.Get("code_challenge"))
+			}
+			if q.Get("response_type") != "code" {
+				t.Errorf("response_type %q: only the code flow is used", q.Get("response_type"))
+			}
+		}
+		for _, k := range []string{"state", "nonce", "code_challenge"} {
+			if q1.Get(k) == q2.Get(k) {
+				t.Errorf("%s repeated across logins", k)
+			}
+		}
+	})
+	t.Run("bound_to_the_browser", func(t *testing.T) {
+		// Login CSRF: the attacker's own authorization response, delivered
+		// to the victim's browser, must not log the victim in.
+		app := newOAuthApp(t, chatauth.Config{}, nil)
+		attacker, victim := newJarClient(), newJarClient()
+		q := callbackParams(t, app, attacker, "corp")
+		if code := loginExpectingError(t, app, victim, app.base+"/auth/oauth/corp/callback?"+q.Encode()); code != "invalid_state" {
+			t.Errorf("error=%q, want invalid_state", code)
+		}
+		if hasSession(t, app, victim) {
+			t.Error("victim got a session from the attacker's response")
+		}
+	})
+	t.Run("code_injection_refused_by_PKCE", func(t *testing.T) {
+		// A stolen code replayed in the attacker's own login, with the
+		// attacker's valid state: the code is bound to the victim's PKCE
+		// challenge, so the exchange fails.
+		app := newOAuthApp(t, chatauth.Config{}, nil)
+		victim, attacker := newJarClient(), newJarClient()
+		stolen := callbackParams(t, app, victim, "corp")
+		own := callbackParams(t, app, attacker, "corp")
+		own.Set("code", stolen.Get("code"))
+		if code := loginExpectingError(t, app, attacker, app.base+"/auth/oauth/corp/callback?"+own.Encode()); code != "exchange_failed" {
+			t.Errorf("error=%q, want exchange_failed", code)
+		}
+		if hasSession(t, app, attacker) {
+			t.Error("attacker got a session with the victim's code")
+		}
+	})
+	t.Run("PKCE_S256_for_plain_OAuth2", func(t *testing.T) {
+		// Providers without OpenID (GitHub, Generic...) get PKCE too.
+		app := newOAuthApp(t, chatauth.Config{}, nil, func(p *chatauth.Provider) {
+			iss := p.Issuer
+			*p = *providers.Generic(providers.GenericOptions{ID: "corp", ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+				AuthURL: iss + chatauthtest.AuthorizePath, TokenURL: iss + chatauthtest.TokenPath, UserInfoURL: iss + chatauthtest.UserinfoPath,
+				Scopes: []string{"profile", "email"}})
+		})
+		c := app.idp.LoginClient(t, app.base, "corp")
+		if !hasSession(t, app, c) {
+			t.Fatal("no session after a plain OAuth2 login")
+		}
+		q := app.idp.LastAuthorize()
+		if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") != "" {
+			t.Errorf("authorize %v: want PKCE S256 and no nonce", q)
+		}
+		if app.idp.LastToken().Get("code_verifier") == "" {
+			t.Error("token request without code_verifier")
+		}
+	})
+	t.Run("exact_redirect_uri", func(t *testing.T) {
+		// The redirect URI is computed one way and registered exactly; the
+		// token request repeats the authorize request's.
+		app := newOAuthApp(t, chatauth.Config{}, nil)
+		app.idp.AllowRedirectURI(app.base + "/auth/oauth/corp/callback")
+		app.idp.LoginClient(t, app.base, "corp")
+		if a, tk := app.idp.LastAuthorize().Get("redirect_uri"), app.idp.LastToken().Get("redirect_uri"); a != app.base+"/auth/oauth/corp/callback" || tk != a {
+			t.Errorf("redirect_uri authorize %q, token %q", a, tk)
+		}
+	})
+}
+
+// TestSecurityMixUp covers RFC 9700 4.4.2.1 and RFC 9207 2.4 (ASVS
+// 10.2.2, 10.5.3): the iss parameter is compared with the issuer when
+// sent, and required from providers that advertise it.
+func TestSecurityMixUp(t *testing.T) {
+	// manual skips discovery: the provider's endpoints are configured by
+	// hand, so its support for iss is unknown.
+	manual := func(p *chatauth.Provider) {
+		iss := p.Issuer
+		p.AuthURL, p.TokenURL = iss+chatauthtest.AuthorizePath, iss+chatauthtest.TokenPath
+		p.UserInfoURL, p.JWKSURL = iss+chatauthtest.UserinfoPath, iss+chatauthtest.JWKSPath
+	}
+	t.Run("iss_required_when_advertised", func(t *testing.T) {
+		var p *chatauth.Provider
+		app := newOAuthApp(t, chatauth.Config{}, nil, func(cp *chatauth.Provider) { p = cp })
+		if !p.RequireIssParameter {
+			t.Fatal("discovery advertises authorization_response_iss_parameter_supported; RequireIssParameter not set")
+		}
+		c := newJarClient()
+		q := callbackParams(t, app, c, "corp")
+		q.Del("iss")
+		if code := loginExpectingError(t, app, c, app.base+"/auth/oauth/corp/callback?"+q.Encode()); code != "invalid_state" {
+			t.Errorf("error=%q, want invalid_state", code)
+		}
+		if !strings.Contains(app.logs.String(), "iss parameter missing") {
+			t.Errorf("log does not explain:\n%s", app.logs)
+		}
+	})
+	t.Run("iss_optional_when_not_advertised", func(t *testing.T) {
+		app := newOAuthApp(t, chatauth.Config{}, nil, manual)
+		c := newJarClient()
+		q := callbackParams(t, app, c, "corp")
+		q.Del("iss")
+		resp, err := c.Get(app.base + "/auth/oauth/corp/callback?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !hasSession(t, app, c) {
+			t.Errorf("login without iss refused from a provider that does not send it; ended on %s", resp.Request.URL)
+		}
+	})
+	t.Run("wrong_iss_refused_when_not_advertised", func(t *testing.T) {
+		app := newOAuthApp(t, chatauth.Config{}, nil, manual)
+		app.idp.Misbehave(chatauthtest.WrongIssParam)
+		if code := loginExpectingError(t, app, newJarClient(), app.base+"/auth/oauth/corp"); code != "invalid_state" {
+			t.Errorf("error=%q, want invalid_state", code)
+		}
+	})
+	t.Run("tenant_template_issuer", func(t *testing.T) {
+		// A multi-tenant issuer ("https://login.microsoftonline.com/{tenantid}/v2.0")
+		// matches the iss of any one tenant, and the id_token's iss its tid.
+		// Here the provider's host:port plays the tenant.
+		tenant := ""
+		app := newOAuthApp(t, chatauth.Config{}, nil, manual, func(p *chatauth.Provider) {
+			tenant = strings.TrimPrefix(p.Issuer, "http://")
+			p.Issuer = "http://{tenantid}"
+		})
+		u := chatauthtest.TestUser
+		u.Claims = map[string]any{"tid": tenant}
+		app.idp.SetUser(u)
+		if !hasSession(t, app, app.idp.LoginClient(t, app.base, "corp")) {
+			t.Fatal("no session")
+		}
+		app.idp.Misbehave(chatauthtest.WrongIssParam)
+		if code := loginExpectingError(t, app, newJarClient(), app.base+"/auth/oauth/corp"); code != "invalid_state" {
+			t.Errorf("iss of another issuer: error=%q, want invalid_state", code)
+		}
+	})
+	t.Run("discovery_issuer_must_match", func(t *testing.T) {
+		idp := chatauthtest.NewProvider(t)
+		a, err := chatauth.New(chatauth.Config{Secret: []byte(strings.Repeat("x", 32)), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := providers.OIDC(providers.OIDCOptions{ID: "corp", Issuer: idp.Issuer + "/", ClientID: idp.ClientID, ClientSecret: idp.ClientSecret})
+		if err := a.AddProvider(context.Background(), p); err == nil || !strings.Contains(err.Error(), "discovery names issuer") {
+			t.Errorf("AddProvider with metadata of another issuer: %v", err)
+		}
+	})
+}
+
+// tamperingTokenEndpoint stands between the app and the provider's
+// token endpoint (a malicious provider, or a network attacker) and
+// replaces the id_token of every answer with tamper(claims).
+func tamperingTokenEndpoint(t *testing.T, idp *chatauthtest.Provider, tamper func(t *testing.T, claims jwt.MapClaims) string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, idp.Issuer+chatauthtest.TokenPath, strings.NewReader(string(body)))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		var answer map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		if raw, ok := answer["id_token"].(string); ok {
+			claims := jwt.MapClaims{}
+			if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			answer["id_token"] = tamper(t, claims)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		_ = json.NewEncoder(w).Encode(answer)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// providerKey reads the provider's current RSA public key from its JWKS.
+func providerKey(t *testing.T, idp *chatauthtest.Provider) *rsa.PublicKey {
+	t.Helper()
+	resp, err := http.Get(idp.Issuer + chatauthtest.JWKSPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct{ Kid, N, E string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range set.Keys {
+		if k.Kid != idp.KeyID() {
+			continue
+		}
+		n, _ := base64.RawURLEncoding.DecodeString(k.N)
+		e, _ := base64.RawURLEncoding.DecodeString(k.E)
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	}
+	t.Fatal("current key not in the JWKS")
+	return nil
+}
+
+// TestSecurityIDToken covers RFC 8725 2.1, 3.1 and 3.2 (ASVS 6.8.2, 9.1.1
+// to 9.1.3) for id_tokens: only asymmetric algorithms with the issuer's
+// published keys; keys named in the token's own header are never used.
+func TestSecurityIDToken(t *testing.T) {
+	attackerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attackerJWKSHits := atomic.Int32{}
+	attackerJWKS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attackerJWKSHits.Add(1)
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
+			"kty": "RSA", "kid": "attacker", "alg": "RS256", "use": "sig",
+			"n": base64.RawURLEncoding.EncodeToString(attackerKey.N.Bytes()),
+			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(attackerKey.E)).Bytes()),
+		}}})
+	}))
+	t.Cleanup(attackerJWKS.Close)
+
+	// sign runs in the tampering server's goroutine: it reports, never
+	// stops the test.
+	sign := func(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims, header map[string]any) string {
+		tok := jwt.NewWithClaims(m, claims)
+		for k, v := range header {
+			tok.Header[k] = v
+		}
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Errorf("signing the forged id_token: %v", err)
+		}
+		return s
+	}
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, idp *chatauthtest.Provider) func(*testing.T, jwt.MapClaims) string
+	}{
+		{"HS256_with_the_public_key_as_secret", func(t *testing.T, idp *chatauthtest.Provider) func(*testing.T, jwt.MapClaims) string {
+			// Key confusion: the verifier's RSA public key, as PEM, used as
+			// an HMAC secret.
+			der, err := x509.MarshalPKIXPublicKey(providerKey(t, idp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+			return func(t *testing.T, c jwt.MapClaims) string {
+				return sign(t, jwt.SigningMethodHS256, pemKey, c, map[string]any{"kid": idp.KeyID()})
+			}
+		}},
+		{"HS256_with_the_client_secret", func(t *testing.T, idp *chatauthtest.Provider) func(*testing.T, jwt.MapClaims) string {
+			return func(t *testing.T, c jwt.MapClaims) string {
+				return sign(t, jwt.SigningMethodHS256, []byte(idp.ClientSecret), c, nil)
+			}
+		}},
+		{"embedded_jwk_header", func(t *testing.T, idp *chatauthtest.Provider) func(*testing.T, jwt.MapClaims) string {
+			return func(t *testing.T, c jwt.MapClaims) string {
+				jwk := map[string]string{"kty": "RSA", "kid": idp.KeyID(),
+					"n": base64.RawURLEncoding.EncodeToString(attackerKey.N.Bytes()), "e": "AQAB"}
+				return sign(t, jwt.SigningMethodRS256, attackerKey, c, map[string]any{"kid": idp.KeyID(), "jwk": jwk})
+			}
+		}},
+		{"jku_header", func(t *testing.T, idp *chatauthtest.Provider) func(*testing.T, jwt.MapClaims) string {
+			return func(t *testing.T, c jwt.MapClaims) string {
+				return sign(t, jwt.SigningMethodRS256, attackerKey, c, map[string]any{"kid": "attacker", "jku": attackerJWKS.URL})
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idp := chatauthtest.NewProvider(t)
+			tamperer := tamperingTokenEndpoint(t, idp, tt.tamper(t, idp))
+			app := newOAuthApp(t, chatauth.Config{}, nil, func(p *chatauth.Provider) {
+				*p = *idp.Config("corp")
+				p.TokenURL = tamperer.URL
+			})
+			app.idp = idp // the provider the app uses, in place of the one newOAuthApp made
+			c := newJarClient()
+			if code := loginExpectingError(t, app, c, app.base+"/auth/oauth/corp"); code != "invalid_id_token" {
+				t.Errorf("error=%q, want invalid_id_token; log:\n%s", code, app.logs)
+			}
+			if hasSession(t, app, c) {
+				t.Error("session from a forged id_token")
+			}
+		})
+	}
+	if n := attackerJWKSHits.Load(); n != 0 {
+		t.Errorf("the jku named in a token was fetched %d times", n)
+	}
+}
+
+// TestSecurityTokenSeparation covers RFC 8725 2.8, 3.11 and 3.12 (ASVS
+// 9.2.2) and RFC 9700 4.2/4.3 (ASVS 10.1.1): a provider's id_token is
+// never taken for a session, and the provider's tokens never reach the
+// browser, the session token or a URL.
+func TestSecurityTokenSeparation(t *testing.T) {
+	var mu sync.Mutex
+	var login chatauth.OAuthLogin
+	app := newOAuthApp(t, chatauth.Config{}, func(_ context.Context, l chatauth.OAuthLogin) (*chatauth.User, error) {
+		mu.Lock()
+		login = l
+		mu.Unlock()
+		return l.User, nil
+	})
+	c := newJarClient()
+	resp, chain := app.idp.Login(t, c, app.base+"/auth/oauth/corp")
+	resp.Body.Close()
+	mu.Lock()
+	idToken, access, refresh := login.IDToken, login.Token.AccessToken, login.Token.RefreshToken
+	mu.Unlock()
+	if idToken == "" || access == "" || refresh == "" {
+		t.Fatalf("login gave id_token %t, access %t, refresh %t", idToken != "", access != "", refresh != "")
+	}
+	secrets := map[string]string{"id_token": idToken, "access token": access, "refresh token": refresh}
+
+	t.Run("provider_tokens_not_in_cookies_or_urls", func(t *testing.T) {
+		base, _ := url.Parse(app.base)
+		var session string
+		for _, ck := range c.Jar.Cookies(base) {
+			for what, s := range secrets {
+				if strings.Contains(ck.Value, s) {
+					t.Errorf("%s in cookie %s", what, ck.Name)
+				}
+			}
+			if ck.Name == app.auth.CookieName() {
+				session = ck.Value
+			}
+		}
+		if session == "" {
+			t.Fatal("no session cookie")
+		}
+		claims := testutil.JWTPart(t, session, 1)
+		keys := make([]string, 0, len(claims))
+		for k := range claims {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if !slices.Contains([]string{"display_name", "exp", "iat", "iatms", "identifier", "jti", "metadata", "prv", "sid"}, k) {
+				t.Errorf("session token claim %q (claims %v)", k, keys)
+			}
+		}
+		for _, u := range chain {
+			for what, s := range secrets {
+				if strings.Contains(u, s) || strings.Contains(u, url.QueryEscape(s)) {
+					t.Errorf("%s in URL %s", what, u)
+				}
+			}
+		}
+		_, body := app.get(t, c, "/user")
+		for what, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s in /user", what)
+			}
+		}
+	})
+	t.Run("id_token_is_not_a_session", func(t *testing.T) {
+		ask := func(req *http.Request) int {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		req, _ := http.NewRequest(http.MethodGet, app.base+"/user", nil)
+		req.AddCookie(&http.Cookie{Name: app.auth.CookieName(), Value: idToken})
+		if s := ask(req); s != http.StatusUnauthorized {
+			t.Errorf("id_token as session cookie: %d", s)
+		}
+		req, _ = http.NewRequest(http.MethodGet, app.base+"/user", nil)
+		req.Header.Set("Authorization", "Bearer "+idToken)
+		if s := ask(req); s != http.StatusUnauthorized {
+			t.Errorf("id_token as bearer: %d", s)
+		}
+		req, _ = http.NewRequest(http.MethodPost, app.base+"/auth/jwt", nil)
+		req.Header.Set("Authorization", "Bearer "+idToken)
+		if s := ask(req); s != http.StatusUnauthorized {
+			t.Errorf("id_token at /auth/jwt: %d", s)
+		}
+	})
+}
+
+// TestSecurityRedirects covers RFC 9700 4.11 and 4.12: the callback
+// answers a POST (form_post) with 302, which browsers follow with a GET
+// without the body, never 307/308, and a failed callback goes to the fixed
+// login page, not to a target named in the request.
+func TestSecurityRedirects(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	noFollow := newJarClient()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	post := func(q url.Values) *http.Response {
+		t.Helper()
+		resp, err := noFollow.PostForm(app.base+"/auth/oauth/corp/callback", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	q := callbackParams(t, app, noFollow, "corp")
+	if resp := post(q); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/login/callback?success=True" {
+		t.Errorf("form_post callback: %s to %q, want 302 to /login/callback?success=True", resp.Status, resp.Header.Get("Location"))
+	}
+	q.Set("redirect", "https://evil.example/")
+	q.Set("redirect_uri", "https://evil.example/")
+	if resp := post(q); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/login?error=invalid_state" {
+		t.Errorf("replayed form_post callback: %s to %q, want 302 to /login?error=invalid_state", resp.Status, resp.Header.Get("Location"))
+	}
+}
+
+// TestOAuthLoginEndsThePreviousSession covers ASVS 7.2.4 for OAuth: the
+// session the browser had before an OAuth login is revoked.
+func TestOAuthLoginEndsThePreviousSession(t *testing.T) {
+	app := newOAuthApp(t, chatauth.Config{}, nil)
+	old := chatauthtest.SessionCookie(t, app.auth, chatauth.User{Identifier: "someone-else"})
+	c := newJarClient()
+	base, _ := url.Parse(app.base)
+	c.Jar.SetCookies(base, []*http.Cookie{old})
+	resp, chain := app.idp.Login(t, c, app.base+"/auth/oauth/corp")
+	resp.Body.Close()
+	if !strings.Contains(chain[len(chain)-1], "success=True") {
+		t.Fatalf("login ended on %s", chain[len(chain)-1])
+	}
+	if s := oauthUserStatus(t, app.auth, old); s != http.StatusUnauthorized {
+		t.Errorf("previous session after an OAuth login: %d, want 401", s)
 	}
 }

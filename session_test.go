@@ -10,9 +10,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestSessionCookieAttributes(t *testing.T) {
@@ -1090,5 +1093,469 @@ func TestCookiePathFromEnv(t *testing.T) {
 		if c := cookieNamed(rec.Result(), "access_token"); c == nil || c.Path != tt.want {
 			t.Errorf("root %q, CHAINLIT_AUTH_COOKIE_PATH %q: cookie %v, want Path=%s", tt.root, tt.path, c, tt.want)
 		}
+	}
+}
+
+// malformedCookieCases are bad session cookies and chunks.
+func malformedCookieCases() []badCase {
+	return []badCase{
+		// Two different copies: a cookie planted beside the user's own
+		// (issue 11, recipe 7); neither is used, every copy is deleted.
+		{name: "duplicate_session_valid_first", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token="+app.valid(t)+"; access_token=garbage")
+			}},
+		{name: "duplicate_session_garbage_first", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token=garbage; access_token="+app.valid(t))
+			}},
+		{name: "session_valid_chunks_garbage", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withCookie(badGet("/user"), "access_token_0=garb; access_token="+app.valid(t)+"; access_token_1=age")
+			}},
+		{name: "session_garbage_chunks_valid", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0="+v[:100]+"; access_token=garbage; access_token_1="+v[100:])
+			}},
+		{name: "session_empty_chunks_valid", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token=; access_token_1="+v[100:]+"; access_token_0="+v[:100])
+			}},
+		{name: "chunks_with_gap", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0="+v[:100]+"; access_token_2="+v[100:])
+			}},
+		{name: "duplicate_chunk", status: 401, detail: dSession, reason: reasonAmbiguous,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				v := app.valid(t)
+				return withCookie(badGet("/user"), "access_token_0=garbage; access_token_0="+v[:100]+"; access_token_1="+v[100:])
+			}},
+		{name: "chunks_10000/user", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return withCookie(badGet("/user"), chunkCookies(10000)) })},
+		{name: "chunks_10000/logout", status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(10000))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				// Chunks are found by chatauth's own reading of the Cookie
+				// header, not net/http's Request.Cookies (which ignores more
+				// than 3000 cookies): the session cookie and chunks 0..63
+				// (cookiechunk's maxCleared) are cleared, no more.
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "chunks_2999/logout", status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(2999))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				// The session cookie and chunks 0..63 (cookiechunk's
+				// maxCleared) are cleared, no more.
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "chunks_10000_over_http/user", wire: true, status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return withCookie(badGet("/user"), chunkCookies(10000)) })},
+		{name: "chunks_10000_over_http/logout", wire: true, status: 200, reason: reasonOK,
+			req: fixed(func() *http.Request {
+				return withCookie(httptest.NewRequest(http.MethodPost, "/logout", nil), chunkCookies(10000))
+			}),
+			check: func(t *testing.T, _ *badApp, resp *http.Response) {
+				if n := len(resp.Cookies()); n != 1+64 {
+					t.Errorf("%d Set-Cookie lines, want %d", n, 1+64)
+				}
+			}},
+		{name: "header_500KB_other_cookies_over_http", wire: true, status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "junk="+strings.Repeat("j", 500<<10))
+			})},
+		{name: "session_cookie_500KB_over_http", wire: true, status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "access_token="+strings.Repeat("a", 500<<10))
+			})},
+		{name: "header_over_1MiB_over_http", wire: true, status: 431, rawBody: "431 Request Header Fields Too Large",
+			req: fixed(func() *http.Request {
+				return withCookie(badGet("/user"), "junk="+strings.Repeat("j", 3<<19))
+			})},
+	}
+}
+
+// TestMalformedSessionCookies: duplicated, gapped, oversized or countless
+// session cookies and chunks get an exact answer, never a session.
+func TestMalformedSessionCookies(t *testing.T) { runBadCases(t, malformedCookieCases()) }
+
+// malformedAuthorizationCases are bad Authorization and WebSocket
+// bearer headers.
+func malformedAuthorizationCases() []badCase {
+	return []badCase{
+		{name: "oversized/user", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+strings.Repeat("a", 100<<10))
+			})},
+		{name: "oversized/jwt_login", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+strings.Repeat("a", 100<<10))
+			})},
+		{name: "oversized_over_http", wire: true, status: 431, rawBody: "431 Request Header Fields Too Large",
+			req: fixed(func() *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+strings.Repeat("a", 2<<20))
+			})},
+		{name: "bearer_no_token/user", status: 401, detail: dSession, reason: reasonBadFormat,
+			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Bearer") })},
+		{name: "bearer_no_token/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer")
+			})},
+		{name: "bearer_only_spaces/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer    ")
+			})},
+		{name: "bearer_two_words/user", status: 401, detail: dSession, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "Bearer "+app.valid(t)+" extra")
+			}},
+		{name: "bearer_two_words/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+" extra")
+			}},
+		{name: "bearer_comma_list/jwt_login", status: 401, detail: dBadFormat, reason: reasonBadFormat,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+", Bearer x")
+			}},
+		{name: "bearer_comma_in_token/jwt_login", status: 401, detail: dToken, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Bearer "+app.valid(t)+",x")
+			}},
+		{name: "bearer_extra_spaces/user", status: 200, user: "ada", reason: reasonOK,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(badGet("/user"), "Authorization", "  bEaReR \t "+app.valid(t)+"  ")
+			}},
+		{name: "basic_scheme/user", status: 401, detail: dOtherAuth, reason: reasonBadScheme,
+			req: fixed(func() *http.Request { return withHeader(badGet("/user"), "Authorization", "Basic YWRhOnB3") })},
+		{name: "basic_scheme/jwt_login", status: 401, detail: "Invalid authentication scheme. Please use Bearer", reason: reasonBadScheme,
+			req: fixed(func() *http.Request {
+				return withHeader(httptest.NewRequest(http.MethodPost, "/auth/jwt", nil), "Authorization", "Basic YWRhOnB3")
+			})},
+		{name: "websocket_bearer_garbage", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.garbage") })},
+		{name: "websocket_bearer_empty", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer.") })},
+		{name: "websocket_bearer_with_space", status: 401, detail: dSession, reason: reasonInvalidToken,
+			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("bearer." + app.valid(t)[:20] + " x") }},
+		{name: "websocket_bearer_100KB", status: 431, detail: dTooLarge, reason: reasonTooLarge,
+			req: fixed(func() *http.Request { return wsUpgrade("chat, bearer." + strings.Repeat("a", 100<<10)) })},
+		{name: "websocket_bearer_wrong_case", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: func(t *testing.T, app *badApp) *http.Request { return wsUpgrade("Bearer." + app.valid(t)) }},
+		{name: "websocket_ignores_authorization", status: 401, detail: dNoToken, reason: reasonNoSession,
+			req: func(t *testing.T, app *badApp) *http.Request {
+				return withHeader(wsUpgrade("chat"), "Authorization", "Bearer "+app.valid(t))
+			}},
+	}
+}
+
+// TestMalformedAuthorizationHeaders: bad Bearer headers and WebSocket
+// bearer subprotocols get an exact answer.
+func TestMalformedAuthorizationHeaders(t *testing.T) { runBadCases(t, malformedAuthorizationCases()) }
+
+// fuzzToken signs claims (valid at fuzzNow unless mod changes them) with
+// secret, the way Chainlit does (no kid) or with extra header fields.
+// Deterministic, so that its tokens can live in the seed corpus.
+func fuzzToken(secret []byte, header map[string]any, mod func(map[string]any)) string {
+	h := map[string]any{"alg": "HS256", "typ": "JWT"}
+	for k, v := range header {
+		h[k] = v
+	}
+	c := map[string]any{"identifier": "ada", "display_name": "Ada", "metadata": map[string]any{"role": "admin"},
+		"iat": fuzzNow.Unix(), "exp": fuzzNow.Add(24 * time.Hour).Unix()}
+	if mod != nil {
+		mod(c)
+	}
+	return rawToken(h, c, secret)
+}
+
+// respellSignature changes the low bits of the signature's last base64url
+// character, which carry no data: the same signature, spelled otherwise.
+func respellSignature(token string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, token[len(token)-1])
+	return token[:len(token)-1] + string(alphabet[i^1])
+}
+
+// refIdentifier verifies a session token the way the contract defines one,
+// with golang-jwt alone: HS256 with testSecret (named by its kid, or by
+// none as in Chainlit's tokens), exp required and after now, iat not in the
+// future beyond the 5 s leeway, and a non-empty identifier.
+func refIdentifier(token string) (string, bool) {
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithStrictDecoding(), jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), jwt.WithLeeway(5*time.Second), jwt.WithTimeFunc(func() time.Time { return fuzzNow }))
+	var c tokenClaims
+	_, err := p.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if kid, ok := t.Header["kid"]; ok && kid != keyID(testSecret) {
+			return nil, errors.New("unknown kid")
+		}
+		return testSecret, nil
+	})
+	if err != nil || c.Identifier == "" || c.ExpiresAt == nil || !fuzzNow.Before(c.ExpiresAt.Time) {
+		return "", false
+	}
+	return c.Identifier, true
+}
+
+// cookieOctets reports whether v is made of RFC 6265 cookie-octets only,
+// so that a Cookie header carries it unchanged.
+func cookieOctets(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// specBearer reads an Authorization value by the contract: exactly two
+// words, the first "Bearer" in any case. determinable is false when the
+// value holds whitespace other than spaces and tabs, or non-ASCII, where
+// "word" is open to interpretation.
+func specBearer(h string) (token string, determinable bool) {
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; (c < ' ' && c != '\t') || c >= 0x7f {
+			return "", false
+		}
+	}
+	words := strings.FieldsFunc(h, func(r rune) bool { return r == ' ' || r == '\t' })
+	if len(words) == 2 && strings.EqualFold(words[0], "bearer") {
+		return words[1], true
+	}
+	return "", true
+}
+
+// tokenCandidates is every string a lenient reader could take for the
+// session token in these headers: each cookie value (trimmed, unquoted),
+// the chunks joined, and the second word of Authorization.
+func tokenCandidates(cookieHeader, authorization string) []string {
+	out := []string{authorization}
+	chunks := map[int]string{}
+	for _, part := range strings.Split(cookieHeader, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		out = append(out, v)
+		if n, ok := strings.CutPrefix(k, "access_token_"); ok {
+			if i, err := strconv.Atoi(n); err == nil {
+				if _, seen := chunks[i]; !seen {
+					chunks[i] = v
+				}
+			}
+		}
+	}
+	var joined strings.Builder
+	for i := 0; ; i++ {
+		v, ok := chunks[i]
+		if !ok {
+			break
+		}
+		joined.WriteString(v)
+	}
+	out = append(out, joined.String())
+	h := strings.TrimSpace(authorization)
+	if i := strings.IndexAny(h, " \t"); i >= 0 {
+		out = append(out, strings.TrimSpace(h[i+1:]))
+	}
+	return out
+}
+
+// Modes of FuzzSessionToken: which headers the request carries and how.
+const (
+	tokCookie        = 1 << iota // send the cookie argument as the session cookie
+	tokAuthorization             // send the authorization argument as Authorization
+	tokChunked                   // send the cookie as two chunks, access_token_0 and _1
+	tokChunksReverse             // ... with _1 first in the header
+	tokValidCookie               // replace the cookie argument with a valid token
+	tokValidBearer               // replace the authorization argument with "Bearer <valid token>"
+)
+
+// FuzzSessionToken drives GET /user with arbitrary session cookies (whole or
+// chunked) and Authorization headers. It never panics and answers 200 only
+// for a token that verifies under golang-jwt with the test key (and then
+// with that token's user), 401 otherwise, 431 only for oversized input;
+// where the contract decides which token the request presents (cookie,
+// then chunks, then Bearer), the answer is exactly that token's verdict.
+func FuzzSessionToken(f *testing.F) {
+	a := newFuzzAuth(f, Config{RequireLogin: true})
+	valid := fuzzToken(testSecret, nil, nil)
+	withKid := fuzzToken(testSecret, map[string]any{"kid": keyID(testSecret)}, nil)
+	for _, s := range []struct {
+		cookie, authorization string
+		mode                  uint8
+	}{
+		{valid, "", tokCookie},
+		{withKid, "", tokCookie | tokChunked},
+		{"", "Bearer " + valid, tokAuthorization},
+		{"garbage", "bearer\t" + valid, tokCookie | tokAuthorization},
+		{"", "", tokCookie | tokAuthorization | tokValidBearer},
+		{`"` + valid + `"`, "Basic YTpi", tokCookie | tokAuthorization},
+		{fuzzToken(testSecret, nil, func(c map[string]any) { c["exp"] = fuzzNow.Unix() }), "", tokCookie},
+		{fuzzToken([]byte(strings.Repeat("o", 32)), nil, nil), "", tokCookie},
+		{fuzzToken(testSecret, map[string]any{"alg": "none"}, nil), "", tokCookie},
+		{"x;access_token_0=" + valid, "", tokCookie},
+		// One spelling per token: a revoked Chainlit token (named by its
+		// hash) must not come back with other trailing bits.
+		{respellSignature(valid), "", tokCookie},
+		{"", "Bearer " + respellSignature(valid), tokAuthorization},
+	} {
+		f.Add(s.cookie, s.authorization, s.mode)
+	}
+	f.Fuzz(func(t *testing.T, cookie, authorization string, mode uint8) {
+		if mode&tokValidCookie != 0 {
+			cookie = valid
+		}
+		if mode&tokValidBearer != 0 {
+			authorization = "Bearer " + valid
+		}
+		req := httptest.NewRequest(http.MethodGet, "/user", nil)
+		var cookieHeader string
+		if mode&tokCookie != 0 {
+			cookieHeader = "access_token=" + cookie
+			if mode&tokChunked != 0 {
+				half := len(cookie) / 2
+				c0, c1 := "access_token_0="+cookie[:half], "access_token_1="+cookie[half:]
+				cookieHeader = c0 + "; " + c1
+				if mode&tokChunksReverse != 0 {
+					cookieHeader = c1 + "; " + c0
+				}
+			}
+			req.Header.Set("Cookie", cookieHeader)
+		}
+		if mode&tokAuthorization != 0 {
+			req.Header.Set("Authorization", authorization)
+		} else {
+			authorization = ""
+		}
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		body := rec.Body.String()
+
+		oversized := len(cookieHeader) > MaxTokenBytes || len(authorization) > MaxTokenBytes
+		switch rec.Code {
+		case http.StatusOK:
+		case http.StatusUnauthorized:
+			// Chainlit's three answers: no token, another scheme, a bad token.
+			switch d := strings.TrimSpace(rec.Body.String()); d {
+			case `{"detail":"Not authenticated"}`, `{"detail":"Invalid authentication credentials"}`:
+			default:
+				wantDetail(t, rec, "Invalid authentication token")
+			}
+		case http.StatusRequestHeaderFieldsTooLarge:
+			if !oversized {
+				t.Fatalf("431 for a cookie of %d and a header of %d bytes", len(cookieHeader), len(authorization))
+			}
+		default:
+			t.Fatalf("status %d (mode %#x), want 200, 401 or 431", rec.Code, mode)
+		}
+
+		// The token the contract says the request presents, when that is
+		// clear-cut: the cookie (whole or joined chunks), else Bearer.
+		presented, exact := "", true
+		if mode&tokCookie != 0 && cookie != "" {
+			presented, exact = cookie, cookieOctets(cookie)
+		}
+		if exact && presented == "" && mode&tokAuthorization != 0 {
+			presented, exact = specBearer(authorization)
+		}
+		if exact {
+			want := http.StatusUnauthorized
+			if len(presented) > MaxTokenBytes {
+				want = http.StatusRequestHeaderFieldsTooLarge
+			} else if _, ok := refIdentifier(presented); ok {
+				want = http.StatusOK
+			}
+			if rec.Code != want {
+				t.Fatalf("status %d, want %d for the presented token (%d bytes, mode %#x)", rec.Code, want, len(presented), mode)
+			}
+		}
+		if rec.Code != http.StatusOK {
+			return
+		}
+		var u User
+		if err := json.Unmarshal([]byte(body), &u); err != nil || u.Identifier == "" {
+			t.Fatalf("200 without a user: %v", err)
+		}
+		for _, c := range tokenCandidates(cookieHeader, authorization) {
+			if id, ok := refIdentifier(c); ok && id == u.Identifier {
+				return
+			}
+		}
+		t.Fatalf("200 for user %q, but no token in the request verifies for it (mode %#x)", u.Identifier, mode)
+	})
+}
+
+// wantDetail checks a JSON error body {"detail": detail}.
+func wantDetail(t *testing.T, rec *httptest.ResponseRecorder, detail string) {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("status %d with Content-Type %q", rec.Code, ct)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got["detail"] != detail {
+		t.Fatalf("status %d body %q, want detail %q", rec.Code, rec.Body.String(), detail)
+	}
+}
+
+// TestSecurityCookiePrefixes covers ASVS 3.3.1 and 3.3.3: a session cookie
+// named with the __Host- or __Secure- prefix gets the attributes browsers
+// demand of it (Secure; for __Host-, Path=/ and no Domain), under a root
+// path and over plain http too, on every chunk and when cleared.
+func TestSecurityCookiePrefixes(t *testing.T) {
+	for _, name := range []string{"__Host-access_token", "__Secure-access_token"} {
+		t.Run(name, func(t *testing.T) {
+			a := passwordApp(t, Config{Cookie: CookieConfig{Name: name}, RootPath: "/chat"})
+			wantPath := "/chat"
+			if strings.HasPrefix(name, "__Host-") {
+				wantPath = "/"
+			}
+			check := func(what string, resp *http.Response) {
+				t.Helper()
+				cookies := resp.Cookies()
+				if len(cookies) == 0 {
+					t.Fatalf("%s: no cookies", what)
+				}
+				for _, c := range cookies {
+					// Under a root path, deletions also go to the Path=/
+					// copies a Chainlit deployment leaves.
+					rootCopy := c.MaxAge < 0 && c.Path == "/"
+					if !c.Secure || (c.Path != wantPath && !rootCopy) || c.Domain != "" || !c.HttpOnly {
+						t.Errorf("%s: %s, want Secure, Path=%s, no Domain, HttpOnly", what, c, wantPath)
+					}
+				}
+			}
+			login := postLogin(t, a, "ada", "correct horse")
+			check("login", login)
+			session := mustCookie(t, login, name)
+			if s := userStatus(t, a, session); s != http.StatusOK {
+				t.Errorf("session cookie %s not read back: %d", name, s)
+			}
+			// A large session is chunked: every chunk has the attributes.
+			rec := httptest.NewRecorder()
+			big := User{Identifier: "ada", Metadata: map[string]any{"notes": strings.Repeat("n", 5000)}}
+			if _, err := a.StartSession(rec, httptest.NewRequest(http.MethodGet, "/chat/", nil), &big); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.Result().Cookies()) < 2 {
+				t.Errorf("expected chunks, got %v", rec.Result().Cookies())
+			}
+			check("chunks", rec.Result())
+			logout := httptest.NewRequest(http.MethodPost, "/chat/logout", nil)
+			logout.AddCookie(&http.Cookie{Name: name, Value: session.Value})
+			rec = httptest.NewRecorder()
+			a.ServeHTTP(rec, logout)
+			check("logout", rec.Result())
+		})
 	}
 }

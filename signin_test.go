@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // addTestProvider adds p, made routable by a hand-filled endpoint set.
@@ -193,4 +195,91 @@ func TestLogoutFormPostSaysLoggedOut(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/chat/login?notice="+NoticeLoggedOut {
 		t.Errorf("form logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
+
+// browserNormalize reads a Location value the way a browser's URL parser
+// does before resolving it: tabs and newlines dropped, leading and trailing
+// C0 controls and spaces trimmed, backslashes as slashes, and %2e in the
+// path as a dot (so that %2e%2e is a ".." segment).
+func browserNormalize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, s)
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	p, rest := s, ""
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		p, rest = s[:i], s[i:]
+	}
+	return strings.NewReplacer("%2e", ".", "%2E", ".").Replace(p) + rest
+}
+
+// checkLocalTarget fails t unless target is a path on the app's own origin
+// under root, both as written and as a browser would read it.
+func checkLocalTarget(t *testing.T, what, target, root string) {
+	t.Helper()
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, "/\\") {
+		t.Fatalf("%s %q is not a path-absolute reference", what, target)
+	}
+	for _, r := range target {
+		if unicode.IsControl(r) {
+			t.Fatalf("%s %q holds control character %U", what, target, r)
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		t.Fatalf("%s %q parses as scheme %q host %q (%v)", what, target, u.Scheme, u.Host, err)
+	}
+	norm := browserNormalize(target)
+	if strings.HasPrefix(norm, "//") {
+		t.Fatalf("%s %q reads as %q in a browser: another host", what, target, norm)
+	}
+	nu, err := url.Parse(norm)
+	if err != nil || nu.Scheme != "" || nu.Host != "" {
+		t.Fatalf("%s %q reads as scheme %q host %q in a browser (%v)", what, target, nu.Scheme, nu.Host, err)
+	}
+	base, _ := url.Parse("https://chat.example.com" + root + "/auth/oauth/corp/callback")
+	res := base.ResolveReference(nu)
+	if res.Scheme != "https" || res.Host != "chat.example.com" {
+		t.Fatalf("%s %q resolves to %s", what, target, res)
+	}
+	// Under the root path, even for a server that decodes %2F before
+	// cleaning the path.
+	clean := path.Clean(res.Path)
+	if root != "" && clean != root && !strings.HasPrefix(clean, root+"/") {
+		t.Fatalf("%s %q resolves to path %q, outside %s", what, target, clean, root)
+	}
+}
+
+// FuzzSafeRedirect: every redirect target safeRedirect accepts, and the
+// Location http.Redirect makes of it at the end of the callback, is a path
+// on the app's own origin under the root path: "/" but not "//" or "/\",
+// no scheme or host, no control characters, also once a browser has turned
+// backslashes into slashes and %2e into dots.
+func FuzzSafeRedirect(f *testing.F) {
+	auths := map[bool]*Auth{false: newFuzzAuth(f, Config{}), true: newFuzzAuth(f, Config{RootPath: "/app"})}
+	for _, s := range []string{
+		"/app/chat?x=1#top", "/app", "//evil.com", "/\\evil.com", "/app/%2F%2Fevil.com", "/%2f%2fevil.com",
+		"/app/../evil", "/app/%2e%2e/evil", "/app/.%2e/evil", "https://evil.com", "/app/\r\nSet-Cookie: x",
+		"/app/\u0085", "/app/\t/evil", "/app/x?next=//evil.com", "/app/%5Cevil",
+	} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, target string, underRoot bool) {
+		a := auths[underRoot]
+		if !a.safeRedirect(target) {
+			return
+		}
+		root := a.RootPath()
+		checkLocalTarget(t, "accepted redirect", target, root)
+		rec := httptest.NewRecorder()
+		http.Redirect(rec, httptest.NewRequest(http.MethodGet, root+"/auth/oauth/corp/callback", nil), target, http.StatusFound)
+		checkLocalTarget(t, "Location", rec.Header().Get("Location"), root)
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chatauth/chatauth/internal/statelog"
+	"github.com/chatauth/chatauth/internal/testutil"
 	"golang.org/x/oauth2"
 )
 
@@ -283,7 +284,7 @@ func TestStateDirZeroValueAndNilInputs(t *testing.T) {
 func TestStateDirCompactionDropsExpired(t *testing.T) {
 	dir := t.TempDir()
 	sd := openTestStateDir(t, dir, nil, statelog.Options{NoSync: true})
-	clk := &testClock{t: time.Now()}
+	clk := testutil.NewClock(time.Now())
 	sd.revs.now = clk.Now
 	now := clk.Now()
 	for i := range 2000 {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 var (
@@ -13,7 +15,7 @@ var (
 	_ TokenStore      = (*memoryTokenStore)(nil)
 )
 
-func newClock() *testClock { return &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func newClock() *testClock { return testutil.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
 // heapAfterGC is the live heap, in bytes, once garbage is collected.
 func heapAfterGC() int64 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -50,7 +51,7 @@ func TestLoginFlood(t *testing.T) {
 	// checks, and the 3 s bound is then about chatauth's waiting, not about
 	// the instrumented hash.
 	cost := bcrypt.DefaultCost
-	if raceEnabled {
+	if testutil.RaceEnabled {
 		cost = bcrypt.MinCost
 	}
 	raw, err := bcrypt.GenerateFromPassword([]byte("pw"), cost)
@@ -112,7 +113,7 @@ func TestLoginFlood(t *testing.T) {
 	}
 	switch {
 	case logins[503] > 0:
-	case raceEnabled:
+	case testutil.RaceEnabled:
 		// Under the race detector the flooding clients are as slow as the
 		// server, and a cheap hash may keep up with them: whether the
 		// checks saturate is then the machine's doing. The busy answer
@@ -123,7 +124,7 @@ func TestLoginFlood(t *testing.T) {
 	}
 	load, busy := oversubscribed()
 	switch {
-	case raceEnabled:
+	case testutil.RaceEnabled:
 		t.Logf("race detector on: the p99 ratio (bound %.1fx) is reported, not checked", maxP99Ratio)
 	case busy:
 		t.Logf("load average %.1f on %d CPUs: the p99 ratio (bound %.1fx) would measure the other processes; reported, not checked", load, runtime.NumCPU(), maxP99Ratio)

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/chatauth/chatauth"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -272,15 +274,15 @@ func chainlitCases() []chainlitCase {
 
 // newChainlitApp configures env's providers on a new Auth whose provider
 // calls go to w, and returns it with its log.
-func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *syncBuffer) {
+func newChainlitApp(t *testing.T, w *webFake, env map[string]string, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *testutil.LogBuffer) {
 	t.Helper()
 	return newChainlitAppConfig(t, w, env, chatauth.Config{}, tweak...)
 }
 
 // newChainlitAppConfig is newChainlitApp with cfg's other fields.
-func newChainlitAppConfig(t *testing.T, w *webFake, env map[string]string, cfg chatauth.Config, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *syncBuffer) {
+func newChainlitAppConfig(t *testing.T, w *webFake, env map[string]string, cfg chatauth.Config, tweak ...func(*chatauth.Provider)) (*chatauth.Auth, *testutil.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	cfg.Secret, cfg.BaseURL, cfg.OAuth.HTTPClient = testSecret, "https://chat.example.com", w.client()
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := chatauth.New(cfg)

@@ -3,12 +3,14 @@ package providers
 import (
 	"context"
 	"encoding/json"
-	"github.com/chatauth/chatauth"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // newTestAuth returns an Auth with a fixed secret and an OAuth hook that
@@ -107,20 +109,11 @@ func TestPresetAuthorizeURLs(t *testing.T) {
 			if q.Get("client_secret") != "" || strings.Contains(u.String(), "sec") && strings.Contains(q.Get("client_secret"), "sec") {
 				t.Error("client secret in the authorize URL")
 			}
-			if c := findCookie(rec.Result().Cookies(), "oauth_state"); c == nil || !c.HttpOnly || c.MaxAge != 180 || c.Path != "/app" || !c.Secure {
+			if c := testutil.Cookie(rec.Result().Cookies(), "oauth_state"); c == nil || !c.HttpOnly || c.MaxAge != 180 || c.Path != "/app" || !c.Secure {
 				t.Errorf("state cookie %+v", c)
 			}
 		})
 	}
-}
-
-func findCookie(cs []*http.Cookie, name string) *http.Cookie {
-	for _, c := range cs {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
 }
 
 // TestVerifiedUserMapping maps recorded user-info bodies of each provider.

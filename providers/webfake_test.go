@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/chatauth/chatauth"
 	"io"
 	"math/big"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatauth/chatauth"
 
 	"github.com/golang-jwt/jwt/v5"
 )

@@ -1,6 +1,0 @@
-//go:build loadtest && !race
-
-package loadtest
-
-// raceEnabled: see race_test.go.
-const raceEnabled = false

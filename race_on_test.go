@@ -1,8 +1,0 @@
-//go:build race
-
-package chatauth_test
-
-// raceEnabled is true under the race detector, where wall-clock ratios
-// measure the instrumentation, not chatauth: tests report them instead of
-// checking them.
-const raceEnabled = true
