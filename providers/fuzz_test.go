@@ -11,11 +11,20 @@ import (
 	"github.com/chatauth/chatauth/internal/userdata"
 )
 
-// expectedSubject is the stable subject of user data: sub, else id, as
-// text; refused is true when the first present one is a float64 that may
-// have been rounded (a fraction, or 2^53 and beyond).
-func expectedSubject(raw map[string]any) (subject string, refused bool) {
-	for _, k := range []string{"sub", "id"} {
+// expectedSubject is the stable subject of user data for p, as the
+// docs promise it: sub, else id (Azure AD: Graph's id, else oid, else sub),
+// else the value of a non-e-mail IdentifierClaim the app named; as text.
+// refused is true when the first present one is a float64 that may have
+// been rounded (a fraction, or 2^53 and beyond).
+func expectedSubject(p *chatauth.Provider, raw map[string]any) (subject string, refused bool) {
+	keys := []string{"sub", "id"}
+	if p.Preset == "azure-ad" || p.Preset == "azure-ad-hybrid" {
+		keys = []string{"id", "oid", "sub"}
+	}
+	if c := p.IdentifierClaim; c != "" && c != "email" {
+		keys = append(keys, c)
+	}
+	for _, k := range keys {
 		if f, ok := raw[k].(float64); ok && (f != math.Trunc(f) || math.Abs(f) >= 1<<53) {
 			return "", true
 		}
@@ -29,7 +38,7 @@ func expectedSubject(raw map[string]any) (subject string, refused bool) {
 // FuzzVerifiedUser (chatauth's FuzzDefaultUser before the presets moved) maps arbitrary JSON user data (decoded with float64 or
 // json.Number) for several providers. It never panics; a user it returns
 // has a non-empty identifier, metadata provider = the provider's id and
-// subject = sub (else id); the identifier is the e-mail only when
+// subject = expectedSubject's; the identifier is the e-mail only when
 // email_verified is true and the e-mail has an "@" and no ":", and always
 // then (unless the app named another claim); otherwise it is
 // "<provider id>:<subject>". Inexact numeric subjects are refused.
@@ -66,7 +75,7 @@ func FuzzVerifiedUser(f *testing.F) {
 			return
 		}
 		u, err := VerifiedUser(p, raw)
-		subject, refused := expectedSubject(raw)
+		subject, refused := expectedSubject(p, raw)
 		if refused || subject == "" {
 			if err == nil {
 				t.Fatalf("user %q from data without an exact subject", u.Identifier)
