@@ -8,6 +8,8 @@
 # every module alone with GOWORK=off as a user's machine would (make
 # gowork-off), and rehearses a release through a local module proxy
 # (make rehearse, .ci/rehearse-release; RELEASING.md).
+# Every part runs even when an earlier one fails (make -k), so that one run
+# shows every failure.
 # make quick is the plain test run of every module, without load or fuzz.
 MODULES := $(shell find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 # FUZZTIME is how long each fuzz target runs in make test / make fuzz.
@@ -26,7 +28,7 @@ STATICCHECK ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: test quick modules loadtest fuzz fmt lint gowork-off rehearse api testreport
 test: testreport
 	@rm -f "$(TESTLOG)"; status=0; \
-	$(MAKE) --no-print-directory modules loadtest fuzz fmt lint gowork-off rehearse || status=$$?; \
+	$(MAKE) -k --no-print-directory modules loadtest fuzz fmt lint gowork-off rehearse || status=$$?; \
 	"$(TESTREPORT)" summary "$(TESTLOG)"; exit $$status
 
 quick: testreport
