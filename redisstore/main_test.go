@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
@@ -168,25 +169,11 @@ func (in *instance) user(t testing.TB, c *http.Cookie) int {
 	return status
 }
 
-// clock is a settable time for the Store's time-dependent parts.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is a settable time for the Store's time-dependent parts: the
+// repository's one test clock.
+type clock = testutil.Clock
 
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testutil.NewClock(time.Now()) }
 
 // logRecorder is a slog.Handler keeping every record.
 type logRecorder struct {

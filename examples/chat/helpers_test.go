@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,11 +11,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 )
 
 // testSecret is a fixed CHAINLIT_AUTH_SECRET for tests.
@@ -31,23 +30,9 @@ func env(pairs ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer collects log output safely across goroutines: the
+// repository's one log buffer.
+type logBuffer = testutil.LogBuffer
 
 // testApp is the demo under httptest.
 type testApp struct {
