@@ -115,6 +115,36 @@ func ExampleAuth0() {
 	// Output: https://login.example.com/authorize https://example.eu.auth0.com/userinfo
 }
 
+// Amazon Cognito: the user pool's hosted UI domain, as plain OAuth 2 with
+// user info.
+func ExampleCognito() {
+	p := providers.Cognito(providers.CognitoOptions{
+		Domain:       "example.auth.eu-west-1.amazoncognito.com",
+		ClientID:     "client-id",
+		ClientSecret: "secret",
+	})
+	fmt.Println(p.ID, p.AuthURL)
+	// Output: aws-cognito https://example.auth.eu-west-1.amazoncognito.com/login
+}
+
+// GitLab.com or a self-managed GitLab, an OpenID issuer at its own origin.
+func ExampleGitLab() {
+	p := providers.GitLab(providers.GitLabOptions{
+		Domain:       "gitlab.example.com",
+		ClientID:     "application-id",
+		ClientSecret: "secret",
+	})
+	fmt.Println(p.ID, p.Issuer)
+	// Output: gitlab https://gitlab.example.com
+}
+
+// Descope needs only the project's client credentials.
+func ExampleDescope() {
+	p := providers.Descope("project-id", "access-key")
+	fmt.Println(p.ID, p.Name)
+	// Output: descope Descope
+}
+
 // A Keycloak realm, under an ID of the app's choice.
 func ExampleKeycloak() {
 	a := newAuth()
