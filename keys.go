@@ -168,7 +168,10 @@ func (k *keyring) keyFor(t *jwt.Token) (any, error) {
 // with every key. The secrets are checked as New checks Config.Secret and
 // Config.PreviousSecrets: current needs 32 bytes or more, and a previous
 // secret may be shorter (not empty): it then only verifies old sessions,
-// with a warning. On an error nothing changes.
+// with a warning. On an error nothing changes. The state directory of
+// Config.Stores.StateDir seals the provider tokens it writes from then on
+// with the new secret; stores the app opened itself (OpenStateDir,
+// redisstore) keep the secrets they were opened with until reopened.
 func (a *Auth) SetSecrets(current []byte, previous ...[]byte) error {
 	if !a.madeByNew() {
 		return errNotMadeByNew
@@ -184,6 +187,9 @@ func (a *Auth) SetSecrets(current []byte, previous ...[]byte) error {
 func (a *Auth) setSecrets(current []byte, previous [][]byte) {
 	warnShortSecrets(a.cfg.Logger, previous, a.cfg.SessionTimeout.String())
 	a.keys.Store(newKeyring(current, previous, a.parserOptions, a.cfg.TokenCacheSize, a.cfg.TokenCacheBytes))
+	if a.stateDir != nil {
+		a.stateDir.setSecrets(current, previous)
+	}
 }
 
 // IssueToken signs a session token for u that expires after the session

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatauth/chatauth/internal/seal"
@@ -54,7 +55,7 @@ type StateDir struct {
 	revs     *memoryRevocationStore
 	throttle *memoryThrottle
 	tokens   *memoryTokenStore
-	sealKeys [][]byte // [0] seals, all open
+	sealKeys atomic.Pointer[[][]byte] // [0] seals, all open; swapped by setSecrets
 	logger   *slog.Logger
 
 	// order makes each change in memory and its record in the log happen
@@ -124,6 +125,21 @@ var (
 	_ TokenStore      = (*StateDir)(nil)
 )
 
+// setSecrets derives the keys that seal provider tokens on disk from the
+// secrets: current seals from now on, every one opens. Auth.SetSecrets calls
+// it for the state directory of Config.Stores.StateDir, so that a rotation
+// reaches the tokens written after it.
+func (d *StateDir) setSecrets(current []byte, previous [][]byte) {
+	keys := make([][]byte, 0, 1+len(previous))
+	for _, s := range append([][]byte{current}, previous...) {
+		keys = append(keys, seal.DeriveKey(s, tokenSealPurpose))
+	}
+	d.sealKeys.Store(&keys)
+}
+
+// keys are the sealing keys: [0] seals, all open.
+func (d *StateDir) keys() [][]byte { return *d.sealKeys.Load() }
+
 // errStateDirNotOpen is the error of a StateDir not made by OpenStateDir.
 var errStateDirNotOpen = errors.New("chatauth: StateDir not opened (use OpenStateDir)")
 
@@ -159,9 +175,7 @@ func openStateDir(dir string, opts StateDirOptions, logOpts statelog.Options) (*
 	}
 	d.revs.setLogger(opts.Logger)
 	d.throttle.setLogger(opts.Logger)
-	for _, s := range append([][]byte{opts.Secret}, opts.PreviousSecrets...) {
-		d.sealKeys = append(d.sealKeys, seal.DeriveKey(s, tokenSealPurpose))
-	}
+	d.setSecrets(opts.Secret, opts.PreviousSecrets)
 	start := time.Now()
 	r := &replay{d: d, nowSec: d.revs.now().Unix()}
 	lg, rep, err := statelog.Open(dir, logOpts, r.apply)

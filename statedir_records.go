@@ -102,7 +102,7 @@ func (d *StateDir) appendTokenRecord(dst []byte, identifier, provider string, to
 		return nil, fmt.Errorf("chatauth: SaveToken: encoding: %w", err)
 	}
 	dst = appendTokenKey(dst, recToken, identifier, provider)
-	sealed := seal.Seal(d.sealKeys[0], string(dst), plain)
+	sealed := seal.Seal(d.keys()[0], string(dst), plain)
 	if len(dst)+len(sealed) > statelog.MaxRecord {
 		return nil, fmt.Errorf("chatauth: SaveToken: token of %d bytes is larger than a state directory record (%d)", len(plain), statelog.MaxRecord)
 	}
@@ -278,7 +278,7 @@ func (r *replay) applyToken(kind byte, body []byte) {
 		return
 	}
 	ad := string(appendTokenKey(nil, recToken, identifier, provider))
-	plain, err := seal.Open(r.d.sealKeys, ad, string(sealed))
+	plain, err := seal.Open(r.d.keys(), ad, string(sealed))
 	var st sealedToken
 	if err == nil {
 		err = json.Unmarshal(plain, &st)

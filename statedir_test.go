@@ -747,3 +747,42 @@ func BenchmarkStateDirThousandLogouts(b *testing.B) {
 	}
 	b.ReportMetric(float64(sd.log.Syncs()-syncs)/float64(round), "fsyncs/1000-logouts")
 }
+
+// TestSetSecretsReachesTheStateDir: after Auth.SetSecrets, the state
+// directory of Config.Stores.StateDir seals the provider tokens it writes
+// with the new secret (issue 16, bug 1: one keyring owns every key derived
+// from the secrets), so that they open after a restart with the new secret
+// alone, and the ones written before the rotation do not.
+func TestSetSecretsReachesTheStateDir(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	newSecret := []byte("a-new-secret-for-chatauth-0123456789abcdef")
+	a, err := New(Config{Secret: testSecret, Stores: StoresConfig{StateDir: dir}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.cfg.Tokens.SaveToken(ctx, "ada", "before", &oauth2.Token{AccessToken: "a1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSecrets(newSecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.cfg.Tokens.SaveToken(ctx, "ada", "after", &oauth2.Token{AccessToken: "a2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	a, err = New(Config{Secret: newSecret, Stores: StoresConfig{StateDir: dir}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	if tok, err := a.cfg.Tokens.Token(ctx, "ada", "after"); err != nil || tok.AccessToken != "a2" {
+		t.Errorf("token written after the rotation: %v %v, want it sealed with the new secret", tok, err)
+	}
+	if _, err := a.cfg.Tokens.Token(ctx, "ada", "before"); !errors.Is(err, ErrNoToken) {
+		t.Errorf("token sealed with the removed secret: %v, want ErrNoToken", err)
+	}
+}
