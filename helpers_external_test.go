@@ -123,12 +123,5 @@ func (app *oauthApp) logout(t *testing.T, c *http.Client) string {
 
 // oauthUserStatus is the status of GET R/user on a with the given cookies.
 func oauthUserStatus(t *testing.T, a *chatauth.Auth, cookies ...*http.Cookie) int {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, a.RootPath()+"/user", nil)
-	for _, c := range cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, req)
-	return rec.Code
+	return testutil.UserStatus(t, a, a.RootPath()+"/user", cookies...)
 }

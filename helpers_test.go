@@ -610,14 +610,7 @@ func postLogin(t *testing.T, a *Auth, username, password string, cookies ...*htt
 
 // userStatus is the status of GET R/user with the given cookies.
 func userStatus(t *testing.T, a *Auth, cookies ...*http.Cookie) int {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, a.RootPath()+"/user", nil)
-	for _, c := range cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, req)
-	return rec.Code
+	return testutil.UserStatus(t, a, a.RootPath()+"/user", cookies...)
 }
 
 // mustCookie returns the cookie called name that resp sets, or fails.

@@ -1,15 +1,11 @@
 package providers_test
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/chatauth/chatauth"
+	"github.com/chatauth/chatauth/internal/testutil"
 	"github.com/chatauth/chatauth/providers"
 )
 
@@ -47,7 +43,7 @@ func TestNoPanicOnNilOrZeroInput(t *testing.T) {
 		"UseVerifiedIdentity": func() { providers.UseVerifiedIdentity(nil); providers.UseVerifiedIdentity(zero()) },
 		"UseChainlitIdentity": func() { providers.UseChainlitIdentity(nil); providers.UseChainlitIdentity(zero()) },
 	}
-	exported := exportedFuncs(t)
+	exported := testutil.ExportedFuncs(t, ".")
 	for _, name := range exported {
 		if _, ok := calls[name]; !ok {
 			t.Errorf("exported %s has no row: add one calling it with nil and zero arguments", name)
@@ -67,43 +63,4 @@ func TestNoPanicOnNilOrZeroInput(t *testing.T) {
 			call()
 		}()
 	}
-}
-
-// exportedFuncs are the exported functions and methods of the package's
-// non-test files ("Type.Method" for methods).
-func exportedFuncs(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	fset := token.NewFileSet()
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || !fn.Name.IsExported() {
-				continue
-			}
-			name := fn.Name.Name
-			if fn.Recv != nil {
-				typ := fn.Recv.List[0].Type
-				if star, ok := typ.(*ast.StarExpr); ok {
-					typ = star.X
-				}
-				if id, ok := typ.(*ast.Ident); ok {
-					name = id.Name + "." + name
-				}
-			}
-			names = append(names, name)
-		}
-	}
-	return names
 }

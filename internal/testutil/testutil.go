@@ -1,6 +1,7 @@
 // Package testutil holds the test helpers that chatauth's packages share:
-// a log buffer, a clock moved by hand, a cookie finder and an HS256 token
-// forger. It must not import chatauth: package chatauth's own tests use it,
+// a log buffer, a clock moved by hand, a cookie finder, an HS256 token
+// forger, the status of a GET, and the exported functions of a package for
+// nil-safety tables. It must not import chatauth: package chatauth's own tests use it,
 // and an import of chatauth would be a cycle. Helpers that need an Auth
 // live in each test package's helpers_test.go.
 package testutil
@@ -11,8 +12,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -120,4 +128,57 @@ func Segment(enc *base64.Encoding, v any) string {
 		panic(err)
 	}
 	return enc.EncodeToString(b)
+}
+
+// ExportedFuncs lists the exported functions ("New") and the exported
+// methods of exported types ("Auth.Mount") declared in the non-test Go
+// files of dir: what a nil-safety table must cover.
+func ExportedFuncs(t testing.TB, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || !fn.Name.IsExported() {
+				continue
+			}
+			if fn.Recv == nil {
+				names = append(names, fn.Name.Name)
+				continue
+			}
+			recv := fn.Recv.List[0].Type
+			if star, ok := recv.(*ast.StarExpr); ok {
+				recv = star.X
+			}
+			if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
+				names = append(names, id.Name+"."+fn.Name.Name)
+			}
+		}
+	}
+	return names
+}
+
+// UserStatus is the status h answers GET path with the given cookies (name
+// and value only, as a browser sends them).
+func UserStatus(t testing.TB, h http.Handler, path string, cookies ...*http.Cookie) int {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for _, c := range cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
 }
