@@ -73,10 +73,11 @@ func (a *Auth) loginJSON(w http.ResponseWriter, r *http.Request, l login) {
 // persistedUser runs the persistence hook, when there is one, and returns
 // the stored user, or u when the hook returns none.
 func (a *Auth) persistedUser(ctx context.Context, u *User) (*User, error) {
-	if a.hook().persist == nil {
+	persist := a.hook().persist // one read: a hook registered meanwhile is for later requests
+	if persist == nil {
 		return u, nil
 	}
-	stored, err := callHook(func() (*User, error) { return a.hook().persist(ctx, u) })
+	stored, err := callHook(func() (*User, error) { return persist(ctx, u) })
 	if err != nil {
 		return nil, fmt.Errorf("persist hook: %w", err)
 	}

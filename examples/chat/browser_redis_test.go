@@ -22,15 +22,8 @@ func TestBrowserLogoutEverywhere(t *testing.T) {
 
 	laptop := b.newPage(t, "everywhere-laptop-", desktop)
 	phonePage := b.newPage(t, "everywhere-phone-", phone)
-	for _, s := range []struct {
-		p   *page
-		app *browserApp
-	}{{laptop, first}, {phonePage, second}} {
-		s.p.run("open the login page", navigate(s.app.URL+"/login"))
-		s.p.waitUntil("login page ready", loginPageReady(""))
-		signIn(s.p, browserUser, browserPassword)
-		s.p.waitUntil("signed in, on the chat page", chatPageReady(""))
-	}
+	signInAt(laptop, first)
+	signInAt(phonePage, second)
 	phonePage.shot("chat")
 
 	laptop.run("log out everywhere", click("#logout-everywhere-button"))
@@ -68,15 +61,8 @@ func TestBrowserLoggedOutElsewhereWhileStreaming(t *testing.T) {
 
 	laptop := b.newPage(t, "elsewhere-laptop-", desktop)
 	phonePage := b.newPage(t, "elsewhere-phone-", phone)
-	for _, s := range []struct {
-		p   *page
-		app *browserApp
-	}{{laptop, first}, {phonePage, second}} {
-		s.p.run("open the login page", navigate(s.app.URL+"/login"))
-		s.p.waitUntil("login page ready", loginPageReady(""))
-		signIn(s.p, browserUser, browserPassword)
-		s.p.waitUntil("signed in, on the chat page", chatPageReady(""))
-	}
+	signInAt(laptop, first)
+	signInAt(phonePage, second)
 	phonePage.run("ask the bot", sendKeys("#message-input", "tell me a long story"), click("#send-button"))
 	phonePage.waitUntil("the reply streaming", `(() => {
 	  const bot = document.querySelector("#messages .message.bot");
@@ -105,4 +91,14 @@ func startRedisDemo(t *testing.T, getenv func(string) string) *browserApp {
 		t.Errorf("the demo does not say it shares sessions through redis:\n%s", logs.String())
 	}
 	return app
+}
+
+// signInAt signs the browser user in on p at app's login page and waits
+// for the chat page.
+func signInAt(p *page, app *browserApp) {
+	p.t.Helper()
+	p.run("open the login page", navigate(app.URL+"/login"))
+	p.waitUntil("login page ready", loginPageReady(""))
+	signIn(p, browserUser, browserPassword)
+	p.waitUntil("signed in, on the chat page", chatPageReady(""))
 }

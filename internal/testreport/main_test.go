@@ -13,16 +13,7 @@ import (
 // skipped for another reason, and a package that does not build.
 
 func TestPrintShowsWhatPlainGoTestShows(t *testing.T) {
-	in, err := os.Open(filepath.Join("testdata", "stream.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	log := filepath.Join(t.TempDir(), "log.json")
-	var out bytes.Buffer
-	if err := printStream(in, &out, log); err != nil {
-		t.Fatal(err)
-	}
+	out, log := printFile(t, "stream.json")
 	got := out.String()
 	for _, want := range []string{
 		"b/b_test.go:5:32: undefined: undefined\n", // the build error
@@ -82,21 +73,12 @@ func TestSummaryOfAMissingLog(t *testing.T) {
 // testdata/timeout.json is `go test -json -timeout 1s` of a package whose
 // TestHang never ends.
 func TestTimeOutIsShownAndCounted(t *testing.T) {
-	in, err := os.Open(filepath.Join("testdata", "timeout.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	log := filepath.Join(t.TempDir(), "log.json")
-	var out bytes.Buffer
-	if err := printStream(in, &out, log); err != nil {
-		t.Fatal(err)
-	}
+	out, log := printFile(t, "timeout.json")
 	if !strings.Contains(out.String(), "panic: test timed out after 1s") || !strings.Contains(out.String(), "TestHang") {
 		t.Errorf("the time-out is not shown:\n%s", out.String())
 	}
 	out.Reset()
-	if err := printSummary(&out, log); err != nil {
+	if err := printSummary(out, log); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -107,4 +89,21 @@ func TestTimeOutIsShownAndCounted(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// printFile runs printStream on testdata/name and returns what it printed
+// and the path of the log it wrote.
+func printFile(t *testing.T, name string) (out *bytes.Buffer, log string) {
+	t.Helper()
+	in, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	log = filepath.Join(t.TempDir(), "log.json")
+	out = new(bytes.Buffer)
+	if err := printStream(in, out, log); err != nil {
+		t.Fatal(err)
+	}
+	return out, log
 }
